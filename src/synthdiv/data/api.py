@@ -1,0 +1,83 @@
+"""Python API of the data stage; ``synthdiv data ...`` calls these."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from synthdiv.errors import UserError
+from synthdiv.records import Record
+
+
+def load_input(
+    path: str | os.PathLike,
+    *,
+    fmt: str,
+    task: str,
+    columns: dict[str, str] | None = None,
+    per_group: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+) -> list[Record]:
+    """Records of a source dataset, subsampled as the paper does (k per group, then N in all)."""
+    from synthdiv.data.loaders import load
+    from synthdiv.data.splits import sample_per_group, sample_records
+
+    records = load(path, fmt=fmt, task=task, columns=columns)
+    if per_group is not None:
+        records = sample_per_group(records, per_group, seed=seed)
+    if sample is not None:
+        records = sample_records(records, sample, seed=seed)
+    return records
+
+
+def convert(
+    path: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    fmt: str,
+    task: str,
+    columns: dict[str, str] | None = None,
+    per_group: int | None = None,
+    sample: int | None = None,
+    test_fraction: float | None = None,
+    test_out: str | os.PathLike | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Convert a source dataset to a record file (JSONL, CSV or Parquet by suffix).
+    With ``test_fraction``, split by group: train records go to ``out``, test records to ``test_out``."""
+    from synthdiv.data.records_io import detect_format, write_records
+    from synthdiv.data.splits import split_by_group
+
+    if detect_format(out) not in ("jsonl", "csv", "parquet"):
+        raise UserError("output must end in .jsonl, .csv or .parquet", where=str(out))
+    records = load_input(path, fmt=fmt, task=task, columns=columns, per_group=per_group, sample=sample, seed=seed)
+    if test_fraction is None:
+        write_records(records, out)
+        return {"records": len(records), "groups": len({r.group for r in records}), "out": str(out)}
+    if test_out is None:
+        raise UserError("--test-fraction needs --test-out for the test records")
+    train, test = split_by_group(records, test_fraction=test_fraction, seed=seed)
+    write_records(test, test_out)
+    write_records(train, out)
+    return {"records": len(records), "train": len(train), "test": len(test), "out": str(out), "test_out": str(test_out)}
+
+
+def inspect(path: str | os.PathLike) -> dict[str, Any]:
+    """Counts, length statistics and two sample records of a record file."""
+    from synthdiv.data.inspect import summarize
+    from synthdiv.data.records_io import read_records
+
+    return summarize(read_records(path))
+
+
+def export_corpus(out: str | os.PathLike, *, split: str | None = "train", sample: int | None = None, seed: int = 0) -> int:
+    """Write the embedded real corpus (or one split of it) to a record file."""
+    from synthdiv.data.corpus import load_corpus_stories
+    from synthdiv.data.records_io import write_records
+    from synthdiv.data.splits import sample_records
+
+    records = load_corpus_stories(split)
+    if sample is not None:
+        records = sample_records(records, sample, seed=seed)
+    return write_records(records, out)

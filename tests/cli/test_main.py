@@ -1,0 +1,45 @@
+import subprocess
+import sys
+import time
+
+from synthdiv.cli.main import main
+
+
+def test_help_lists_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "data" in out and "models" in out
+
+
+def test_every_command_has_help(capsys):
+    from synthdiv.cli.main import app
+    import typer.main
+
+    group = typer.main.get_command(app)
+    paths = []
+
+    def walk(cmd, prefix):
+        for name, sub in getattr(cmd, "commands", {}).items():
+            paths.append(prefix + [name])
+            walk(sub, prefix + [name])
+
+    walk(group, [])
+    assert ["data", "convert"] in paths
+    for path in paths:
+        assert main([*path, "--help"]) == 0, path
+        assert "Usage" in capsys.readouterr().out
+
+
+def test_help_starts_fast_and_imports_nothing_heavy():
+    code = (
+        "import sys, time; t=time.perf_counter(); from synthdiv.cli.main import main; "
+        "rc=main(['--help']); heavy=[m for m in ('torch','transformers','sentence_transformers','sklearn','httpx','datasets') "
+        "if m in sys.modules]; print(heavy, time.perf_counter()-t, file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy = proc.stderr.strip().splitlines()[-1]
+    assert heavy.startswith("[]"), heavy
+
+
+def test_usage_error_exit_code(capsys):
+    assert main(["data", "convert"]) == 2

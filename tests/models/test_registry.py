@@ -1,0 +1,58 @@
+import pytest
+
+from synthdiv.errors import UserError
+from synthdiv.models import registry
+
+
+def test_other_names_pass_through(tmp_path):
+    assert registry.resolve_causal_lm("gpt2-org/some-model") == "gpt2-org/some-model"
+    assert registry.resolve_causal_lm(str(tmp_path)) == str(tmp_path)
+
+
+def test_misspelt_registry_name_suggests():
+    with pytest.raises(UserError, match="did you mean 'smollm2-135m-instruct'"):
+        registry.resolve_causal_lm("smollm2-135m-instruc")
+    with pytest.raises(UserError, match="did you mean 'minilm-l6'"):
+        registry.resolve_embedder("minilm-l5")
+
+
+def test_cache_dir_from_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHDIV_CACHE", str(tmp_path / "c"))
+    assert registry.cache_dir() == tmp_path / "c" and (tmp_path / "c").is_dir()
+
+
+def test_local_folder_loads_and_gets_a_pad_token(tiny_model_dir):
+    model, tok = registry.load_causal_lm(str(tiny_model_dir))
+    assert tok.pad_token is not None and model.config.vocab_size == len(tok)
+
+
+def test_unloadable_model_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="cannot load model"):
+        registry.load_causal_lm("nobody/no-such-model-offline")
+
+
+@pytest.mark.integration
+def test_smollm2_from_the_pypi_gguf():
+    import time
+
+    import torch
+
+    folder = registry.resolve_causal_lm("smollm2-135m-instruct")
+    t = time.perf_counter()
+    model, tok = registry.load_causal_lm("smollm2-135m-instruct")
+    assert time.perf_counter() - t < 60  # the cached safetensors copy, not a new de-quantisation
+    assert sum(p.numel() for p in model.parameters()) == 134_515_008
+    assert "<|im_start|>" in tok.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False)
+    batch = tok("The stock market fell sharply on Monday as investors worried about rising rates.", return_tensors="pt")
+    with torch.no_grad():
+        loss = model(**batch, labels=batch.input_ids).loss.item()
+    assert 2.0 < loss < 5.0, loss  # about 3.5 nats/token on real news text
+    assert folder.endswith("smollm2-135m-instruct")
+
+
+@pytest.mark.integration
+def test_minilm_embeds_offline():
+    model = registry.load_embedder("minilm-l6")
+    vecs = model.encode(["a dog runs", "a puppy runs", "tax law"], normalize_embeddings=True)
+    assert vecs.shape == (3, 384)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
