@@ -43,3 +43,12 @@ def test_help_starts_fast_and_imports_nothing_heavy():
 
 def test_usage_error_exit_code(capsys):
     assert main(["data", "convert"]) == 2
+
+
+def test_cli_reference_is_up_to_date():
+    """docs/cli.md is generated from the commands; regenerate it with scripts/cli_docs.py."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "cli_docs.py"), "--check"], cwd=root)
+    assert proc.returncode == 0, "docs/cli.md is stale: run .venv/bin/python scripts/cli_docs.py"
