@@ -1,0 +1,149 @@
+"""``synthdiv diversity FILE...`` and ``synthdiv shift REAL GENERATED`` (docs/metrics.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from synthdiv.errors import UserError
+
+NORMALISED = "normalised"
+
+
+def _parse_fields(values: list[str]) -> tuple[str, ...] | None:
+    names = tuple(f.strip() for v in values for f in v.split(",") if f.strip())
+    return names or None
+
+
+def _emit(payload: dict[str, Any], as_json: bool, out: Optional[Path], human) -> None:
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
+    if out is not None:
+        from synthdiv.fileio import atomic_write
+
+        with atomic_write(out) as fh:
+            fh.write(text + "\n")
+    if as_json:
+        typer.echo(text)
+    else:
+        human(payload)
+
+
+def _fmt(v) -> str:
+    return "null" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+
+
+def _print_diversity(payload: dict[str, Any]) -> None:
+    reports = payload["files"] if "files" in payload else [payload]
+    for rep in reports:
+        orders = list(rep["distinct"])
+        typer.echo(f"{rep['file']}: {rep['samples']} samples, {rep['tokens']} tokens, mode {rep['mode']}, tokenizer {rep['tokenizer']}")
+        label = "sum over groups" if rep["mode"] == "group" else "distinct"
+        for k in orders:
+            line = f"  distinct-{k}: {_fmt(rep['distinct'][k])} ({label}; {rep['unique_ngrams'][k]} unique of {rep['ngrams'][k]})"
+            if rep.get("distinct_mean"):
+                line += f", mean over {rep['groups']} groups {_fmt(rep['distinct_mean'][k])}"
+            if NORMALISED in rep:
+                line += f", normalised {_fmt(rep[NORMALISED][k])}"
+            typer.echo(line)
+        score = f"  ngram_diversity_score (distinct-1..{orders[-1]} summed): {_fmt(rep['ngram_diversity_score'])}"
+        if NORMALISED in rep:
+            score += f", normalised {_fmt(rep[NORMALISED]['ngram_diversity_score'])}"
+        typer.echo(score)
+        comp = rep["compression"]
+        typer.echo(f"  compression_ratio: {_fmt(rep['compression_ratio'])} ({comp['compressor']}, level {comp['level']})")
+        typer.echo(f"  self_bleu-{rep['self_bleu_detail']['max_n']}: {_fmt(rep['self_bleu'])}")
+        if rep.get("embedding"):
+            for key, value in rep["embedding"].items():
+                typer.echo(f"  {key}: {value if isinstance(value, dict) else _fmt(value)}")
+
+
+def _print_shift(payload: dict[str, Any]) -> None:
+    typer.echo(
+        f"{payload['real']['file']} ({payload['real']['samples']}) vs {payload['generated']['file']} "
+        f"({payload['generated']['samples']}), {payload['samples_compared']} each"
+    )
+    for field, stats in payload["lengths"].items():
+        typer.echo(
+            f"  length[{field}]: mean {stats['real']['mean']:.2f} vs {stats['generated']['mean']:.2f}, "
+            f"KS {stats['ks']:.4f}, Wasserstein {stats['wasserstein']:.3f}"
+        )
+    typer.echo("  n-gram JS (bits): " + ", ".join(f"{k}: {_fmt(v)}" for k, v in payload["ngram_js"].items()))
+    for key, value in (payload.get("embedding") or {}).items():
+        typer.echo(f"  {key}: {_fmt(value) if not isinstance(value, list) else value}")
+
+
+def _collect_warnings(fn, *args, **kwargs):
+    """Run fn; print each warning it raised as one 'warning:' line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    seen = set()
+    for w in caught:
+        msg = str(w.message).splitlines()[0]
+        if msg not in seen and issubclass(w.category, (UserWarning, RuntimeWarning)):
+            seen.add(msg)
+            print(f"warning: {msg}", file=sys.stderr)
+    return result
+
+
+def diversity_cmd(
+    files: list[str] = typer.Argument(..., help="Record files (.jsonl, .csv, .parquet, saved dataset) or .txt (one text per line)."),
+    n: int = typer.Option(5, "--n", help="Highest n-gram order; distinct-1..n and their sum are reported."),
+    mode: str = typer.Option("auto", "--mode", help="corpus | sample | group | auto (group for long-context QA, else corpus)."),
+    tokenizer: str = typer.Option("regex", "--tokenizer", help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
+    fields: list[str] = typer.Option([], "--fields", help="Record fields measured, e.g. context,target (default: story context+target, QA question+target)."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+) -> None:
+    """Diversity of each file: distinct-1..n, n-gram diversity score, compression ratio, self-BLEU.
+    Files given together are a comparison group: values are also divided by the group's maximum."""
+    from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
+    from synthdiv.metrics.report import diversity_report
+    from synthdiv.metrics.texts import load_texts
+
+    if mode != "auto" and mode not in MODES:
+        raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
+    field_names = _parse_fields(fields)
+    sets = [load_texts(f, field_names) for f in files]
+    reports = [_collect_warnings(diversity_report, s, n=n, mode=mode, tokenizer=tokenizer, embedder=embedder) for s in sets]
+    if len(reports) == 1:
+        payload: dict[str, Any] = reports[0]
+    else:
+        keys = ("distinct", "ngram_diversity_score", "ngrams", "unique_ngrams", "tokens", "samples", "tokenizer", "mode")
+        as_results = {str(i): DistinctResult(**{k: r[k] for k in keys}) for i, r in enumerate(reports)}
+        normalised = normalise_within_group(as_results)
+        for i, rep in enumerate(reports):
+            rep[NORMALISED] = normalised[str(i)]
+        payload = {"files": reports}
+    _emit(payload, as_json, out, _print_diversity)
+
+
+def shift_cmd(
+    real: str = typer.Argument(..., help="The real set: a record file or .txt."),
+    generated: str = typer.Argument(..., help="The generated set: a record file or .txt."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm-l6 | mpnet-base | NAME; adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
+    tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
+    fields: list[str] = typer.Option([], "--fields", help="Record fields that make the measured text (as for diversity)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+) -> None:
+    """Distribution shift between a real and a generated set, compared at equal size."""
+    from synthdiv.metrics.shift import shift_report
+    from synthdiv.metrics.texts import load_texts
+
+    field_names = _parse_fields(fields)
+    real_set, gen_set = load_texts(real, field_names), load_texts(generated, field_names)
+    payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed)
+    _emit(payload, as_json, out, _print_shift)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diversity")(diversity_cmd)
+    app.command("shift")(shift_cmd)

@@ -1,0 +1,55 @@
+"""Diversity and distribution-shift metrics (see docs/metrics.md).
+
+The public names below are imported on first use, so ``import synthdiv.metrics``
+costs nothing; scikit-learn, scipy and sentence-transformers load only inside
+the functions that need them.
+
+    from synthdiv.metrics import distinct_n, diversity_report, shift_report
+    distinct_n(texts, n=5, mode="corpus", tokenizer="regex").distinct["5"]
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "distinct_n": "synthdiv.metrics.distinct",
+    "DistinctResult": "synthdiv.metrics.distinct",
+    "normalise_within_group": "synthdiv.metrics.distinct",
+    "self_bleu": "synthdiv.metrics.self_bleu",
+    "SelfBleuResult": "synthdiv.metrics.self_bleu",
+    "compression_ratio": "synthdiv.metrics.compression",
+    "CompressionResult": "synthdiv.metrics.compression",
+    "tokenize": "synthdiv.metrics.tokenize",
+    "TokenIds": "synthdiv.metrics.tokenize",
+    "load_texts": "synthdiv.metrics.texts",
+    "TextSet": "synthdiv.metrics.texts",
+    "embed_texts": "synthdiv.metrics.embed_cache",
+    "embedding_diversity": "synthdiv.metrics.embedding",
+    "mean_pairwise_cosine_distance": "synthdiv.metrics.embedding",
+    "vendi_score": "synthdiv.metrics.embedding",
+    "diversity_report": "synthdiv.metrics.report",
+    "shift_report": "synthdiv.metrics.shift",
+    "frechet_distance": "synthdiv.metrics.shift_embedding",
+    "mmd2_unbiased": "synthdiv.metrics.shift_embedding",
+    "prdc": "synthdiv.metrics.shift_embedding",
+    "classifier_auc": "synthdiv.metrics.shift_embedding",
+    "mauve": "synthdiv.metrics.mauve",
+    "ngram_js": "synthdiv.metrics.shift_lexical",
+    "length_shift": "synthdiv.metrics.shift_lexical",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthdiv.metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

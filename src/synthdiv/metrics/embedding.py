@@ -1,0 +1,115 @@
+"""Diversity of a set of sentence embeddings (rows of a matrix), numpy only.
+
+* mean pairwise cosine distance over all pairs i != j (e.g. Tevet & Berant, 2021,
+  "Evaluating the Evaluation of Diversity in Natural Language Generation"),
+  computed in O(N d) from the sum of the unit vectors, not from the N x N matrix;
+* the Vendi score (Friedman & Dieng, 2023, "The Vendi Score: A Diversity
+  Evaluation Metric for Machine Learning"), the exponential of the Renyi entropy
+  of order q of the eigenvalues of K / N, K the cosine-similarity matrix; with
+  more samples than dimensions the eigenvalues come from the d x d matrix
+  U^T U / N, which has the same non-zero eigenvalues (Pasarkar & Dieng, 2024);
+* dispersion: mean Euclidean distance of the unit vectors to their centroid,
+  and the k-means inertia per sample (the "cluster inertia" of Du & Black, 2019,
+  "Boosting Dialog Response Generation").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+EIG_TOL = 1e-12  # eigenvalues below this (relative to 1) are numerical zeros
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError("embeddings must be a 2-d array (samples x dimensions)")
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+def mean_pairwise_cosine_distance(x: np.ndarray) -> float | None:
+    """Mean of 1 - cos(x_i, x_j) over ordered pairs i != j; None for fewer than two rows."""
+    u = unit_rows(x)
+    n = u.shape[0]
+    if n < 2:
+        return None
+    s = u.sum(axis=0)
+    self_sim = float(np.einsum("ij,ij->", u, u))  # n, or fewer if some rows are zero
+    mean_sim = (float(s @ s) - self_sim) / (n * (n - 1))
+    return 1.0 - mean_sim
+
+
+def similarity_eigenvalues(x: np.ndarray) -> np.ndarray:
+    """Eigenvalues of K / N (K = cosine similarities), summing to one; the d x d form when N > d."""
+    u = unit_rows(x)
+    n, d = u.shape
+    if n == 0:
+        return np.zeros(0)
+    gram = (u.T @ u) if n > d else (u @ u.T)
+    lam = np.linalg.eigvalsh(gram / n)
+    lam = np.clip(lam, 0.0, None)
+    total = lam.sum()
+    return lam / total if total > 0 else lam
+
+
+def vendi_from_eigenvalues(lam: np.ndarray, q: float = 1.0) -> float:
+    """exp(Renyi entropy of order q): q=1 Shannon, q=inf 1/max, q=0 the number of non-zero eigenvalues."""
+    p = lam[lam > EIG_TOL]
+    if p.size == 0:
+        return 0.0
+    if q == 1:
+        return float(math.exp(-np.sum(p * np.log(p))))
+    if math.isinf(q):
+        return float(1.0 / p.max())
+    if q == 0:
+        return float(p.size)
+    return float(np.sum(p**q) ** (1.0 / (1.0 - q)))
+
+
+def vendi_score(x: np.ndarray, q: float | Sequence[float] = 1.0) -> float | dict[str, float]:
+    """Vendi score of order ``q`` (or a dict keyed by str(q) for several orders)."""
+    lam = similarity_eigenvalues(x)
+    if isinstance(q, (int, float)):
+        return vendi_from_eigenvalues(lam, float(q))
+    return {_q_key(v): vendi_from_eigenvalues(lam, float(v)) for v in q}
+
+
+def _q_key(q: float) -> str:
+    return "inf" if math.isinf(q) else (str(int(q)) if float(q).is_integer() else str(q))
+
+
+def centroid_radius(x: np.ndarray) -> float | None:
+    """Mean Euclidean distance of the unit vectors to their mean."""
+    u = unit_rows(x)
+    if u.shape[0] == 0:
+        return None
+    return float(np.linalg.norm(u - u.mean(axis=0), axis=1).mean())
+
+
+def kmeans_inertia(x: np.ndarray, k: int = 10, seed: int = 0) -> float | None:
+    """k-means inertia (sum of squared distances to the nearest centre) per sample, on unit vectors."""
+    from sklearn.cluster import KMeans
+
+    u = unit_rows(x)
+    if u.shape[0] <= k:
+        return None
+    model = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(u)
+    return float(model.inertia_ / u.shape[0])
+
+
+def embedding_diversity(x: np.ndarray, vendi_q: Sequence[float] = (1.0, 2.0, float("inf")), k: int = 10) -> dict:
+    """All embedding diversity metrics of one set, as a flat dict with stable keys."""
+    lam = similarity_eigenvalues(x)
+    return {
+        "mean_pairwise_cosine_distance": mean_pairwise_cosine_distance(x),
+        "vendi_score": vendi_from_eigenvalues(lam, 1.0) if lam.size else None,
+        "vendi_score_q": {_q_key(q): vendi_from_eigenvalues(lam, float(q)) for q in vendi_q} if lam.size else None,
+        "centroid_radius": centroid_radius(x),
+        "kmeans_inertia": kmeans_inertia(x, k=k),
+        "kmeans_k": k,
+        "embedded_samples": int(np.asarray(x).shape[0]),
+    }

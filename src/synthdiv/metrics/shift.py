@@ -1,0 +1,132 @@
+"""``shift_report``: how far a generated set is from a real one, as a plain dict.
+
+The paper reports a "distribution distance" without saying which (see
+docs/metrics.md); we report a panel. The two sets are compared at equal size:
+the larger is subsampled (seeded) to the size of the smaller, since most of
+these statistics depend on the sample size. Lexical parts always run; the
+embedding parts (Fréchet, MMD, PRDC, MAUVE, classifier AUC) need an embedder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from synthdiv.errors import UserError
+from synthdiv.metrics.shift_lexical import length_shift, ngram_js
+from synthdiv.metrics.texts import TEXT_FIELD, TextSet
+
+
+def equal_size_indices(n_real: int, n_gen: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into each set so both have min(n_real, n_gen) items; the larger is
+    subsampled without replacement with ``seed`` and kept in its original order."""
+    n = min(n_real, n_gen)
+    rng = np.random.default_rng(seed)
+
+    def pick(size: int) -> np.ndarray:
+        return np.arange(size) if size == n else np.sort(rng.choice(size, n, replace=False))
+
+    return pick(n_real), pick(n_gen)
+
+
+def _as_textset(x: TextSet | Sequence[str], name: str) -> TextSet:
+    if isinstance(x, TextSet):
+        return x
+    texts = list(x)
+    return TextSet(path=name, texts=texts, fields={TEXT_FIELD: texts})
+
+
+def shift_report(
+    real: TextSet | Sequence[str],
+    generated: TextSet | Sequence[str],
+    embedder: str | None = None,
+    *,
+    encoder=None,
+    tokenizer: str = "regex",
+    seed: int = 0,
+    mmd_max_samples: int = 2000,
+    mmd_permutations: int = 200,
+    mauve_seeds: Sequence[int] = (0, 1, 2),
+    bootstrap: int = 200,
+) -> dict[str, Any]:
+    """The shift panel between ``real`` and ``generated`` (texts or loaded files)."""
+    real, gen = _as_textset(real, "<real>"), _as_textset(generated, "<generated>")
+    if real.task and gen.task and real.task != gen.task:
+        raise UserError(
+            f"REAL is {real.task} but GENERATED is {gen.task}; compare sets of the same task",
+            where=f"{real.path} vs {gen.path}",
+        )
+    if len(real) < 2 or len(gen) < 2:
+        raise UserError("each set needs at least two texts to compare distributions", where=f"{real.path} vs {gen.path}")
+    ri, gi = equal_size_indices(len(real), len(gen), seed)
+    timings: dict[str, float] = {}
+    fields = [f for f in real.fields if f in gen.fields]
+    report: dict[str, Any] = {
+        "real": {"file": real.path, "samples": len(real)},
+        "generated": {"file": gen.path, "samples": len(gen)},
+        "samples_compared": int(ri.size),
+        "seed": seed,
+        "tokenizer": tokenizer,
+        "lengths": {},
+    }
+    t0 = time.perf_counter()
+    for f in fields:
+        report["lengths"][f] = length_shift(
+            [real.fields[f][i] for i in ri], [gen.fields[f][i] for i in gi], tokenizer, bootstrap, seed
+        )
+    timings["lengths"] = time.perf_counter() - t0
+    real_texts = [real.texts[i] for i in ri]
+    gen_texts = [gen.texts[i] for i in gi]
+    t0 = time.perf_counter()
+    report["ngram_js"] = ngram_js(real_texts, gen_texts, 3, tokenizer)
+    timings["ngram_js"] = time.perf_counter() - t0
+    report["embedder"] = embedder
+    report["embedding"] = None
+    if embedder or encoder:
+        report["embedding"] = _embedding_panel(
+            real_texts, gen_texts, embedder or "custom", encoder, seed, mmd_max_samples, mmd_permutations, mauve_seeds, timings
+        )
+    report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    return report
+
+
+def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings) -> dict:
+    from synthdiv.metrics.embed_cache import embed_texts
+    from synthdiv.metrics.mauve import mauve
+    from synthdiv.metrics.shift_embedding import classifier_auc, frechet_distance, mmd2_unbiased, prdc
+
+    t0 = time.perf_counter()
+    x = embed_texts(real_texts, embedder, encoder=encoder).astype(np.float64)
+    y = embed_texts(gen_texts, embedder, encoder=encoder).astype(np.float64)
+    timings["embed"] = time.perf_counter() - t0
+    out: dict[str, Any] = {"dimensions": int(x.shape[1])}
+
+    t0 = time.perf_counter()
+    out["frechet_distance"] = frechet_distance(x, y)
+    timings["frechet"] = time.perf_counter() - t0
+
+    # The MMD kernel matrix is (2m)^2 floats: cap m so 5k vs 5k stays within memory.
+    t0 = time.perf_counter()
+    m = min(x.shape[0], mmd_max)
+    rng = np.random.default_rng(seed + 7)
+    xi = np.sort(rng.choice(x.shape[0], m, replace=False)) if m < x.shape[0] else np.arange(m)
+    yi = np.sort(rng.choice(y.shape[0], m, replace=False)) if m < y.shape[0] else np.arange(m)
+    out.update(mmd2_unbiased(x[xi], y[yi], permutations=permutations, seed=seed))
+    out["mmd_samples"] = int(m)
+    timings["mmd"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    out.update(prdc(x, y))
+    timings["prdc"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    out.update(mauve(y, x, seeds=mauve_seeds))
+    timings["mauve"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    out.update(classifier_auc(x, y, seed=seed))
+    timings["classifier"] = time.perf_counter() - t0
+    return out

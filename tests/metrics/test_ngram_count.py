@@ -1,0 +1,96 @@
+"""The fast exact counter against the plain-Python set-of-tuples definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthdiv.metrics import ngram_count
+from synthdiv.metrics.distinct_reference import reference_counts
+from synthdiv.metrics.ngram_count import count_ngrams, ngram_ids
+
+# Tiny vocabularies make repeats (the hard case) common; empty samples and samples
+# shorter than n are included on purpose.
+corpora = st.integers(1, 4).flatmap(
+    lambda v: st.lists(st.lists(st.integers(0, v - 1), max_size=12), min_size=1, max_size=8).map(lambda s: (v, s))
+)
+
+
+def _flat(samples):
+    ids = np.array([t for s in samples for t in s], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in samples])]).astype(np.int64)
+    return ids, offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpora, st.integers(1, 6))
+def test_every_mode_matches_the_set_of_tuples_reference(corpus, max_n):
+    vocab, samples = corpus
+    ids, offsets = _flat(samples)
+
+    got = count_ngrams(ids, vocab, max_n)
+    ref = reference_counts(samples, max_n, "corpus")
+    assert got.total.tolist() == [r["total"] for r in ref]
+    assert got.distinct.tolist() == [r["distinct"] for r in ref]
+
+    got = count_ngrams(ids, vocab, max_n, seg_offsets=offsets)
+    ref = reference_counts(samples, max_n, "sample")
+    assert got.total.tolist() == [r["total"] for r in ref]
+    assert got.distinct.tolist() == [r["distinct"] for r in ref]
+
+    got = count_ngrams(ids, vocab, max_n, seg_offsets=offsets, per_segment=True)
+    ref = reference_counts(samples, max_n, "group", groups=list(range(len(samples))))
+    for k in range(max_n):
+        assert got.total[k].tolist() == [ref[k]["total"][g] for g in range(len(samples))]
+        assert got.distinct[k].tolist() == [ref[k]["distinct"][g] for g in range(len(samples))]
+
+
+@settings(max_examples=100, deadline=None)
+@given(corpora, st.integers(1, 5))
+def test_ngram_ids_are_equal_exactly_when_ngrams_are_equal(corpus, n):
+    vocab, samples = corpus
+    ids, offsets = _flat(samples)
+    positions, gram = ngram_ids(ids, vocab, n, offsets)
+    windows = [tuple(ids[p : p + n]) for p in positions]
+    expected = [p for i, s in enumerate(samples) for p in range(offsets[i], offsets[i] + len(s) - n + 1)]
+    assert positions.tolist() == expected
+    for a in range(len(windows)):
+        for b in range(len(windows)):
+            assert (gram[a] == gram[b]) == (windows[a] == windows[b])
+
+
+def test_huge_ids_take_the_argsort_path_and_stay_exact(monkeypatch):
+    """Ids near 2**55 cannot be packed with positions into 64 bits: the fallback must agree."""
+    calls = {"argsort": 0}
+    real_argsort = np.argsort
+
+    def counting_argsort(*args, **kwargs):
+        calls["argsort"] += 1
+        return real_argsort(*args, **kwargs)
+
+    monkeypatch.setattr(ngram_count.np, "argsort", counting_argsort)
+    rng = np.random.default_rng(0)
+    big = np.array([2**55 - 3, 2**55 - 2, 7, 2**54])
+    samples = [rng.choice(big, size=rng.integers(0, 9)).tolist() for _ in range(25)]
+    ids, offsets = _flat(samples)
+    assert ids.size < 128  # keeps T * V below 2**63
+    got = count_ngrams(ids, 2**55, 4, seg_offsets=offsets)
+    ref = reference_counts(samples, 4, "sample")
+    assert got.distinct.tolist() == [r["distinct"] for r in ref]
+    assert calls["argsort"] > 0
+
+
+def test_ngrams_that_collide_under_a_sum_hash_are_kept_apart():
+    """(1, 4) and (2, 3) or (0, 5) share sums, products mod small numbers, etc.; exact keys separate them."""
+    samples = [[1, 4], [2, 3], [0, 5], [4, 1], [1, 4]]
+    ids, offsets = _flat(samples)
+    got = count_ngrams(ids, 6, 2, seg_offsets=offsets)
+    assert got.distinct.tolist() == [6, 4]
+    assert got.total.tolist() == [10, 5]
+
+
+def test_too_large_corpus_is_refused_rather_than_miscounted():
+    with pytest.raises(ValueError):
+        count_ngrams(np.array([0, 1]), 2**62, 2)
