@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from synthdiv.records import Record
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SYNTHDIV_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -137,3 +139,38 @@ def tiny_model_dir(tmp_path, tiny_llama):
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+# ----- small story records (training and evaluation tests) -------------------
+
+STORY_CONTEXTS = [
+    "Tom liked to herd cattle. He did it every day. One day a cow went free. He searched everywhere.",
+    "She baked a cake for her friend.",
+    "The police found some key evidence behind the library. They were stuck on where to go next.",
+    "He searched everywhere. One day a cow went free. Tom liked to herd cattle.",
+]
+STORY_TARGETS = ["He found the cow and brought it back.", "It was delicious and everyone was happy.", "The police found the cow."]
+
+
+def make_story_records(n: int, source: str = "real") -> list[Record]:
+    return [
+        Record(
+            id=f"s{i}",
+            task="story_completion",
+            context=" ".join([STORY_CONTEXTS[i % len(STORY_CONTEXTS)]] * (1 + i % 2)),
+            target=STORY_TARGETS[i % len(STORY_TARGETS)],
+            source=source,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def story_records():
+    return make_story_records(24)
+
+
+@pytest.fixture
+def records_of():
+    """make_story_records as a fixture: records_of(n) gives n story records."""
+    return make_story_records

@@ -1,0 +1,191 @@
+"""``synthdiv mix``, ``synthdiv train`` and ``synthdiv evaluate``.
+
+Thin wrappers: parse options, read records, call :mod:`synthdiv.mixing`,
+:mod:`synthdiv.training` and :mod:`synthdiv.evaluation`, print a summary.
+torch, transformers and peft are imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from synthdiv.errors import UserError
+
+
+def read_input_records(path: str):
+    """Records of a record file (JSONL, CSV, Parquet, saved dataset); a raw Story Cloze
+    or ROCStories CSV is recognised by its header and read with its loader."""
+    from synthdiv.data.records_io import detect_format, read_records
+    from synthdiv.fileio import require_file
+
+    if detect_format(path) == "csv":
+        from synthdiv.data import loaders
+        from synthdiv.data.csvutil import read_csv_rows
+
+        header, _ = read_csv_rows(require_file(path))
+        if "InputSentence1" in header:
+            return loaders.load_story_cloze(path)
+        if "sentence5" in header and "task" not in header:
+            return loaders.load_rocstories(path)
+    return read_records(path)
+
+
+def mix_cmd(
+    real: str = typer.Option(..., "--real", help="Real records (a record file, or a Story Cloze / ROCStories CSV)."),
+    generated: str = typer.Option(..., "--generated", help="Generated records (source 'generated')."),
+    ratio: float = typer.Option(..., "--ratio", help="Mixing ratio |gen| / (|gen| + |real|) (paper Eq. 7), in [0, 1]."),
+    mode: str = typer.Option("fixed", "--mode", help="fixed: total size N, a share 'ratio' generated. variable: the real part fixed, generated added."),
+    size: Optional[int] = typer.Option(None, "--size", help="fixed: total records (default: number of real records). variable: real records kept (default: all)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampling (without replacement)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Mix real and generated records at a mixing ratio (paper §4.3)."""
+    from synthdiv.data.records_io import write_records
+    from synthdiv.mixing import mix
+
+    real_records = read_input_records(real)
+    gen_records = read_input_records(generated)
+    result = mix(real_records, gen_records, ratio, mode=mode, size=size, seed=seed)
+    write_records(result.records, out)
+    summary = result.summary() | {"out": str(out)}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(
+            f"wrote {len(result.records)} records to {out}: {result.n_real} real + {result.n_generated} generated "
+            f"(ratio {result.ratio:.4f}, asked {ratio}; mode {mode}, seed {seed})"
+        )
+
+
+def train_cmd(
+    train_file: str = typer.Option(..., "--train", help="Training records (a record file, or a Story Cloze / ROCStories CSV)."),
+    model: str = typer.Option(..., "--model", help="Registry name (smollm2-135m-instruct), hub id or local model folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: adapter, train_config.json, train_log.csv, tensorboard/, checkpoints/."),
+    epochs: int = typer.Option(3, "--epochs", help="Epochs (paper: 3)."),
+    lora_r: int = typer.Option(8, "--lora-r", help="LoRA rank (paper: 8)."),
+    lora_alpha: int = typer.Option(16, "--lora-alpha", help="LoRA alpha (paper: 16)."),
+    lora_dropout: float = typer.Option(0.05, "--lora-dropout", help="LoRA dropout."),
+    lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate (paper: 1e-4)."),
+    weight_decay: float = typer.Option(1e-4, "--weight-decay", help="AdamW weight decay (paper: 1e-4)."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Records per micro-batch (per device)."),
+    grad_accum: int = typer.Option(1, "--grad-accum", help="Micro-batches per optimizer step."),
+    max_length: int = typer.Option(512, "--max-length", help="Max tokens per record; longer prompts are cut from the left."),
+    warmup_ratio: float = typer.Option(0.03, "--warmup-ratio", help="Share of steps with linear warm-up."),
+    scheduler: str = typer.Option("linear", "--scheduler", help="linear | cosine | constant | constant_with_warmup."),
+    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="Comma-separated LoRA targets (default: per architecture)."),
+    seed: int = typer.Option(0, "--seed"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
+    checkpoint_every: int = typer.Option(200, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
+    precision: str = typer.Option("auto", "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
+    test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
+    eval_batch_size: int = typer.Option(8, "--eval-batch-size"),
+    merge: bool = typer.Option(False, "--merge", help="Also save the merged weights to OUT/merged."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Ignore checkpoints in OUT and start over (default: resume)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fine-tune a causal LM with LoRA on records (loss on target tokens only); resumes after a kill."""
+    from synthdiv.training import TrainConfig
+
+    config = TrainConfig(
+        model=model, epochs=epochs, lr=lr, weight_decay=weight_decay, lora_r=lora_r, lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
+        warmup_ratio=warmup_ratio, scheduler=scheduler, seed=seed, max_steps=max_steps,
+        target_modules=[t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None,
+        checkpoint_every=checkpoint_every, precision=precision, progress=progress,
+    )  # fmt: skip
+    from synthdiv.evaluation.loading import is_adapter_folder
+
+    if is_adapter_folder(model):
+        raise UserError(
+            "this is a LoRA adapter folder; train from a base model, or from the merged weights of an earlier run (OUT/merged, written by train --merge)",
+            where=model,
+        )
+    records = read_input_records(train_file)
+    test_records = read_input_records(test) if test else None  # read before training: a bad file fails fast
+    from synthdiv.training.recipe import save_merged, train
+
+    result = train(records, config, out, resume=not overwrite)
+    summary = {"train": result.summary()}
+    if test_records is not None:
+        from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+
+        kw = {"batch_size": eval_batch_size, "max_length": max_length}
+        before = evaluate_base(result.model, result.tokenizer, test_records, **kw)
+        after = evaluate(result.model, result.tokenizer, test_records, **kw)
+        summary["test"] = {"file": test, "base_test_loss": before.test_loss, **after.to_dict()}
+        from synthdiv.fileio import atomic_write
+
+        with atomic_write(out / "eval.json") as fh:
+            json.dump(summary["test"], fh, indent=2)
+    if merge:
+        summary["merged"] = str(save_merged(result.model, result.tokenizer, out))
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    r = result
+    resumed = f", resumed from step {r.resumed_from}" if r.resumed_from else ""
+    typer.echo(
+        f"trained {r.steps} steps on {r.records} records ({r.truncated_records} prompts truncated){resumed}: "
+        f"loss {r.first_loss:.4f} -> {r.final_loss:.4f}, {r.tokens_per_s:.0f} tokens/s; adapter in {out}"
+    )
+    if "test" in summary:
+        t = summary["test"]
+        typer.echo(f"test loss on {t['samples']} records ({t['tokens']} tokens): base {t['base_test_loss']:.4f} -> fine-tuned {t['test_loss']:.4f}")
+
+
+def evaluate_cmd(
+    model: str = typer.Option(..., "--model", help="Adapter folder from 'synthdiv train', registry name, hub id or model folder."),
+    test: str = typer.Option(..., "--test", help="Test records (a record file, or a Story Cloze / ROCStories CSV)."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Does not change the result, only the speed."),
+    max_length: Optional[int] = typer.Option(None, "--max-length", help="Default: the adapter's training max length, else 512."),
+    base: bool = typer.Option(True, "--base/--no-base", help="For an adapter, also report the base model's loss."),
+    per_sample: Optional[Path] = typer.Option(None, "--per-sample", help="Write per-record losses to this JSONL file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (keys: test_loss, tokens, samples, ...)."),
+    progress: bool = typer.Option(False, "--progress/--no-progress"),
+) -> None:
+    """Test loss: summed NLL of all target tokens / their number (independent of batch size)."""
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1 (got {batch_size})", where="--batch-size")
+    records = read_input_records(test)
+    from synthdiv.evaluation.loading import load_for_evaluation
+    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+
+    net, tokenizer, info = load_for_evaluation(model)
+    import torch
+
+    if torch.cuda.is_available():
+        net.to("cuda")
+    length = max_length or info["train_config"].get("max_length") or 512
+    result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=progress)
+    report = {"model": model, "base_model": info["base_model"], "adapter": info["adapter"], "test": test, **result.to_dict()}
+    if info["adapter"] and base:
+        report["base_test_loss"] = evaluate_base(net, tokenizer, records, batch_size=batch_size, max_length=length).test_loss
+    if per_sample is not None:
+        from synthdiv.fileio import atomic_write
+
+        with atomic_write(per_sample) as fh:
+            for row in result.per_sample:
+                fh.write(json.dumps(row) + "\n")
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    line = f"test loss {result.test_loss:.4f} nats/token ({result.loss_per_char:.4f} per char) on {result.samples} records, {result.tokens} target tokens"
+    if "base_test_loss" in report:
+        line += f"; base model {report['base_test_loss']:.4f}"
+    if result.truncated_records:
+        line += f"; {result.truncated_records} prompts truncated at {length} tokens"
+    typer.echo(line)
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mix")(mix_cmd)
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate_cmd)

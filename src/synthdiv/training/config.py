@@ -1,0 +1,94 @@
+"""Training settings: the paper's LoRA defaults and the ones it left out.
+
+Paper (§4.1): LoRA rank 8, alpha 16, learning rate 1e-4, weight decay 1e-4,
+3 epochs, the final checkpoint evaluated by test loss. It gives no batch size,
+maximum length, warm-up, scheduler or target modules; our defaults for those
+are documented in docs/training.md and below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from synthdiv.errors import UserError
+
+# LoRA on the attention projections, the choice of the LoRA paper (Hu et al. 2021)
+# and of PEFT's own defaults. GPT-2's c_proj matches both the attention output and
+# the MLP output projection (PEFT matches module-name suffixes).
+TARGET_MODULES = {
+    "gpt2": ["c_attn", "c_proj"],
+    "llama": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "mistral": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "opt": ["q_proj", "k_proj", "v_proj", "out_proj"],
+}
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
+
+
+def default_target_modules(model_type: str) -> list[str] | str:
+    """Per-architecture target modules; other architectures get every linear layer."""
+    return list(TARGET_MODULES[model_type]) if model_type in TARGET_MODULES else "all-linear"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a training run computes (saved with the adapter)."""
+
+    model: str
+    # --- the paper's values
+    epochs: int = 3
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    lora_r: int = 8
+    lora_alpha: int = 16
+    # --- our defaults (the paper gives none)
+    lora_dropout: float = 0.05  # PEFT examples' value; regularises a tiny adapter on small data
+    target_modules: list[str] | None = None  # None: per architecture (TARGET_MODULES)
+    batch_size: int = 8  # records per micro-batch (per device)
+    grad_accum: int = 1  # micro-batches per optimizer step
+    max_length: int = 512  # tokens; stories are ~80, so only long QA contexts are truncated
+    warmup_ratio: float = 0.03  # share of optimizer steps with a linear warm-up
+    scheduler: str = "linear"  # decay after warm-up (transformers.get_scheduler names)
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    max_steps: int | None = None  # stop early (smoke tests, benchmarks); None: all epochs
+    # --- run mechanics: do not change what is computed
+    checkpoint_every: int = 200  # optimizer steps between checkpoints (0: none)
+    keep_checkpoints: int = 2
+    precision: str = "auto"  # auto: bf16 on a GPU that supports it, else fp32; or "bf16", "fp32"
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+    MECHANICS = ("checkpoint_every", "keep_checkpoints", "progress", "extra")
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs >= 1, "--epochs", "at least 1"),
+            (self.lr > 0, "--lr", "positive"),
+            (self.weight_decay >= 0, "--weight-decay", "0 or more"),
+            (self.lora_r >= 1, "--lora-r", "at least 1"),
+            (self.lora_alpha > 0, "--lora-alpha", "positive"),
+            (0 <= self.lora_dropout < 1, "--lora-dropout", "in [0, 1)"),
+            (self.batch_size >= 1, "--batch-size", "at least 1"),
+            (self.grad_accum >= 1, "--grad-accum", "at least 1"),
+            (self.max_length >= 2, "--max-length", "at least 2"),
+            (0 <= self.warmup_ratio < 1, "--warmup-ratio", "in [0, 1)"),
+            (self.max_steps is None or self.max_steps >= 1, "--max-steps", "at least 1"),
+            (self.checkpoint_every >= 0, "--checkpoint-every", "0 or more"),
+            (self.keep_checkpoints >= 1, "--keep-checkpoints", "at least 1"),
+        ]
+        for ok, name, what in checks:
+            if not ok:
+                raise UserError(f"{name} must be {what} (got {getattr(self, name[2:].replace('-', '_'))})", where=name)
+        if self.scheduler not in SCHEDULERS:
+            raise UserError(f"unknown scheduler {self.scheduler!r}; use one of {', '.join(SCHEDULERS)}", where="--scheduler")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise UserError(f"unknown precision {self.precision!r}; use auto, bf16 or fp32", where="--precision")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def computation(self) -> dict:
+        """The settings that change the numbers; a resumed run must match them exactly."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.MECHANICS}
