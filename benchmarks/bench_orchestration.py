@@ -1,0 +1,119 @@
+"""Orchestration overhead of `synthdiv generate` (issue 4, item 9).
+
+A local HTTP server in a separate process answers every chat completion at once
+with a valid five-sentence story, so the numbers measure our side only: the
+async client, rate bookkeeping, the SQLite cache writes, parsing and record
+building. Two numbers:
+
+* requests/s at concurrency 64 (a fresh cache: every story is a request);
+* records/s when every answer is cached (the same run again).
+
+Run: .venv/bin/python benchmarks/bench_orchestration.py [--n 5000] [--concurrency 64]
+Targets on a 2-core machine: >= 500 requests/s, >= 5,000 cached records/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+
+def _serve(port: int, ready) -> None:
+    """A minimal HTTP/1.1 keep-alive server: reads one request, answers a story, repeats."""
+    counter = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal counter
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                counter += 1
+                c = counter
+                story = (f"Ann found coin {c} in the park. She showed it to her friend number {c % 97}. They took it to "
+                         f"the shop on street {c % 13}. The owner paid them {c % 50} dollars. They bought ice cream for everyone.")
+                body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": story}}],
+                                   "usage": {"prompt_tokens": 100, "completion_tokens": 40}}).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=5000, help="stories (= requests on the first run)")
+    ap.add_argument("--concurrency", type=int, default=64)
+    args = ap.parse_args()
+
+    from synthdiv.backends.base import SamplingParams
+    from synthdiv.generation.runner import GenerationConfig, run_generation
+    from synthdiv.records import Record
+
+    port = _free_port()
+    ready = mp.Event()
+    proc = mp.Process(target=_serve, args=(port, ready), daemon=True)
+    proc.start()
+    ready.wait(10)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            real = tmp / "real.jsonl"
+            with open(real, "w") as fh:
+                for i in range(200):
+                    s = [f"Tom saw thing {i}-{j} near the river bank today." for j in range(5)]
+                    fh.write(Record(id=f"r{i}", task="story_completion", context=" ".join(s[:4]), target=s[4]).to_json() + "\n")
+            cfg = GenerationConfig(
+                task="story_completion", strategy="topic", level="D6", n=args.n, out=tmp / "out.jsonl", real=real,
+                topics="builtin", backend="openai", model="bench",
+                backend_options={"base_url": f"http://127.0.0.1:{port}/v1", "concurrency": args.concurrency, "timeout": 30},
+                sampling=SamplingParams(seed=0, max_tokens=120), cache_dir=tmp / "cache", progress=False,
+            )
+            cpu0 = time.process_time()
+            first = run_generation(cfg)
+            cpu1 = time.process_time()
+            second = run_generation(cfg)
+            cpu2 = time.process_time()
+    finally:
+        proc.terminate()
+    # On a shared machine the wall-clock rate depends on the neighbours; the rate per CPU-second of
+    # this (client) process says what our code costs. Both are printed; the server runs in its own process.
+    print(f"n={args.n} concurrency={args.concurrency}")
+    print(f"uncached: {first.requests} requests in {first.seconds:.2f} s wall = {first.requests / first.seconds:.0f} requests/s; "
+          f"{cpu1 - cpu0:.2f} CPU-s = {first.requests / (cpu1 - cpu0):.0f} requests per CPU-second "
+          f"({first.records} records, {first.failures} failures)")
+    print(f"cached:   {second.records} records in {second.seconds:.2f} s wall = {second.records / second.seconds:.0f} records/s; "
+          f"{cpu2 - cpu1:.2f} CPU-s = {second.records / (cpu2 - cpu1):.0f} records per CPU-second "
+          f"({second.cache_hits} cache hits, {second.requests} requests)")
+
+
+if __name__ == "__main__":
+    main()

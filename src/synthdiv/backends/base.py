@@ -1,0 +1,109 @@
+"""The one small interface every generation backend implements.
+
+A backend takes a batch of chat requests (messages + how many samples) and
+sampling parameters, and returns texts with token usage. It does not cache,
+parse or retry parsing: that is the generation runner's job, so every backend
+gets the same resume and reject behaviour for free (the lm-evaluation-harness
+shape: a tiny model interface, a dummy implementation for tests).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample. ``seed`` is the run's base seed; backends derive per-sample seeds from it.
+    Temperature 0.7 is the paper's setting for GPT-4o (§4.1)."""
+
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 256
+    seed: int | None = 0
+    stop: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop) if self.stop else None
+        return d
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One prompt. ``first_sample`` is the sample index of the first of the ``n`` samples:
+    sample indexes make retries of one prompt differ and key the response cache."""
+
+    messages: Messages
+    n: int = 1
+    first_sample: int = 0
+
+
+@dataclass
+class Completion:
+    """The answer to one request: ``n`` texts (or an error after all retries) and usage."""
+
+    texts: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 1
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class BackendStats:
+    """Counters a backend keeps across calls (the runner's summary reads them)."""
+
+    requests: int = 0  # HTTP requests or local generate() calls sent, retries included
+    retries: int = 0
+    failures: int = 0  # requests that failed after all retries
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add_usage(self, c: Completion) -> None:
+        self.prompt_tokens += c.prompt_tokens
+        self.completion_tokens += c.completion_tokens
+
+
+OnResult = Callable[[int, Completion], None]
+
+
+class Backend(ABC):
+    """A text generator behind a chat interface."""
+
+    name: str = "base"
+
+    def __init__(self, model: str):
+        self.model = model
+        self.stats = BackendStats()
+
+    @abstractmethod
+    def generate(
+        self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
+    ) -> list[Completion]:
+        """One :class:`Completion` per request, in order. ``on_result(i, completion)`` is
+        called as soon as request ``i`` is answered, so a caller can store it before
+        the rest of the batch finishes (a kill then loses no answered prompt)."""
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What, besides messages and parameters, decides the answer (keys the cache)."""
+        return {"backend": self.name, "model": self.model}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (HTTP clients, GPU memory)."""
+
+
+def sample_seed(base: int | None, first_sample: int, offset: int = 0) -> int | None:
+    """A per-sample seed derived from the run seed, so sample ``i`` of a prompt is reproducible."""
+    if base is None:
+        return None
+    return (base * 1_000_003 + first_sample + offset) % (2**31 - 1)

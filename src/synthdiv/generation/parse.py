@@ -1,0 +1,167 @@
+"""Turning raw model output into records, or into a reject with a reason.
+
+The "parse the output" half of each generation step (the distilabel split):
+a parse never raises on bad model text; it returns a :class:`Parsed` that is
+either a value or a reason, and the runner keeps the raw text of every reject.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# A sentence ends at . ! or ? (optionally followed by closing quotes/brackets), then
+# whitespace. Abbreviations such as "Mr." are protected before splitting.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+_ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|e\.g|i\.e)\.", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*\**\s*(?:story|new story|title|example)\s*\d*\s*\**\s*[:.-]\s*\**\s*", re.IGNORECASE)
+_NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
+_PREAMBLE = re.compile(r"^(?:sure|here|okay|ok|certainly|of course)\b.*:\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Parsed:
+    """A parse result: ``value`` when it worked, ``reason`` when rejected."""
+
+    value: Any = None
+    reason: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one paragraph of prose; abbreviations do not end a sentence."""
+    protected = _ABBREVIATIONS.sub(lambda m: m.group(0)[:-1] + "\x00", text.strip())
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(protected):
+        parts.append(protected[start : m.end()])
+        start = m.end()
+    parts.append(protected[start:])
+    return [p.replace("\x00", ".").strip() for p in parts if p.strip()]
+
+
+def _story_lines(raw: str) -> list[str]:
+    """Lines of the output minus chat preambles ("Here is a story:"), labels and numbering."""
+    lines = []
+    for line in raw.replace("\r", "").split("\n"):
+        line = line.strip().strip("*").strip()
+        if not line or _PREAMBLE.match(line):
+            continue
+        line = _NUMBERING.sub("", _LABEL.sub("", line))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ratio: float = 2.0, truncate: bool = True) -> Parsed:
+    """Four context sentences and one target from a story output.
+
+    Lines are joined (models put one sentence per line or one story per paragraph),
+    then split into sentences; only complete sentences count, so an answer cut off by
+    ``max_tokens`` loses its last fragment. More than five sentences: the first five are
+    kept when ``truncate`` (small models rarely stop at five), else it is a reject.
+    The story's word count must lie within [min_ratio, max_ratio] × the seeds' mean."""
+    lines = _story_lines(raw)
+    if not lines:
+        return Parsed(reason="empty output")
+    sentences = [s for s in split_sentences(" ".join(lines)) if re.search(r"[.!?][\"'”’)\]]*$", s)]
+    if len(sentences) < 5:
+        return Parsed(reason=f"found {len(sentences)} complete sentences, need 5")
+    notes = {}
+    if len(sentences) > 5:
+        if not truncate:
+            return Parsed(reason=f"found {len(sentences)} sentences, need exactly 5")
+        notes["truncated_from"] = len(sentences)
+        sentences = sentences[:5]
+    words = sum(word_count(s) for s in sentences)
+    if target_words > 0 and not (min_ratio * target_words <= words <= max_ratio * target_words):
+        return Parsed(reason=f"length {words} words is far from the seeds' {target_words:.0f} (allowed ×{min_ratio}–×{max_ratio})")
+    notes["words"] = words
+    return Parsed(value=(" ".join(sentences[:4]), sentences[4]), notes=notes)
+
+
+_Q = re.compile(r"^\s*(?:\*\*)?(?:q|question)\s*\d*(?:\*\*)?\s*[:.)-]\s*(?:\*\*)?\s*(.+)$", re.IGNORECASE)
+_A = re.compile(r"^\s*(?:\*\*)?(?:a|answer)\s*\d*(?:\*\*)?\s*[:.)-]\s*(?:\*\*)?\s*(.+)$", re.IGNORECASE)
+
+
+def parse_qa_pair(raw: str, *, max_answer_words: int = 60) -> Parsed:
+    """The first ``Question: … / Answer: …`` pair of an output."""
+    question = answer = None
+    for line in raw.replace("\r", "").split("\n"):
+        if question is None and (m := _Q.match(line)):
+            question = m.group(1).strip().strip("*").strip()
+            # both on one line: "Question: …? Answer: …"
+            if (split := re.split(r"\s+(?:answer|a)\s*:\s*", question, maxsplit=1, flags=re.IGNORECASE)) and len(split) == 2:
+                question, answer = split[0].strip(), split[1].strip()
+                break
+        elif question is not None and (m := _A.match(line)):
+            answer = m.group(1).strip().strip("*").strip()
+            break
+    if not question:
+        return Parsed(reason="no 'Question:' line")
+    if not answer:
+        return Parsed(reason="no 'Answer:' line after the question")
+    if word_count(answer) > max_answer_words:
+        return Parsed(reason=f"answer has {word_count(answer)} words, more than {max_answer_words}")
+    return Parsed(value=(question, answer))
+
+
+def parse_paraphrase(raw: str, original: str) -> Parsed:
+    """One paraphrased question: the first non-empty line, labels removed; must differ from the original."""
+    for line in raw.replace("\r", "").split("\n"):
+        line = line.strip().strip("*").strip()
+        if not line or _PREAMBLE.match(line):
+            continue
+        line = _NUMBERING.sub("", line)
+        if m := _Q.match(line):
+            line = m.group(1)
+        line = re.sub(r"^(?:paraphrase|paraphrased question|rewritten question)\s*\d*\s*:\s*", "", line, flags=re.IGNORECASE)
+        line = line.strip().strip('"').strip()
+        if not line:
+            continue
+        if _normal(line) == _normal(original):
+            return Parsed(reason="paraphrase is identical to the original question")
+        if word_count(line) > 3 * max(5, word_count(original)):
+            return Parsed(reason="paraphrase is far longer than the original question")
+        return Parsed(value=line)
+    return Parsed(reason="empty output")
+
+
+_TOPIC_LABEL = re.compile(r"^(?:#+\s*)?(?:\d+[.)]\s*)*(?:(?:title|topic|theme)\s*\d*\s*[:.-]\s*)?", re.IGNORECASE)
+_NOT_A_TOPIC = {"and", "but", "or", "with", "as", "such", "these", "this", "in", "what", "i", "by", "here", "note", "no", "yes"}
+
+
+def parse_topic_lines(raw: str) -> list[str]:
+    """Candidate topics from a list answer: one per line or comma-separated. Numbering,
+    markdown and "Title:"/"Topic 1:" labels are removed; an explanation after a colon or
+    dash is dropped; fragments that are not topics (numbers only, a sentence starting with
+    "and"/"but"/…, talk about "topics", questions) are skipped."""
+    out = []
+    for line in raw.replace("\r", "").split("\n"):
+        line = line.strip()
+        if not line or _PREAMBLE.match(line) or line.endswith(":"):
+            continue
+        for piece in line.split(","):  # topics rarely hold a comma; lists often do
+            piece = _NUMBERING.sub("", piece.strip()).strip().strip("\"*#").strip()
+            piece = _TOPIC_LABEL.sub("", piece).strip().strip("\"*").strip()
+            piece = re.split(r"\s*[:–]\s+|\s+-\s+|\s*\(", piece, maxsplit=1)[0]  # "Topic: explanation", "Topic (note)"
+            piece = piece.strip().strip("\"'*.,;").strip()
+            words = piece.split()
+            if not words or not re.search(r"[A-Za-z]{2}", piece) or len(piece) > 40 or len(words) > 4:
+                continue
+            if words[0].lower() in _NOT_A_TOPIC or re.search(r"topic|explanation", piece, re.IGNORECASE) or piece.endswith(("?", "!")):
+                continue
+            out.append(piece)
+    return out
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

@@ -1,0 +1,230 @@
+"""One generation run: load the real data, build the backend and the cache, run a
+strategy, write the records and the rejects atomically, report a summary.
+
+Resumable by construction: every answer is in the response cache before it is
+used, and the strategies rebuild the same prompts from the seed, so a rerun after
+a crash or kill -9 sends no request for an answered prompt and ends with exactly
+the requested number of records (ids are unique: they hash the prompt and the
+sample index). Outputs are written only at the end, atomically, so a killed run
+leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdiv.backends.base import SamplingParams
+from synthdiv.errors import UserError
+from synthdiv.fileio import atomic_write
+from synthdiv.generation.engine import Engine
+from synthdiv.records import Record
+
+STRATEGY_TASK = {"topic": "story_completion", "paraphrase": "long_context_qa"}
+
+
+@dataclass
+class GenerationConfig:
+    task: str
+    strategy: str
+    level: str
+    n: int
+    out: Path
+    real: Path | None = None
+    topics: str | None = None  # a file, "builtin", or None = generate a pool with the model
+    pool_size: int | None = None  # default: the level's topic-set size
+    backend: str = "transformers"
+    model: str = "smollm2-135m-instruct"
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    level_overrides: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    cache: bool = True
+    cache_dir: Path | None = None
+    rejects: Path | None = None
+    max_attempts: int = 3
+    prompts_dir: str | None = None
+    price_in: float | None = None  # currency per 1M prompt tokens
+    price_out: float | None = None  # currency per 1M completion tokens
+    progress: bool = True
+
+
+@dataclass
+class Summary:
+    records: int
+    requests: int
+    cache_hits: int
+    retries: int
+    failures: int
+    rejects: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    seconds: float
+    cost: float | None = None
+    skipped_replacements: int = 0
+    out: str = ""
+    rejects_file: str = ""
+
+    def lines(self) -> list[str]:
+        out = [
+            f"records: {self.records} -> {self.out}",
+            f"requests: {self.requests} (retries {self.retries}, failures {self.failures}), cache hits: {self.cache_hits}",
+            f"rejects: {self.rejects} -> {self.rejects_file}",
+            f"tokens sent this run: {self.prompt_tokens} prompt + {self.completion_tokens} completion; from cache: {self.cached_tokens}",
+            f"time: {self.seconds:.1f} s",
+        ]
+        if self.cost is not None:
+            out.append(f"cost: {self.cost:.4f} (at the configured prices per 1M tokens)")
+        if self.skipped_replacements:
+            out.append(f"replacements skipped (no paraphrase parsed): {self.skipped_replacements}")
+        return out
+
+
+class Progress:
+    """A tqdm bar over records with tokens, rejects and cache hits in the postfix."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        self._last = 0.0
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="rec", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+    def tick(self, engine: Engine, force: bool = False) -> None:
+        if self.bar is None:
+            return
+        self.bar.n = min(engine.counters.records, self.bar.total)
+        now = time.monotonic()
+        if force or now - self._last > 0.2:  # redraw at most 5 times a second: cheap at thousands of answers/s
+            self._last = now
+            stats = engine.backend.stats
+            self.bar.set_postfix(tok=stats.prompt_tokens + stats.completion_tokens, rej=engine.counters.rejects,
+                                 hits=engine.counters.cache_hits, req=stats.requests, refresh=False)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def default_cache_dir() -> Path:
+    from synthdiv.models.registry import cache_dir
+
+    return cache_dir() / "responses"
+
+
+def load_real(cfg: GenerationConfig) -> list[Record]:
+    from synthdiv.data.records_io import read_records
+
+    if cfg.real is not None:
+        records = read_records(cfg.real)
+    elif cfg.task == "story_completion":
+        try:
+            from synthdiv.data.corpus import load_corpus_stories
+        except ImportError:
+            raise UserError("no embedded story corpus in this install; give --real FILE") from None
+        records = load_corpus_stories("train")
+    else:
+        raise UserError("long-context QA needs real QA records: give --real FILE (for example converted NarrativeQA)")
+    records = [r for r in records if r.task == cfg.task]
+    if not records:
+        raise UserError(f"the real data has no {cfg.task} records", where=str(cfg.real or "embedded corpus"))
+    return records
+
+
+def run_generation(cfg: GenerationConfig) -> Summary:
+    from synthdiv.backends import get_backend
+    from synthdiv.generation.cache import NullCache, ResponseCache
+    from synthdiv.generation.levels import paraphrase_level, topic_level
+
+    if cfg.strategy not in STRATEGY_TASK:
+        raise UserError(f"unknown strategy {cfg.strategy!r}; use 'topic' (stories) or 'paraphrase' (QA)", where="--strategy")
+    if STRATEGY_TASK[cfg.strategy] != cfg.task:
+        raise UserError(f"strategy {cfg.strategy!r} generates {STRATEGY_TASK[cfg.strategy]} data, not {cfg.task}", where="--strategy")
+    if cfg.n < 1:
+        raise UserError("--n must be at least 1", where="--n")
+    level = (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
+    real = load_real(cfg)
+    start = time.monotonic()
+    backend = get_backend(cfg.backend, model=cfg.model, **cfg.backend_options)
+    cache = ResponseCache(cfg.cache_dir or default_cache_dir()) if cfg.cache else NullCache()
+    progress = Progress(cfg.n, cfg.progress)
+    engine = Engine(backend, cfg.sampling, cache, progress)
+    rejects_path = cfg.rejects or cfg.out.with_name(cfg.out.stem + ".rejects.jsonl")
+    try:
+        if cfg.strategy == "topic":
+            records = _run_topic(engine, cfg, level, real)
+        else:
+            from synthdiv.generation.paraphrase import QAOptions, generate_qa
+
+            records = generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir))
+        engine.counters.records = len(records)
+        progress.tick(engine)
+    finally:
+        progress.close()
+        backend.close()
+        cache.close()
+    if len({r.id for r in records}) != len(records):  # an internal bug, not a user error
+        raise RuntimeError("generated records have duplicate ids")
+    from synthdiv.data.records_io import write_records
+
+    write_records(records, cfg.out)
+    with atomic_write(rejects_path) as fh:
+        for rej in engine.rejects:
+            fh.write(json.dumps(rej, ensure_ascii=False) + "\n")
+    return _summary(engine, cfg, records, time.monotonic() - start, rejects_path)
+
+
+def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record]) -> list[Record]:
+    from synthdiv.generation.topic_guided import StoryOptions, generate_stories
+    from synthdiv.generation.topics import generate_topic_pool, read_topics
+
+    if cfg.topics:
+        pool = read_topics(cfg.topics)
+    else:
+        size = cfg.pool_size or level.topic_set_size
+        pool = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir,
+                                   warn=lambda msg: print(msg, file=sys.stderr))
+        with atomic_write(cfg.out.with_name(cfg.out.stem + ".topics.txt")) as fh:
+            fh.write("\n".join(pool) + "\n")
+    if level.topic_set_size > len(pool):
+        print(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}",
+              file=sys.stderr)
+    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir)
+    records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
+    if len(records) < cfg.n:
+        print(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file", file=sys.stderr)
+    return records
+
+
+def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_path: Path) -> Summary:
+    stats = engine.backend.stats
+    cost = None
+    if cfg.price_in is not None or cfg.price_out is not None:
+        cost = (stats.prompt_tokens * (cfg.price_in or 0) + stats.completion_tokens * (cfg.price_out or 0)) / 1e6
+    return Summary(
+        records=len(records),
+        requests=stats.requests,
+        cache_hits=engine.counters.cache_hits,
+        retries=stats.retries,
+        failures=stats.failures,
+        rejects=engine.counters.rejects,
+        prompt_tokens=stats.prompt_tokens,
+        completion_tokens=stats.completion_tokens,
+        cached_tokens=engine.counters.cached_prompt_tokens + engine.counters.cached_completion_tokens,
+        seconds=seconds,
+        cost=cost,
+        skipped_replacements=engine.counters.skipped_replacements,
+        out=str(cfg.out),
+        rejects_file=str(rejects_path),
+    )
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    return asdict(summary)

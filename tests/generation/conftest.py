@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from synthdiv.data.records_io import write_records
+from synthdiv.records import Record
+
+WORDS = "sun rain dog cat road hill lake farm shop town bus car tree bird fish cake milk door park book".split()
+
+
+def make_stories(n: int = 30) -> list[Record]:
+    out = []
+    for i in range(n):
+        s = [f"{WORDS[(i + j) % len(WORDS)].title()} went to the {WORDS[(i * 3 + j) % len(WORDS)]} with friend {i}." for j in range(5)]
+        out.append(Record(id=f"real-{i}", task="story_completion", context=" ".join(s[:4]), target=s[4]))
+    return out
+
+
+def make_qa(contexts: int = 4, per_context: int = 8) -> list[Record]:
+    return [
+        Record(id=f"qa-{c}-{i}", task="long_context_qa", context=f"Document {c} tells of {WORDS[c]} and {WORDS[c + 1]}.",
+               question=f"What did {WORDS[i]} do in part {i}?", target=f"It met the {WORDS[(i + c) % 20]}.", group=f"doc{c}")
+        for c in range(contexts)
+        for i in range(per_context)
+    ]
+
+
+@pytest.fixture
+def stories_file(tmp_path):
+    path = tmp_path / "real_stories.jsonl"
+    write_records(make_stories(), path)
+    return path
+
+
+@pytest.fixture
+def qa_file(tmp_path):
+    path = tmp_path / "real_qa.jsonl"
+    write_records(make_qa(), path)
+    return path
