@@ -105,6 +105,9 @@ def load_causal_lm(name: str, *, dtype=None, device: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per load drowns our own progress output
     path = resolve_causal_lm(name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -1,0 +1,1 @@
+"""Experiments: the offline demo now; declarative, resumable sweeps later."""
