@@ -174,3 +174,17 @@ def story_records():
 def records_of():
     """make_story_records as a fixture: records_of(n) gives n story records."""
     return make_story_records
+
+
+# ----- a local HTTP server (backend and generation tests) ---------------------
+@pytest.fixture
+def server():
+    """A threaded pytest-httpserver on 127.0.0.1, for OpenAI-compatible backend tests."""
+    from pytest_httpserver import HTTPServer
+
+    srv = HTTPServer(threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from synthdiv.backends import ChatRequest, SamplingParams, get_backend
@@ -41,16 +40,6 @@ class Script:
         if delay:
             time.sleep(delay)
         return Response(body, status=status, headers=headers or {}, content_type="application/json")
-
-
-@pytest.fixture
-def server():
-    srv = HTTPServer(threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
 
 
 def backend_for(server, script, **kw):

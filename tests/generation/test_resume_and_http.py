@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from synthdiv.backends.base import SamplingParams, sample_seed
@@ -51,16 +50,6 @@ class StoryServer:
         out = {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
                "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split())}}
         return Response(json.dumps(out), content_type="application/json")
-
-
-@pytest.fixture
-def server():
-    srv = HTTPServer(threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
 
 
 def argv(server, tmp_path, stories_file, n, *extra):
