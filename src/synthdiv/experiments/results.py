@@ -1,0 +1,139 @@
+"""Gather a finished graph into two tables, each written as CSV and Parquet.
+
+``datasets``: one row per measured set (the real training set, each generated
+level, each training mix) with every diversity and shift metric.
+``results``: one row per evaluated model (each training set × model × seed, and
+each base model) with its parameters, training numbers, test loss and the metrics
+of the set it was trained on. Metric columns are the metric JSON flattened with
+``_`` (``div_distinct_3``, ``shift_embedding_mauve`` …).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from synthdiv.experiments.graph import Graph, Node
+from synthdiv.experiments.stages import data_file
+from synthdiv.experiments.store import Store
+from synthdiv.fileio import atomic_path, atomic_write
+
+_SKIP = {"timings_s", "file", "warnings", "compression", "self_bleu_detail", "real", "generated", "quantiles"}
+
+
+def flatten(value: Any, prefix: str) -> dict[str, Any]:
+    """Scalars of a nested metrics dict as ``prefix_a_b`` columns (lists, timings and file names left out)."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if str(k) in _SKIP:
+                continue
+            out.update(flatten(v, f"{prefix}_{k}"))
+    elif value is None or isinstance(value, (int, float, str, bool)):
+        out[prefix.replace(".", "_")] = value
+    return out
+
+
+def _metrics(store: Store, node: Node) -> dict[str, Any]:
+    data = json.loads((store.dir(node) / "metrics.json").read_text(encoding="utf-8"))
+    row = flatten(data.get("diversity", {}), "div")
+    row.update(flatten(data.get("shift", {}), "shift"))
+    return row
+
+
+def _normalise(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+    """``div_norm``: the n-gram diversity score over the maximum of its comparison group (the paper's normalisation)."""
+    groups: dict[tuple, float] = {}
+    for r in rows:
+        v = r.get("div_ngram_diversity_score")
+        if isinstance(v, (int, float)) and not math.isnan(v):
+            g = tuple(r.get(k) for k in keys)
+            groups[g] = max(groups.get(g, float("-inf")), v)
+    for r in rows:
+        v = r.get("div_ngram_diversity_score")
+        top = groups.get(tuple(r.get(k) for k in keys))
+        r["div_norm"] = v / top if isinstance(v, (int, float)) and top else None
+
+
+def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list[dict]]:
+    measured = {n.deps["data"].key: n for n in graph.of_kind("measure")}
+    datasets = []
+    for m in graph.of_kind("measure"):
+        data = m.deps["data"]
+        row = {"dataset": m.info["dataset"], "role": {"real": "real", "generate": "generated"}.get(data.kind, "mix"),
+               "level": m.info.get("level", ""), "seed": m.info.get("seed"), "mode": m.info.get("mode", ""),
+               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None}
+        if data.kind == "mix":
+            row.update(_mix_numbers(store, data))
+        row["records"] = store.summary(m)["summary"].get("samples")
+        row["path"] = str(data_file(data, store.dir(data)).resolve())
+        row["stage_key"] = data.key
+        row.update(_metrics(store, m))
+        datasets.append(row)
+    _normalise(datasets, ("seed", "size_group"))
+
+    results = []
+    for ev in graph.of_kind("evaluate"):
+        summary = store.summary(ev)["summary"]
+        row = {"experiment": spec_name, "seed": ev.info.get("seed"), "model": ev.info["model"], "dataset": ev.info["dataset"],
+               "role": ev.info["role"], "level": ev.info.get("level", ""), "mode": ev.info.get("mode", ""),
+               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None}
+        train = ev.deps.get("model")
+        if train is not None:
+            mix = train.deps["data"]
+            row.update(_mix_numbers(store, mix))
+            tr = store.summary(train)["summary"]
+            row.update({"train_first_loss": tr.get("first_loss"), "train_final_loss": tr.get("final_loss"),
+                        "steps": tr.get("steps"), "epochs": tr.get("epochs"), "train_records": tr.get("records"),
+                        "train_dir": str(store.dir(train).resolve())})
+            if mix.key in measured:
+                row.update(_metrics(store, measured[mix.key]))
+        row.update({"test_loss": summary["test_loss"], "test_tokens": summary["tokens"], "test_samples": summary["samples"],
+                    "test_loss_per_char": summary["loss_per_char"]})
+        results.append(row)
+    base = {(r["model"], r["seed"]): r["test_loss"] for r in results if r["role"] == "base"}
+    for r in results:
+        r["base_test_loss"] = base.get((r["model"], r["seed"]))
+    _normalise(results, ("model", "seed", "size_group"))
+    for r in datasets + results:
+        r.pop("size_group", None)
+    return datasets, results
+
+
+def _mix_numbers(store: Store, mix: Node) -> dict[str, Any]:
+    s = store.summary(mix)["summary"]
+    return {"ratio": s["ratio"], "size": s["size"], "n_real": s["real"], "n_generated": s["generated"],
+            # sets of one size are normalised together (the paper's comparison group)
+            "size_group": mix.params["size"]}
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for r in rows:
+        cols.extend(k for k in r if k not in cols)
+    return cols
+
+
+def write_table(rows: list[dict], path_stem: Path) -> list[Path]:
+    """``STEM.csv`` always, ``STEM.parquet`` when pyarrow is installed; both atomically."""
+    cols = _columns(rows)
+    csv_path = path_stem.with_suffix(".csv")
+    with atomic_write(csv_path, newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+    written = [csv_path]
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is in the data extra
+        return written
+    table = pa.Table.from_pylist([{k: r.get(k) for k in cols} for r in rows])
+    parquet_path = path_stem.with_suffix(".parquet")
+    with atomic_path(parquet_path) as tmp:
+        pq.write_table(table, tmp)
+    return written + [parquet_path]

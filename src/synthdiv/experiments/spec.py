@@ -1,0 +1,317 @@
+"""The experiment spec: one YAML file describes a whole sweep (issue 6).
+
+A spec names the real data and the task, how generated data is made (strategy,
+backend, model, levels, counts), how the training sets are mixed (ratios, fixed
+or variable size, sizes), how the students are trained (models, LoRA settings),
+how they are evaluated, and the seeds. It is validated by pydantic models with
+``extra="forbid"``: an unknown key or a wrong type is a :class:`UserError` that
+names the key and, for a near miss, says "did you mean". ``--set a.b=c``
+overrides any value before validation (:func:`apply_overrides`).
+
+Shipped configs (``configs/*.yaml`` in the repository, package data in a wheel)
+are found by name: ``synthdiv run demo`` is ``synthdiv run configs/demo.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+
+from synthdiv.errors import UserError
+from synthdiv.generation.levels import LEVELS
+from synthdiv.training.config import TrainConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+TASKS = ("story_completion", "long_context_qa")
+DEFAULT_STRATEGY = {"story_completion": "topic", "long_context_qa": "paraphrase"}
+
+
+def _level(text: str) -> str:
+    from synthdiv.generation.levels import level_name
+
+    try:
+        return level_name(text)
+    except UserError:
+        raise ValueError(f"unknown level {text!r}; use D0 … D6 (D0 = lowest diversity)") from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RealSpec(Strict):
+    """The real data: the embedded corpus, a file or folder, or a hub id."""
+
+    source: str = Field("corpus", description="'corpus' (embedded web-prose-v1 stories), a file/folder, or a hub id (hf:OWNER/NAME)")
+    format: Literal["records", "rocstories", "story_cloze", "narrativeqa", "jsonl", "csv"] = "records"
+    columns: dict[str, str] | None = None
+    test_source: str | None = Field(None, description="a separate test set (same format); default: split `source` by group")
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    per_group: int | None = Field(None, ge=1, description="QA: pairs sampled per long context (the paper: 30 in §4.2, 20 in §4.3)")
+    n_train: int | None = Field(None, ge=1, description="real training records (None: all)")
+    n_test: int | None = Field(None, ge=1, description="real test records (None: all)")
+    seed: int = Field(0, description="seed of the split and the subsampling; fixed across the sweep's seeds")
+
+
+class GenerationSpec(Strict):
+    strategy: Literal["topic", "paraphrase"] | None = Field(None, description="default: topic for stories, paraphrase for QA")
+    backend: str = "transformers"
+    model: str = "smollm2-135m-instruct"
+    levels: list[str] = Field(default_factory=lambda: list(LEVELS))
+    n: int = Field(100, ge=1, description="records generated per level")
+    topics: str | None = Field("builtin", description="'builtin' (paper A.4), a file, or null to generate a pool")
+    pool_size: int | None = Field(None, ge=1)
+    level_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {k: 3, topic_set_size: 50} for every level")
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, description="default 160 for stories, 96 for QA")
+    max_attempts: int = Field(3, ge=1)
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
+    price_in: float | None = None
+    price_out: float | None = None
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: list[str]) -> list[str]:
+        names = [_level(v) for v in value]
+        if len(set(names)) != len(names):
+            raise ValueError("a level is listed twice")
+        return names
+
+
+class MetricsSpec(Strict):
+    n: int = Field(5, ge=1, description="distinct-1..n")
+    tokenizer: str = "regex"
+    embedder: str | None = "minilm-l6"
+    shift: bool = True
+
+
+class MixingSpec(Strict):
+    """Training sets. The default (ratios 0 and 1, fixed mode) is §4.2: real alone and each level alone."""
+
+    mode: Literal["fixed", "variable"] = "fixed"
+    sources: list[str] | Literal["all"] = "all"
+    ratios: list[float] = Field(default_factory=lambda: [0.0, 1.0])
+    sizes: list[int | None] = Field(default_factory=lambda: [None], description="fixed: total size; variable: real part; None: all real training records")
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, value: list[float]) -> list[float]:
+        for r in value:
+            if not 0.0 <= r <= 1.0:
+                raise ValueError(f"mixing ratio {r} is outside [0, 1]")
+        if not value:
+            raise ValueError("give at least one ratio")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, value):
+        return value if value == "all" else [_level(v) for v in value]
+
+    @model_validator(mode="after")
+    def _variable(self):
+        if self.mode == "variable" and any(r >= 1.0 for r in self.ratios):
+            raise ValueError("variable mode keeps every real record, so a ratio of 1 cannot be reached; use ratios below 1")
+        return self
+
+
+_TRAIN_SKIP = {"model", "seed", "progress", "extra", "checkpoint_every", "keep_checkpoints"}
+
+
+def _training_fields() -> dict[str, Any]:
+    hints = typing.get_type_hints(TrainConfig)
+    fields = {}
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in _TRAIN_SKIP:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        fields[f.name] = (hints[f.name], default)
+    return fields
+
+
+_TrainingBase = create_model("_TrainingBase", __base__=Strict, **_training_fields())
+
+
+class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
+    """LoRA settings: every TrainConfig field (the paper's defaults), for each model in ``models``."""
+
+    models: list[str] = Field(default_factory=lambda: ["smollm2-135m-instruct"])
+    evaluate_base: bool = Field(True, description="also evaluate each model without fine-tuning")
+    checkpoint_every: int = Field(50, ge=0)
+
+    @model_validator(mode="after")
+    def _checked_by_train_config(self):
+        try:
+            self.train_config("model", 0)
+        except UserError as exc:  # TrainConfig's own range checks, reported as this spec's field
+            raise ValueError(str(exc).replace("--", "").replace("-", "_")) from None
+        return self
+
+    def train_config(self, model: str, seed: int) -> TrainConfig:
+        values = self.model_dump(exclude={"models", "evaluate_base"})
+        return TrainConfig(model=model, seed=seed, progress=False, **values)
+
+
+class EvaluationSpec(Strict):
+    batch_size: int = Field(8, ge=1)
+    max_length: int | None = Field(None, ge=2, description="default: training.max_length")
+
+
+class ReportSpec(Strict):
+    embedder: str | None = Field(None, description="for the 2-D map; default: metrics.embedder (the paper: mpnet-base)")
+    map_points: int = Field(1000, ge=10)
+    map_method: Literal["tsne", "umap"] = "tsne"
+
+
+class ExperimentSpec(Strict):
+    name: str
+    description: str = ""
+    task: Literal["story_completion", "long_context_qa"]
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    real: RealSpec = Field(default_factory=RealSpec)
+    generation: GenerationSpec | None = None
+    metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    mixing: MixingSpec = Field(default_factory=MixingSpec)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if not self.seeds:
+            raise ValueError("seeds: give at least one seed")
+        if self.real.source == "corpus" and self.task != "story_completion":
+            raise ValueError("the embedded corpus holds stories; give real.source for long_context_qa")
+        gen = self.generation
+        if gen is None and "ratios" not in self.mixing.model_fields_set:
+            self.mixing.ratios = [0.0]  # no generated data: train on the real set only
+        if gen is not None:
+            if gen.strategy is None:
+                gen.strategy = DEFAULT_STRATEGY[self.task]
+            if DEFAULT_STRATEGY[self.task] != gen.strategy:
+                raise ValueError(f"generation.strategy {gen.strategy!r} does not make {self.task} data")
+            sources = gen.levels if self.mixing.sources == "all" else self.mixing.sources
+            missing = [s for s in sources if s not in gen.levels]
+            if missing:
+                raise ValueError(f"mixing.sources {missing} are not among generation.levels {gen.levels}")
+        elif any(r > 0 for r in self.mixing.ratios):
+            raise ValueError("mixing.ratios above 0 need generated data: add a `generation` section")
+        return self
+
+    def source_levels(self) -> list[str]:
+        if self.generation is None:
+            return []
+        return list(self.generation.levels) if self.mixing.sources == "all" else list(self.mixing.sources)
+
+
+# ----- loading, overrides and error messages ---------------------------------
+def shipped_configs() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: a path, or the name of a shipped config (``demo``, ``story-levels`` …)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_configs()
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    if stem in shipped and not path.exists():
+        return shipped[stem]
+    close = difflib.get_close_matches(stem, list(shipped), n=1, cutoff=0.6)
+    hint = f"did you mean the shipped config {close[0]!r}? " if close else ""
+    raise UserError(f"no such config file; {hint}shipped configs: {', '.join(shipped)}", where=str(name_or_path))
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b=c`` → (["a", "b"], c) with c read as YAML (numbers, lists, null …)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set {text!r}: write KEY.PATH=VALUE, e.g. --set generation.n=50", where="--set")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return [p for p in key.strip().split(".")], value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    for text in overrides:
+        path, value = parse_override(text)
+        node = data
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise UserError(f"--set {text!r}: {'.'.join(path[: i + 1])} is a value, not a section", where="--set")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The keys allowed at ``loc`` (a pydantic error location) of the spec."""
+    cls: Any = ExperimentSpec
+    for part in loc:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
+            return []
+        ann = cls.model_fields[part].annotation
+        candidates = [a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)] or [ann]
+        cls = candidates[0]
+    return list(cls.model_fields) if isinstance(cls, type) and issubclass(cls, BaseModel) else []
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line for the first problem of a validation error, with "did you mean" for unknown keys."""
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+        hint = f"did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?" if close else f"known keys here: {', '.join(allowed)}"
+        msg = f"{where}: unknown key; {hint}"
+    elif err["type"] == "missing":
+        msg = f"{where}: required, but missing"
+    else:
+        got = err.get("input")
+        text = err["msg"].removeprefix("Value error, ")
+        shown = "" if isinstance(got, (dict, list)) or "(got" in text else f" (got {repr(got)[:80]})"
+        msg = f"{where}: {text}{shown}" if loc else text
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return msg + more
+
+
+def load_spec(path_or_name: str | Path, overrides: list[str] | None = None) -> ExperimentSpec:
+    """Read, override and validate a spec; every problem is a one-line UserError naming the file."""
+    path = find_config(path_or_name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        raise UserError(f"{line}not valid YAML ({getattr(exc, 'problem', None) or exc})", where=str(path)) from None
+    except UnicodeDecodeError:
+        raise UserError("not UTF-8 text; save the config as UTF-8", where=str(path)) from None
+    if not isinstance(data, dict):
+        raise UserError("a config is a YAML mapping (name:, task:, real:, generation: …)", where=str(path))
+    data = apply_overrides(data, list(overrides or []))
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_error(exc), where=str(path)) from None
+
+
+def spec_to_yaml(spec: ExperimentSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

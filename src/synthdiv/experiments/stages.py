@@ -1,0 +1,199 @@
+"""What each stage kind does, given its node, its folder and its inputs' folders.
+
+Every stage writes its files atomically into its own folder and returns a small
+summary (kept in ``done.json``). Long stages resume on their own: generation
+through the response cache, training through its checkpoints in the stage folder.
+Heavy libraries are imported inside the stages that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any, Callable
+
+from synthdiv.errors import UserError
+from synthdiv.experiments.graph import DATA_FILE, Node
+from synthdiv.fileio import atomic_write
+from synthdiv.records import Record
+
+# A model trained in this process, kept for the evaluate stage that follows it so the
+# adapter is not loaded back from disk (the local executor runs them back to back).
+_TRAINED: dict[str, tuple[Any, Any]] = {}
+# Run mechanics that do not change what a stage computes (so they are not in its key).
+OPTIONS: dict[str, Any] = {"checkpoint_every": 50, "keep_in_memory": True}
+
+
+def data_file(node: Node, folder: Path) -> Path:
+    return folder / DATA_FILE[node.kind]
+
+
+def _write_json(path: Path, value: Any) -> None:
+    with atomic_write(path) as fh:
+        json.dump(value, fh, indent=2, ensure_ascii=False, default=str)
+
+
+# ----- real -----------------------------------------------------------------
+def load_source(source: str, fmt: str, task: str, columns: dict | None) -> list[Record]:
+    from synthdiv.data.api import load_input
+    from synthdiv.data.records_io import read_records
+
+    if fmt == "records":
+        records = read_records(source)
+    else:
+        records = load_input(source, fmt=fmt, task=task, columns=columns)
+    wrong = next((r for r in records if r.task != task), None)
+    if wrong is not None:
+        raise UserError(f"record {wrong.id} is {wrong.task}, but the experiment's task is {task}", where=source)
+    return records
+
+
+def _subsample(records: list[Record], n: int | None, task: str, seed: int, what: str) -> list[Record]:
+    """``n`` stories, or for QA all pairs of ``n`` long contexts (seeded)."""
+    from synthdiv.data.splits import group_of, sample_records
+
+    if n is None:
+        return records
+    if task != "long_context_qa":
+        if n > len(records):
+            raise UserError(f"real.{what} is {n}, but the real data has only {len(records)} {what.split('_')[1]} records")
+        return sample_records(records, n, seed=seed)
+    groups = sorted({group_of(r) for r in records})
+    if n > len(groups):
+        raise UserError(f"real.{what} is {n} long contexts, but the real data has {len(groups)}")
+    keep = set(random.Random(seed).sample(groups, n))
+    return [r for r in records if group_of(r) in keep]
+
+
+def run_real(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.data.records_io import write_records
+    from synthdiv.data.splits import sample_per_group, split_by_group
+
+    p = node.params
+    task, source = p["task"], p["source_name"]
+    if source == "corpus":
+        from synthdiv.data.corpus import load_corpus_stories
+
+        train, test = load_corpus_stories("train"), load_corpus_stories("test")
+    else:
+        records = load_source(source, p["format"], task, p["columns"])
+        if p["per_group"]:
+            records = sample_per_group(records, p["per_group"], seed=p["seed"])
+        if p["test_source"] is not None:
+            test = load_source(p["test_source"]["path"] if "path" in p["test_source"] else p["test_source"]["id"],
+                               p["format"], task, p["columns"])
+            train = records
+        else:
+            train, test = split_by_group(records, test_fraction=p["test_fraction"], seed=p["seed"])
+    train = _subsample(train, p["n_train"], task, p["seed"], "n_train")
+    test = _subsample(test, p["n_test"], task, p["seed"] + 1, "n_test")
+    write_records(test, folder / "test.jsonl")
+    write_records(train, folder / "train.jsonl")
+    return {"train": len(train), "test": len(test), "train_groups": len({r.group for r in train}),
+            "test_groups": len({r.group for r in test})}
+
+
+# ----- generate ---------------------------------------------------------------
+def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.backends.base import SamplingParams
+    from synthdiv.generation.runner import GenerationConfig, run_generation, summary_dict
+
+    p = node.params
+    options = {"base_url": p["base_url"], **p["backend_options"]}
+    cfg = GenerationConfig(
+        task=p["task"], strategy=p["strategy"], level=p["level"], n=p["n"], out=folder / "records.jsonl",
+        real=deps["real"] / "train.jsonl", topics=p["topics"], pool_size=p["pool_size"], backend=p["backend"],
+        model=p["model"], backend_options=options,
+        sampling=SamplingParams(temperature=p["temperature"], top_p=p["top_p"], seed=p["seed"], max_tokens=p["max_tokens"]),
+        level_overrides=p["level_overrides"], seed=p["seed"], max_attempts=p["max_attempts"],
+        rejects=folder / "rejects.jsonl", progress=True,
+    )
+    summary = summary_dict(run_generation(cfg))
+    _write_json(folder / "summary.json", summary)
+    return summary
+
+
+# ----- mix --------------------------------------------------------------------
+def run_mix(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.data.records_io import read_records, write_records
+    from synthdiv.mixing.mix import mix
+
+    p = node.params
+    real = read_records(deps["real"] / "train.jsonl")
+    generated = read_records(deps["generated"] / "records.jsonl") if "generated" in deps else []
+    result = mix(real, generated, p["ratio"], mode=p["mode"], size=p["size"], seed=p["seed"])
+    write_records(result.records, folder / "records.jsonl")
+    summary = result.summary()
+    _write_json(folder / "mix.json", {**summary, "real_ids": result.real_ids, "generated_ids": result.generated_ids})
+    return summary
+
+
+# ----- measure ----------------------------------------------------------------
+def run_measure(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.metrics.report import diversity_report
+    from synthdiv.metrics.shift import shift_report
+    from synthdiv.metrics.texts import load_texts
+
+    p = node.params
+    data = node.deps["data"]
+    texts = load_texts(str(data_file(data, deps["data"])))
+    reference = deps["reference"] / "train.jsonl" if "reference" in deps else None
+    result: dict[str, Any] = {"diversity": diversity_report(texts, n=p["n"], tokenizer=p["tokenizer"], embedder=p["embedder"])}
+    if p["shift"] and reference is not None:
+        result["shift"] = shift_report(load_texts(str(reference)), texts, embedder=p["embedder"],
+                                       tokenizer=p["tokenizer"], seed=p["seed"])
+    _write_json(folder / "metrics.json", result)
+    return {"samples": len(texts), "ngram_diversity_score": result["diversity"].get("ngram_diversity_score")}
+
+
+# ----- train and evaluate ------------------------------------------------------
+def run_train(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.data.records_io import read_records
+    from synthdiv.training.config import TrainConfig
+    from synthdiv.training.recipe import train
+
+    params = {k: v for k, v in node.params.items()}
+    config = TrainConfig(**params, checkpoint_every=OPTIONS["checkpoint_every"], progress=True)
+    result = train(read_records(deps["data"] / "records.jsonl"), config, folder)
+    if OPTIONS["keep_in_memory"]:
+        _TRAINED.clear()  # at most one model held: the one the next stage evaluates
+        _TRAINED[node.key] = (result.model, result.tokenizer)
+    summary = result.summary()
+    _write_json(folder / "result.json", summary)
+    return summary
+
+
+def run_evaluate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.data.records_io import read_records
+    from synthdiv.evaluation.loading import load_for_evaluation
+    from synthdiv.evaluation.test_loss import evaluate
+
+    p = node.params
+    records = read_records(deps["test"] / "test.jsonl")
+    trained = node.deps.get("model")
+    if trained is not None and trained.key in _TRAINED:
+        model, tokenizer = _TRAINED.pop(trained.key)
+    else:
+        model, tokenizer, _ = load_for_evaluation(str(deps["model"]) if trained is not None else p["model"])
+    result = evaluate(model, tokenizer, records, batch_size=p["batch_size"], max_length=p["max_length"]).to_dict(per_sample=True)
+    _write_json(folder / "eval.json", result)
+    return {k: v for k, v in result.items() if k != "per_sample"}
+
+
+RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path]], dict[str, Any]]] = {
+    "real": run_real, "generate": run_generate, "mix": run_mix, "measure": run_measure,
+    "train": run_train, "evaluate": run_evaluate,
+}
+
+
+def execute(node: Node, store) -> dict[str, Any]:
+    """Run ``node`` unless its output is already in ``store``; returns its summary.
+    Holds the stage's lock, so a second process waits and then finds it done."""
+    with store.lock(node):
+        if store.is_done(node):
+            return store.summary(node)["summary"]
+        deps = {role: store.dir(dep) for role, dep in node.deps.items()}
+        summary = RUNNERS[node.kind](node, store.dir(node), deps)
+        store.mark_done(node, summary)
+        return summary

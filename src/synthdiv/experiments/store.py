@@ -1,0 +1,55 @@
+"""Where stage outputs live: ``STORE/KIND/KEY/``, finished when ``done.json`` is there.
+
+A stage writes its files atomically and ``done.json`` last, so a folder without it
+is work in progress (or a killed run) and is resumed, never read as a result.
+A lock file per stage keeps two processes (two experiments, or Ray workers) from
+running the same stage at once: the second waits and then finds it done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from synthdiv.experiments.graph import Node
+from synthdiv.fileio import atomic_write
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process lock, one process per store
+    fcntl = None  # type: ignore[assignment]
+
+
+class Store:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def dir(self, node: Node) -> Path:
+        return self.root / node.kind / node.key
+
+    def is_done(self, node: Node) -> bool:
+        return (self.dir(node) / "done.json").exists()
+
+    def summary(self, node: Node) -> dict[str, Any]:
+        return json.loads((self.dir(node) / "done.json").read_text(encoding="utf-8"))
+
+    def mark_done(self, node: Node, summary: dict[str, Any]) -> None:
+        with atomic_write(self.dir(node) / "done.json") as fh:
+            json.dump({"node": node.to_dict(), "summary": summary}, fh, indent=2, ensure_ascii=False, default=str)
+
+    @contextmanager
+    def lock(self, node: Node) -> Iterator[None]:
+        folder = self.dir(node)
+        folder.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        with open(folder.parent / f"{node.key}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,57 @@
+"""Stage keys: equal settings share a stage, a changed setting changes its stage and everything after."""
+
+from synthdiv.experiments.graph import build_graph, fingerprint
+from synthdiv.experiments.spec import ExperimentSpec
+
+
+def spec(**over):
+    data = {"name": "g", "task": "story_completion", "real": {"n_train": 8, "n_test": 8},
+            "generation": {"backend": "dummy", "levels": ["D0", "D3"], "n": 8},
+            "mixing": {"ratios": [0.0, 0.5, 1.0]}, "training": {"models": ["m1", "m2"]}}
+    for key, value in over.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    return ExperimentSpec.model_validate(data)
+
+
+def keys(graph, kind):
+    return {n.name: n.key for n in graph.nodes if n.kind == kind}
+
+
+def test_sweep_expands_into_shared_stages():
+    g = build_graph(spec())
+    mixes = [n for n in g.nodes if n.kind == "mix"]
+    # ratio 0 is the real set, once (not once per source level); 0.5 and 1 once per level
+    assert sorted(n.info["dataset"] for n in mixes) == ["Gen-D0", "Gen-D0 50%", "Gen-D3", "Gen-D3 50%", "real"]
+    assert len([n for n in g.nodes if n.kind == "train"]) == 5 * 2
+    assert len([n for n in g.nodes if n.kind == "evaluate"]) == 5 * 2 + 2  # + the base models
+    assert len([n for n in g.nodes if n.kind == "generate"]) == 2
+    position = {n.key: i for i, n in enumerate(g.nodes)}
+    assert all(position[d.key] < position[n.key] for n in g.nodes for d in n.deps.values())  # topological
+
+
+def test_keys_change_exactly_downstream_of_a_changed_setting():
+    a, b = build_graph(spec()), build_graph(spec(training={"models": ["m1", "m2"], "epochs": 1}))
+    assert keys(a, "generate") == keys(b, "generate") and keys(a, "mix") == keys(b, "mix")
+    assert keys(a, "measure") == keys(b, "measure")
+    assert not set(keys(a, "train").values()) & set(keys(b, "train").values())
+    c = build_graph(spec(generation={"backend": "dummy", "levels": ["D0", "D3"], "n": 9}))
+    assert keys(a, "real") == keys(c, "real")
+    assert not set(keys(a, "generate").values()) & set(keys(c, "generate").values())
+    real_only = [n.key for n in a.nodes if n.kind == "mix" and n.params["ratio"] == 0]
+    assert real_only == [n.key for n in c.nodes if n.kind == "mix" and n.params["ratio"] == 0]  # no generated input
+    assert build_graph(spec()).to_dict() == a.to_dict()  # deterministic
+
+
+def test_seeds_repeat_the_sweep_but_share_the_real_data():
+    g = build_graph(spec(seeds=[0, 1]))
+    assert len(keys(g, "real")) == 1
+    assert len([n for n in g.nodes if n.kind == "generate"]) == 4
+
+
+def test_fingerprint_follows_file_content(tmp_path):
+    f = tmp_path / "data.jsonl"
+    f.write_text("a\n")
+    first = fingerprint(str(f))
+    f.write_text("b\n")
+    assert fingerprint(str(f)) != first and fingerprint("corpus") == fingerprint("corpus")
+    assert fingerprint("owner/name") == {"id": "owner/name"}
