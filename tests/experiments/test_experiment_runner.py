@@ -36,7 +36,10 @@ def test_run_writes_tables_with_every_parameter_and_metric(tmp_path, tiny_spec):
     import pandas as pd
 
     table = pd.read_parquet(out / "results.parquet")
-    assert len(table) == 6 and {"model", "seed", "lr", "test_loss"} - set(table.columns) <= {"lr"}
+    assert len(table) == 6
+    assert {"model", "seed", "train_lr", "train_lora_r", "train_epochs", "gen_backend", "gen_model", "gen_temperature",
+            "test_loss", "ratio", "n_real", "n_generated"} <= set(table.columns)
+    assert table.loc[table["dataset"] == "Gen-D0", "gen_backend"].item() == "dummy"
     datasets = pd.read_csv(out / "datasets.csv")
     assert set(datasets["role"]) == {"real", "generated", "mix"}
     assert all(os.path.exists(p) for p in datasets["path"])

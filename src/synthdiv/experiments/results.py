@@ -85,6 +85,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         if train is not None:
             mix = train.deps["data"]
             row.update(_mix_numbers(store, mix))
+            row.update(_settings(train, mix))
             tr = store.summary(train)["summary"]
             row.update({"train_first_loss": tr.get("first_loss"), "train_final_loss": tr.get("final_loss"),
                         "steps": tr.get("steps"), "epochs": tr.get("epochs"), "train_records": tr.get("records"),
@@ -101,6 +102,19 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
     for r in datasets + results:
         r.pop("size_group", None)
     return datasets, results
+
+
+def _settings(train: Node, mix: Node) -> dict[str, Any]:
+    """Every scalar setting of the training run (``train_lr`` …) and of the generation behind the set (``gen_model`` …)."""
+    row = {f"train_{k}": v for k, v in train.params.items() if k != "model" and _scalar(v)}
+    gen = mix.deps.get("generated")
+    if gen is not None:
+        row.update({f"gen_{k}": v for k, v in gen.params.items() if k not in ("task", "seed", "level") and _scalar(v)})
+    return row
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (int, float, str, bool))
 
 
 def _mix_numbers(store: Store, mix: Node) -> dict[str, Any]:
