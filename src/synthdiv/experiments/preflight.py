@@ -17,7 +17,7 @@ from synthdiv.experiments.graph import Graph
 from synthdiv.experiments.spec import ExperimentSpec
 from synthdiv.experiments.stages import execute
 from synthdiv.experiments.store import Store
-from synthdiv.mixing.mix import _round_half_up
+from synthdiv.mixing.mix import planned_counts
 
 
 def _offline() -> bool:
@@ -129,12 +129,7 @@ def check_counts(spec: ExperimentSpec, graph: Graph, n_train: int) -> None:
     for node in graph.of_kind("mix"):
         p = node.params
         size = p["size"] if p["size"] is not None else n_train
-        if p["mode"] == "fixed":
-            gen = _round_half_up(p["ratio"] * size)
-            real = size - gen
-        else:
-            real = size
-            gen = _round_half_up(p["ratio"] / (1 - p["ratio"]) * real)
+        real, gen = planned_counts(p["mode"], p["ratio"], size)
         where = f"mixing (ratio {p['ratio']:g}, size {size}, {p['mode']})"
         if real > n_train:
             raise UserError(f"needs {real} real training records but the real data has {n_train}; lower mixing.sizes "

@@ -81,6 +81,14 @@ class MixResult:
         }
 
 
+def planned_counts(mode: str, ratio: float, size: int) -> tuple[int, int]:
+    """(real, generated) records a mix needs: ``size`` is the total in fixed mode, the real part in variable mode."""
+    if mode == "fixed":
+        n_gen = _round_half_up(ratio * size)
+        return size - n_gen, n_gen
+    return size, _round_half_up(ratio / (1.0 - ratio) * size)
+
+
 def _check_ratio(ratio: float, mode: str) -> None:
     if not (0.0 <= ratio <= 1.0) or math.isnan(ratio):
         raise UserError(f"--ratio is {ratio}; a mixing ratio lies between 0 and 1", where="--ratio")
@@ -130,8 +138,7 @@ def mix_fixed(real: list[Record], generated: list[Record], ratio: float, size: i
     size = len(real) if size is None else size
     if size <= 0:
         raise UserError(f"--size is {size}; give a positive number of records", where="--size")
-    n_gen = _round_half_up(ratio * size)
-    n_real = size - n_gen
+    n_real, n_gen = planned_counts("fixed", ratio, size)
     how = f"a fixed-size mix of {size} at ratio {ratio}"
     _need(real, n_real, "real", how)
     _need(generated, n_gen, "generated", how)
@@ -145,7 +152,7 @@ def mix_variable(real: list[Record], generated: list[Record], ratio: float, real
     n_real = len(real) if real_size is None else real_size
     if n_real <= 0:
         raise UserError(f"--size is {n_real}; the real part needs at least one record", where="--size")
-    n_gen = _round_half_up(ratio / (1.0 - ratio) * n_real)
+    n_real, n_gen = planned_counts("variable", ratio, n_real)
     how = f"a variable-size mix with {n_real} real records at ratio {ratio}"
     _need(real, n_real, "real", how)
     _need(generated, n_gen, "generated", how)
