@@ -43,10 +43,10 @@ def run_local(graph: Graph, store: Store, log: Report = _log) -> dict[str, dict[
     return summaries
 
 
-def _ray_stage(node: Node, store_root: str) -> dict[str, Any]:  # runs in a Ray worker
+def _ray_stage(node: Node, store_root: str, options: dict[str, Any]) -> dict[str, Any]:  # runs in a Ray worker
     from synthdiv.experiments.stages import OPTIONS, execute
 
-    OPTIONS["keep_in_memory"] = False  # the evaluate stage may run in another worker
+    OPTIONS.update(options, keep_in_memory=False)  # the evaluate stage may run in another worker
     return execute(node, Store(store_root))
 
 
@@ -62,6 +62,8 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
         address = os.environ.get("RAY_ADDRESS")
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=True, ignore_reinit_error=True)
+    from synthdiv.experiments.stages import OPTIONS
+
     try:
         remote = ray.remote(_ray_stage)
         summaries: dict[str, dict[str, Any]] = {}
@@ -75,7 +77,7 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
             for key, node in list(pending.items()):
                 if all(dep.key in summaries for dep in node.deps.values()):
                     ref = remote.options(num_cpus=node.resources.get("cpus", 1), num_gpus=node.resources.get("gpus", 0),
-                                         name=node.kind).remote(node, str(store.root))
+                                         name=node.kind).remote(node, str(store.root), dict(OPTIONS))
                     running[ref] = node
                     pending.pop(key)
                     log(f"{node.name} … (ray task)")

@@ -73,7 +73,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         row["stage_key"] = data.key
         row.update(_metrics(store, m))
         datasets.append(row)
-    _normalise(datasets, ("seed", "size_group"))
+    _normalise(datasets, ("seed", "size_asked"))
 
     results = []
     for ev in graph.of_kind("evaluate"):
@@ -98,9 +98,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
     base = {(r["model"], r["seed"]): r["test_loss"] for r in results if r["role"] == "base"}
     for r in results:
         r["base_test_loss"] = base.get((r["model"], r["seed"]))
-    _normalise(results, ("model", "seed", "size_group"))
-    for r in datasets + results:
-        r.pop("size_group", None)
+    _normalise(results, ("model", "seed", "size_asked"))
     return datasets, results
 
 
@@ -120,8 +118,8 @@ def _scalar(v: Any) -> bool:
 def _mix_numbers(store: Store, mix: Node) -> dict[str, Any]:
     s = store.summary(mix)["summary"]
     return {"ratio": s["ratio"], "size": s["size"], "n_real": s["real"], "n_generated": s["generated"],
-            # sets of one size are normalised together (the paper's comparison group)
-            "size_group": mix.params["size"]}
+            # sets of one asked size are normalised together (the paper's comparison group)
+            "size_asked": mix.params["size"]}
 
 
 def _columns(rows: list[dict]) -> list[str]:

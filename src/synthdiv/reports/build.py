@@ -1,0 +1,132 @@
+"""``write_report``: every figure and table a run has the data for, as PNG/CSV files and one HTML page.
+
+Each figure builder either returns a :class:`FigureResult` or raises
+:class:`SkipFigure` saying what the run lacks; skipped figures are listed on the
+page. Every file is written atomically and index.html last, so a killed report
+leaves the previous page intact and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from synthdiv.errors import UserError
+from synthdiv.fileio import atomic_write
+from synthdiv.reports.plotting import FigureResult, SkipFigure, Skipped
+from synthdiv.reports.rundir import RunData, load_run
+from synthdiv.reports.tables import Table
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests pass a model-free one
+
+# every file a report may write: a rerun removes the ones this run no longer produces
+OUTPUT_FILES = (
+    "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
+    "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
+    "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv",
+)
+
+
+def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
+    """(number, title, build) in the order the page shows them (the paper's order)."""
+    from synthdiv.reports import embedding_map, lengths, loss_figures, mixing_figures, tables, training_curves
+
+    def table(make: Callable[[RunData], Table | None], reason: str):
+        def build():
+            result = make(run)
+            if result is None:
+                raise SkipFigure(reason)
+            return result
+
+        return build
+
+    return [
+        (*loss_figures.FIG2, lambda: loss_figures.fig2(run, summary)),
+        (*lengths.FIG3, lambda: lengths.fig3(run, summary)),
+        (*embedding_map.FIG4, lambda: embedding_map.fig4(run, summary, embedder, encoder, map_points, log)),
+        (*tables.SHIFT_TABLE,
+         table(tables.shift_table, "no generated dataset with shift_* columns (the runner measures shift when metrics.shift is on)")),
+        (*tables.DIVERSITY_TABLE, table(tables.diversity_table, "no div_* columns in datasets.csv or results.csv")),
+        (*mixing_figures.FIG5, lambda: mixing_figures.fig5(run, summary)),
+        (*mixing_figures.FIG6, lambda: mixing_figures.fig6_7(run, summary)),
+        (*loss_figures.FIG8, lambda: loss_figures.fig8_9(run, summary)),
+        (*training_curves.FIG14, lambda: training_curves.fig14(run, summary)),
+    ]
+
+
+def build_blocks(run: RunData, *, embedder=None, encoder=None, map_points=None, log=None):
+    """(figures and tables in page order, skipped items), computed in memory."""
+    from synthdiv.reports.describe import run_summary
+
+    summary = run_summary(run)
+    blocks: list[FigureResult | Table] = []
+    skipped: list[Skipped] = []
+    for number, title, build in _builders(run, summary, embedder, encoder, map_points, log):
+        if log:
+            log(f"drawing {number}")
+        try:
+            blocks.append(build())
+        except SkipFigure as exc:
+            skipped.append(Skipped(number, title, str(exc)))
+            if log:
+                log(f"skipped {number}: {exc}")
+    return blocks, skipped
+
+
+def write_report(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    embedder: str | None = None,
+    encoder: Encoder | None = None,
+    map_points: int | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the report of ``run_dir`` into ``out`` (default RUN_DIR/report); returns the path of index.html.
+
+    ``embedder`` overrides the spec's embedder for the embedding map; ``encoder`` (a callable
+    list[str] -> array) replaces the sentence-transformers model, for tests; ``map_points`` caps
+    the points per set on the map (default: the spec's report.map_points, else 1000)."""
+    from synthdiv.reports.describe import setup_rows
+    from synthdiv.reports.html import render_page
+
+    _check_dependencies()
+    run = load_run(run_dir)
+    out = Path(out) if out is not None else run.run_dir / "report"
+    blocks, skipped = build_blocks(run, embedder=embedder, encoder=encoder, map_points=map_points, log=log)
+    written = set()
+    for block in blocks:
+        if isinstance(block, FigureResult):
+            files = {block.filename: block.png, **block.files}
+        else:
+            files = {block.filename: block.to_csv()}
+        for name, data in files.items():
+            with atomic_write(out / name, "wb") as fh:
+                fh.write(data)
+            written.add(name)
+    for name in OUTPUT_FILES:
+        if name not in written and (out / name).is_file():
+            (out / name).unlink()  # a figure an earlier report drew and this one skips
+    title = f"synthdiv report: {run.spec.get('name') or run.run_dir.resolve().name}"
+    lead = str(run.spec.get("description") or "").strip() or f"Experiment run in {run.run_dir}"
+    page = render_page(title, lead, setup_rows(run), blocks, skipped, str(run.run_dir.resolve()))
+    index = out / "index.html"
+    with atomic_write(index) as fh:
+        fh.write(page)
+    return index
+
+
+def _check_dependencies() -> None:
+    missing = [name for name in ("pandas", "matplotlib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"reports need {' and '.join(missing)}: pip install 'synthdiv[data,report]'")
+
+
+def stderr_log(message: str) -> None:
+    print(f"[report] {message}", file=sys.stderr, flush=True)

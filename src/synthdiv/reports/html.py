@@ -1,0 +1,109 @@
+"""The report page: one self-contained HTML file (figures as base64 PNGs, CSS inline, no requests).
+
+The only links are to the page's own sections and to the CSV files written beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import math
+
+from synthdiv.reports.plotting import FigureResult, Skipped
+from synthdiv.reports.tables import Table, fmt
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 0; background: #fafafa; }
+main { max-width: 1280px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 36px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+p.lead { color: #555; margin: 0 0 16px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { padding: 4px 9px; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; }
+th { background: #f2f4f7; font-weight: 600; cursor: help; }
+td:first-child, th:first-child { text-align: left; }
+table.setup td, table.setup th { text-align: left; white-space: normal; }
+table.setup th { cursor: default; width: 220px; }
+.scroll { overflow-x: auto; }
+.sd { color: #888; font-size: 11px; }
+figure { margin: 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 13.5px; color: #333; margin-top: 6px; line-height: 1.45; max-width: 1180px; }
+.files { font-size: 12px; color: #777; }
+nav ul { columns: 2; font-size: 14px; }
+li.skipped { color: #8a5a00; }
+footer { margin-top: 40px; font-size: 12px; color: #888; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _setup(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<table class="setup">{body}</table>'
+
+
+def _nav(blocks: list[FigureResult | Table], skipped: list[Skipped]) -> str:
+    items = [f'<li><a href="#{b.key}">{_e(b.number)} — {_e(b.title)}</a></li>' for b in blocks]
+    items += [f'<li class="skipped"><a href="#skipped">{_e(s.number)} — skipped</a></li>' for s in skipped]
+    return f"<nav><ul>{''.join(items)}</ul></nav>"
+
+
+def _figure(f: FigureResult) -> str:
+    data = base64.b64encode(f.png).decode("ascii")
+    files = ", ".join(f'<a href="{_e(name)}">{_e(name)}</a>' for name in [f.filename, *f.files])
+    return (
+        f'<section id="{_e(f.key)}"><h2>{_e(f.number)} — {_e(f.title)}</h2><figure>'
+        f'<img src="data:image/png;base64,{data}" alt="{_e(f.number)}: {_e(f.title)}">'
+        f"<figcaption><b>{_e(f.number)}.</b> {_e(f.caption)}</figcaption></figure>"
+        f'<p class="files">Files: {files}</p></section>'
+    )
+
+
+def _cell(row: dict, column: str) -> str:
+    value, sd = row.get(column), row.get(f"{column}_sd", math.nan)
+    text = _e(fmt(value))
+    if sd is not None and not math.isnan(sd) and sd > 1e-9 * max(1.0, abs(value)):  # not float noise of equal values
+        text += f' <span class="sd">± {sd:.2g}</span>'
+    return text
+
+
+def _table(t: Table) -> str:
+    head = "<th>dataset</th><th title=\"seeds averaged\">seeds</th>" + "".join(
+        f'<th title="{_e(desc)}">{_e(header)}</th>' for _, header, desc in t.columns
+    )
+    body = "".join(
+        f"<tr><td>{_e(r['dataset'])}</td><td>{r['seeds']}</td>" + "".join(f"<td>{_cell(r, c)}</td>" for c, _, _ in t.columns) + "</tr>"
+        for r in t.rows
+    )
+    return (
+        f'<section id="{_e(t.key)}"><h2>{_e(t.number)} — {_e(t.title)}</h2><p>{_e(t.note)} Hover a column header for its definition.</p>'
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+        f'<p class="files">CSV: <a href="{_e(t.filename)}">{_e(t.filename)}</a></p></section>'
+    )
+
+
+def _skipped(skipped: list[Skipped]) -> str:
+    if not skipped:
+        return ""
+    items = "".join(f'<li class="skipped"><b>{_e(s.number)}</b> ({_e(s.title)}): {_e(s.reason)}</li>' for s in skipped)
+    return (f'<section id="skipped"><h2>Skipped figures and tables</h2>'
+            f"<p>These need data this run does not have.</p><ul>{items}</ul></section>")
+
+
+def render_page(title: str, lead: str, setup: list[tuple[str, str]], blocks: list[FigureResult | Table],
+                skipped: list[Skipped], run_dir: str) -> str:
+    """The whole page; ``blocks`` are figures and tables in the order they appear."""
+    stamp = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    sections = "".join(_figure(b) if isinstance(b, FigureResult) else _table(b) for b in blocks) + _skipped(skipped)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1><p class=\"lead\">{_e(lead)}</p>{_setup(setup)}{_nav(blocks, skipped)}"
+        f"{sections}<footer>Written by <code>synthdiv report</code> on {_e(stamp)} from {_e(run_dir)}.</footer>"
+        "</main></body></html>\n"
+    )
