@@ -81,6 +81,11 @@ class Backend(ABC):
     """A text generator behind a chat interface."""
 
     name: str = "base"
+    # A backend whose sampled text depends on which requests share a batch (one random
+    # stream per batch, padding) sets this to its batch size: the engine then always sends
+    # the same batches, whatever the cache already holds, so a resumed run writes the same
+    # text as an uninterrupted one. None: each request's answer depends on itself only.
+    batch_alignment: int | None = None
 
     def __init__(self, model: str):
         self.model = model

@@ -29,6 +29,7 @@ class TransformersBackend(Backend):
         super().__init__(model)
         self.adapter = adapter
         self.batch_size = max(1, int(batch_size))
+        self.batch_alignment = self.batch_size  # one torch seed per batch: keep batches stable
         self.device = device
         self.dtype = dtype
         self._model = None

@@ -98,27 +98,40 @@ class Engine:
                 self.counters.cache_hits += 1
                 self.counters.cached_prompt_tokens += pt
                 self.counters.cached_completion_tokens += ct
-        missing: dict[str, ChatRequest] = {}
+        requests: dict[str, ChatRequest] = {}
         for key, (messages, sample) in zip(keys, jobs, strict=True):
-            if key not in answers and key not in missing:
-                missing[key] = ChatRequest(messages=messages, n=1, first_sample=sample)
-        if missing:
-            miss_keys = list(missing)
-
-            def store(i: int, comp) -> None:
-                key = miss_keys[i]
-                if comp.ok:
-                    # stored before anyone uses it: a kill after this line loses nothing
-                    self.cache.put(key, self.backend.name, self.backend.model, comp.texts[0], comp.prompt_tokens, comp.completion_tokens)
-                    answers[key] = Answer(comp.texts[0])
-                else:
-                    answers[key] = Answer(None, error=comp.error)
-                    self.counters.failed_jobs += 1
-                if self.progress is not None:
-                    self.progress.tick(self)
-
-            self.backend.generate([missing[k] for k in miss_keys], self.params, on_result=store)
+            requests.setdefault(key, ChatRequest(messages=messages, n=1, first_sample=sample))
+        for batch in self._batches(list(requests), answers):
+            self._send(batch, requests, answers)
         return [answers[k] for k in keys]
+
+    def _batches(self, unique_keys: list[str], answers: dict[str, Answer]) -> list[list[str]]:
+        """What to send: every unanswered job at once, or, for a backend whose text depends on
+        its batches, the fixed batches of the whole wave that hold an unanswered job (cached
+        jobs in them are generated again and ignored; after a kill that is at most one batch)."""
+        size = getattr(self.backend, "batch_alignment", None)  # duck-typed backends need not define it
+        if not size:
+            missing = [k for k in unique_keys if k not in answers]
+            return [missing] if missing else []
+        chunks = [unique_keys[i : i + size] for i in range(0, len(unique_keys), size)]
+        return [c for c in chunks if any(k not in answers for k in c)]
+
+    def _send(self, batch: list[str], requests: dict[str, ChatRequest], answers: dict[str, Answer]) -> None:
+        def store(i: int, comp) -> None:
+            key = batch[i]
+            if key in answers:  # answered from the cache; sent only to keep the batch as it was
+                return
+            if comp.ok:
+                # stored before anyone uses it: a kill after this line loses nothing
+                self.cache.put(key, self.backend.name, self.backend.model, comp.texts[0], comp.prompt_tokens, comp.completion_tokens)
+                answers[key] = Answer(comp.texts[0])
+            else:
+                answers[key] = Answer(None, error=comp.error)
+                self.counters.failed_jobs += 1
+            if self.progress is not None:
+                self.progress.tick(self)
+
+        self.backend.generate([requests[k] for k in batch], self.params, on_result=store)
 
     def reject(self, step: str, slot: Hashable, phash: str, sample: int, reason: str, raw: str | None) -> None:
         self.counters.rejects += 1
