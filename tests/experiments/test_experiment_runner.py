@@ -118,7 +118,7 @@ def test_a_killed_run_resumes(tmp_path, tiny_spec):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "synthdiv.cli.main", "run", str(config), "--out", str(tmp_path / "run")]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    train_dir = tmp_path / "run" / "stages" / "train"
+    train_dir = tmp_path / "stages" / "train"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if train_dir.exists() and any((d / "done.json").exists() for d in train_dir.iterdir() if d.is_dir()):

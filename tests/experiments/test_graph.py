@@ -55,3 +55,23 @@ def test_fingerprint_follows_file_content(tmp_path):
     f.write_text("b\n")
     assert fingerprint(str(f)) != first and fingerprint("corpus") == fingerprint("corpus")
     assert fingerprint("owner/name") == {"id": "owner/name"}
+
+
+def test_the_paper_story_configs_share_their_generated_sets():
+    from synthdiv.experiments.spec import load_spec
+
+    def gen_keys(name):
+        return {n.params["level"]: n.key for n in build_graph(load_spec(name)).nodes if n.kind == "generate"}
+
+    levels = gen_keys("story-levels")
+    for name in ("story-mixing-fixed", "story-mixing-variable", "story-sizes", "architectures", "model-sizes"):
+        other = gen_keys(name)
+        assert other and all(levels[lv] == key for lv, key in other.items()), name
+
+
+def test_request_mechanics_are_not_part_of_the_generation_key():
+    a = build_graph(spec(generation={"backend": "dummy", "levels": ["D0"], "n": 8, "backend_options": {"concurrency": 4}}))
+    b = build_graph(spec(generation={"backend": "dummy", "levels": ["D0"], "n": 8, "backend_options": {"concurrency": 64, "rpm": 10}}))
+    c = build_graph(spec(generation={"backend": "dummy", "levels": ["D0"], "n": 8, "backend_options": {"batch_size": 4}}))
+    assert keys(a, "generate") == keys(b, "generate") != keys(c, "generate")
+    assert a.of_kind("generate")[0].info["backend_mechanics"] == {"concurrency": 4}

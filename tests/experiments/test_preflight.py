@@ -17,7 +17,7 @@ def assert_stopped_early(code, err, tmp_path, expected):
     assert len(lines) == 1 and expected in lines[0], err
     assert "Traceback" not in err
     for kind in ("generate", "train", "evaluate"):  # nothing expensive was started
-        assert not (tmp_path / "run" / "stages" / kind).exists(), kind
+        assert not (tmp_path / "stages" / kind).exists(), kind
 
 
 def test_config_with_a_typo(tmp_path, tiny_spec, capsys):
@@ -88,4 +88,4 @@ def test_dry_run_lists_the_stages_and_runs_none(tmp_path, tiny_spec, capsys):
     code = main(["run", str(tiny_spec()), "--out", str(tmp_path / "run"), "--dry-run"])
     captured = capsys.readouterr()
     assert code == 0 and "valid; 27 stages" in captured.out and "to run  generate" in captured.err
-    assert not (tmp_path / "run" / "stages" / "generate").exists()
+    assert not (tmp_path / "stages" / "generate").exists()

@@ -17,7 +17,7 @@ def test_ray_executor_runs_the_graph_like_the_local_one(tmp_path, tiny_spec, mon
     local = run_experiment(spec, tmp_path / "local")
     ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True)
     try:
-        remote = run_experiment(spec, tmp_path / "ray", executor="ray")
+        remote = run_experiment(spec, tmp_path / "ray", store=tmp_path / "ray-stages", executor="ray")
     finally:
         ray.shutdown()
     assert remote.reused == 1  # only the real-data stage, run by the preflight

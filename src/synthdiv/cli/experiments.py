@@ -13,7 +13,7 @@ def run(
     config: str = typer.Argument(..., help="A config file, or the name of a shipped config (demo, story-levels …)."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     out: Path = typer.Option(None, "--out", "-o", help="Run folder (default runs/NAME); a rerun resumes it."),
-    store: Path = typer.Option(None, "--store", help="Stage store (default RUN_DIR/stages); share one across experiments."),
+    store: Path = typer.Option(None, "--store", help="Stage store (default: stages/ beside the run folder, shared by the runs there)."),
     executor: str = typer.Option("local", "--executor", help="local (in this process) or ray (stages as Ray tasks)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and check everything, list the stages, run none."),
     report: bool = typer.Option(False, "--report", help="Write the HTML report when the run finishes."),

@@ -20,6 +20,8 @@ from synthdiv.experiments.spec import ExperimentSpec
 # Bump a kind's version when its code changes what it writes: old outputs are then not reused.
 STAGE_VERSIONS = {"real": 1, "generate": 1, "measure": 1, "mix": 1, "train": 1, "evaluate": 1}
 DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "mix": "records.jsonl"}
+# Backend options that change how requests are sent, never what comes back: not part of a stage key.
+RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries")
 
 
 @dataclass(eq=False)
@@ -119,9 +121,11 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         gens = {}
         if spec.generation is not None:
             for level in spec.generation.levels:
+                mechanics = {k: v for k, v in spec.generation.backend_options.items() if k in RUN_MECHANICS}
                 gen = b.add(Node("generate", f"generate {level_label(level)} (seed {seed})",
                                  _generation_params(spec, level, seed), {"real": real},
-                                 info={"dataset": level_label(level), "role": "generated", "level": level, "seed": seed}))
+                                 info={"dataset": level_label(level), "role": "generated", "level": level, "seed": seed,
+                                       "backend_mechanics": mechanics}))
                 gens[level] = gen
                 b.add(Node("measure", f"measure {level_label(level)} (seed {seed})", {**measure_cfg, "seed": seed},
                            {"data": gen, "reference": real}, info=dict(gen.info)))
@@ -177,5 +181,5 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> dict[str,
         "max_tokens": g.max_tokens or (160 if g.strategy == "topic" else 96), "max_attempts": g.max_attempts,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
-        "backend_options": g.backend_options,
+        "backend_options": {k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
     }

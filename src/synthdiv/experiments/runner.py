@@ -2,8 +2,8 @@
 
 RUN_DIR gets ``spec.yaml`` (the resolved spec), ``graph.json`` (every stage, its
 key and folder), ``datasets.csv/.parquet`` and ``results.csv/.parquet``. Stage
-outputs live in the store (default ``RUN_DIR/stages``; give several experiments
-one ``--store`` and they share every stage they have in common).
+outputs live in the store, by default ``stages/`` beside RUN_DIR, so experiments run under one
+folder (``runs/``) share every stage they have in common; ``--store`` picks another.
 """
 
 from __future__ import annotations
@@ -37,9 +37,14 @@ def default_out(spec: ExperimentSpec) -> Path:
     return Path("runs") / spec.name
 
 
+def default_store(out: Path) -> Path:
+    """Beside the run folder: runs under one parent folder (runs/) share every common stage."""
+    return Path(out).resolve().parent / "stages"
+
+
 def plan(spec: ExperimentSpec, out: Path, store: Path | None = None) -> tuple[Graph, Store]:
     graph = build_graph(spec)
-    return graph, Store(store or out / "stages")
+    return graph, Store(store or default_store(out))
 
 
 def describe(graph: Graph, store: Store) -> list[str]:

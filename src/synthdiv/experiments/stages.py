@@ -100,7 +100,7 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
     from synthdiv.generation.runner import GenerationConfig, run_generation, summary_dict
 
     p = node.params
-    options = {"base_url": p["base_url"], **p["backend_options"]}
+    options = {"base_url": p["base_url"], **p["backend_options"], **node.info.get("backend_mechanics", {})}
     cfg = GenerationConfig(
         task=p["task"], strategy=p["strategy"], level=p["level"], n=p["n"], out=folder / "records.jsonl",
         real=deps["real"] / "train.jsonl", topics=p["topics"], pool_size=p["pool_size"], backend=p["backend"],
