@@ -33,7 +33,7 @@ def test_every_command_has_help(capsys):
 def test_help_starts_fast_and_imports_nothing_heavy():
     code = (
         "import sys, time; t=time.perf_counter(); from synthdiv.cli.main import main; "
-        "rc=main(['--help']); heavy=[m for m in ('torch','transformers','sentence_transformers','sklearn','httpx','datasets') "
+        "rc=main(['--help']); heavy=[m for m in ('torch','transformers','sentence_transformers','sklearn','httpx','datasets','numba') "
         "if m in sys.modules]; print(heavy, time.perf_counter()-t, file=sys.stderr)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

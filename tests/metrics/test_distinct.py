@@ -16,14 +16,22 @@ from synthdiv.metrics.tokenize import split_words, tokenize
 texts_strategy = st.lists(
     st.lists(st.sampled_from(["a", "b", "c", "A", "c,", "."]), max_size=10).map(" ".join), min_size=1, max_size=8
 )
+# Non-ASCII letters and Unicode whitespace (str.split and \s split on it), mixed with ASCII texts.
+unicode_pieces = ["a", "É", "é", "ß", "Σ", "\u212a", "\u00a0", "\u2009", "\x1c", "\x85", "\u3000", "İ", "-"]
+unicode_texts = st.lists(st.lists(st.sampled_from(unicode_pieces), max_size=8).map("".join), min_size=1, max_size=6)
 
 
 @settings(max_examples=150, deadline=None)
-@given(texts_strategy, st.sampled_from(["regex", "whitespace"]), st.sampled_from(["corpus", "sample"]), st.integers(1, 5))
-def test_ratios_equal_the_reference_on_string_tokens(texts, tokenizer, mode, n):
+@given(
+    st.one_of(texts_strategy, unicode_texts),
+    st.sampled_from(["regex", "whitespace"]),
+    st.sampled_from(["corpus", "sample"]),
+    st.integers(1, 5),
+)
+def test_ratios_equal_the_reference_on_string_tokens(backend, texts, tokenizer, mode, n):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = distinct_n(texts, n=n, mode=mode, tokenizer=tokenizer)
+        got = distinct_n(texts, n=n, mode=mode, tokenizer=tokenizer, backend=backend)
     ref = reference_counts([split_words(t, tokenizer) for t in texts], n, mode)
     for k in range(1, n + 1):
         total, uniq = ref[k - 1]["total"], ref[k - 1]["distinct"]
@@ -34,11 +42,11 @@ def test_ratios_equal_the_reference_on_string_tokens(texts, tokenizer, mode, n):
 
 @settings(max_examples=100, deadline=None)
 @given(texts_strategy.flatmap(lambda t: st.tuples(st.just(t), st.lists(st.sampled_from("xyz"), min_size=len(t), max_size=len(t)))))
-def test_group_mode_sums_per_group_ratios_as_in_eq5(case):
+def test_group_mode_sums_per_group_ratios_as_in_eq5(backend, case):
     texts, groups = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = distinct_n(texts, n=3, mode="group", groups=groups)
+        got = distinct_n(texts, n=3, mode="group", groups=groups, backend=backend)
     ref = reference_counts([split_words(t) for t in texts], 3, "group", groups=groups)
     for k in range(1, 4):
         ratios = [ref[k - 1]["distinct"][g] / t for g, t in ref[k - 1]["total"].items() if t]
@@ -50,10 +58,10 @@ def test_group_mode_sums_per_group_ratios_as_in_eq5(case):
     assert got.groups == len(set(groups))
 
 
-def test_corpus_mode_crosses_sample_boundaries_and_sample_mode_does_not():
+def test_corpus_mode_crosses_sample_boundaries_and_sample_mode_does_not(backend):
     texts = ["a b", "a b"]
-    corpus = distinct_n(texts, n=2, mode="corpus")
-    sample = distinct_n(texts, n=2, mode="sample")
+    corpus = distinct_n(texts, n=2, mode="corpus", backend=backend)
+    sample = distinct_n(texts, n=2, mode="sample", backend=backend)
     assert corpus.ngrams["2"] == 3 and corpus.unique_ngrams["2"] == 2  # "a b", "b a"
     assert sample.ngrams["2"] == 2 and sample.unique_ngrams["2"] == 1
 
@@ -64,31 +72,31 @@ def test_sum_of_orders_is_the_ngram_diversity_score():
     assert set(res.to_dict()) >= {"distinct", "ngram_diversity_score", "ngrams", "tokens", "samples", "tokenizer", "mode"}
 
 
-def test_texts_shorter_than_n_give_null_with_a_warning_not_an_error():
+def test_texts_shorter_than_n_give_null_with_a_warning_not_an_error(backend):
     with pytest.warns(UserWarning, match="no 3-grams"):
-        res = distinct_n(["a b", "c"], n=3, mode="sample")
+        res = distinct_n(["a b", "c"], n=3, mode="sample", backend=backend)
     assert res.distinct["1"] == 1.0
     assert res.distinct["3"] is None
     assert res.ngram_diversity_score is None
     assert any("3-grams" in w for w in res.warnings)
 
 
-def test_empty_texts_are_null_everywhere():
+def test_empty_texts_are_null_everywhere(backend):
     with pytest.warns(UserWarning):
-        res = distinct_n(["", "  "], n=2)
+        res = distinct_n(["", "  "], n=2, backend=backend)
     assert res.distinct == {"1": None, "2": None} and res.tokens == 0
 
 
-def test_regex_tokeniser_lowercases_and_splits_punctuation():
+def test_regex_tokeniser_lowercases_and_splits_punctuation(backend):
     assert split_words("The cat, the CAT.") == ["the", "cat", ",", "the", "cat", "."]
-    tok = tokenize(["The cat, the CAT."], "regex")
+    tok = tokenize(["The cat, the CAT."], "regex", backend=backend)
     assert tok.ids.tolist() == [0, 1, 2, 0, 1, 3]
 
 
-def test_whitespace_tokeniser_is_exactly_str_split():
-    text = "The  cat,\tthe\nCAT."
+def test_whitespace_tokeniser_is_exactly_str_split(backend):
+    text = "The  cat,\tthe\nCAT.\u00a0x\x1cy\u2009z"
     assert split_words(text, "whitespace") == text.split()
-    assert tokenize([text], "whitespace").lengths.tolist() == [len(text.split())]
+    assert tokenize([text], "whitespace", backend=backend).lengths.tolist() == [len(text.split())]
 
 
 def test_hugging_face_tokenizer_from_a_local_folder(tmp_path):

@@ -5,19 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthdiv.metrics.tokenize import split_words, tokenize
 
-pieces = st.sampled_from(["a", "B", "c,", "\t", "\n", " ", "é", "Σ", "ΣΑ", "x\x00y", "", "  ", ".", "İ", "don't"])
+pieces = st.sampled_from(
+    ["a", "B", "c,", "\t", "\n", " ", "é", "Σ", "ΣΑ", "x\x00y", "", "  ", ".", "İ", "don't"]
+    + ["\u00a0", "\u2009", "\x1c", "\x1f", "\x85", "\u3000", "\u212a", "ß", "\ud83d", "\U0001f600", "_9"]
+)
 text_sets = st.lists(st.lists(pieces, max_size=6).map("".join), max_size=6)
 
 
 @settings(max_examples=300, deadline=None)
 @given(text_sets, st.sampled_from(["regex", "whitespace"]))
-def test_ids_match_the_per_text_tokens(texts, tokenizer):
-    tok = tokenize(texts, tokenizer)
+def test_ids_match_the_per_text_tokens(backend, texts, tokenizer):
+    tok = tokenize(texts, tokenizer, backend=backend)
     assert len(tok) == len(texts)
     word_of: dict[int, str] = {}
     for i, text in enumerate(texts):
@@ -30,11 +34,47 @@ def test_ids_match_the_per_text_tokens(texts, tokenizer):
     assert all(0 <= i < tok.vocab_size for i in tok.ids.tolist())
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=6), st.sampled_from(["regex", "whitespace"]))
+def test_numba_ids_are_the_numpy_ids_on_any_unicode_text(texts, tokenizer):
+    """Same ids, offsets and vocabulary size, whatever the text (any code point, lone surrogates included)."""
+    pytest.importorskip("numba")
+    a = tokenize(texts, tokenizer, backend="numpy")
+    b = tokenize(texts, tokenizer, backend="numba")
+    assert b.ids.tolist() == a.ids.tolist()
+    assert b.offsets.tolist() == a.offsets.tolist()
+    assert b.vocab_size == a.vocab_size
+
+
+def test_unicode_space_table_is_str_isspace():
+    pytest.importorskip("numba")
+    from synthdiv.metrics.jit_tokenize import unicode_space_table
+
+    table = unicode_space_table()
+    assert [cp for cp in range(table.size) if table[cp]] == [cp for cp in range(0x110000) if chr(cp).isspace()]
+
+
 def test_importing_the_metrics_package_loads_nothing_heavy():
     code = (
         "import sys, synthdiv.metrics, synthdiv.cli.metrics; "
-        "heavy = [m for m in ('sklearn', 'scipy', 'torch', 'transformers', 'sentence_transformers') if m in sys.modules]; "
+        "heavy = [m for m in ('sklearn', 'scipy', 'torch', 'transformers', 'sentence_transformers', 'numba') "
+        "if m in sys.modules]; "
         "print(heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[]"
+    assert _python(code) == "[]"
+
+
+def test_a_process_where_numba_cannot_import_uses_numpy():
+    code = (
+        "import sys; sys.modules['numba'] = None\n"  # any import of numba now raises ImportError
+        "from synthdiv.metrics.backend import resolve_backend\n"
+        "from synthdiv.metrics.distinct import distinct_n\n"
+        "r = distinct_n(['a b a b', 'b a'], n=2, mode='group', groups=[0, 1], tokenizer='whitespace')\n"
+        "print(resolve_backend(), r.unique_ngrams)"
+    )
+    assert _python(code) == "numpy {'1': 4, '2': 3}"
+
+
+def _python(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -65,11 +65,15 @@ def distinct_n(
     tokenizer: str = "regex",
     groups: Sequence | None = None,
     token_ids: TokenIds | None = None,
+    *,
+    backend: str = "auto",
 ) -> DistinctResult:
     """Distinct-1..n of ``texts`` (or of already tokenised ``token_ids``).
 
     ``groups`` (one key per text) is required in group mode; texts of a group need
-    not be adjacent, they are concatenated in their original order."""
+    not be adjacent, they are concatenated in their original order. ``backend``
+    ("auto", "numba", "numpy"; see :mod:`synthdiv.metrics.backend`) changes the speed,
+    never the result."""
     if mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", where="--mode")
     if n < 1:
@@ -77,11 +81,11 @@ def distinct_n(
     if token_ids is None:
         if texts is None:
             raise ValueError("give texts or token_ids")
-        token_ids = tokenize(texts, tokenizer)
+        token_ids = tokenize(texts, tokenizer, backend=backend)
     if mode == "group":
-        return _group_distinct(token_ids, n, groups)
+        return _group_distinct(token_ids, n, groups, backend)
     seg = token_ids.offsets if mode == "sample" else None
-    counts = count_ngrams(token_ids.ids, token_ids.vocab_size, n, seg_offsets=seg)
+    counts = count_ngrams(token_ids.ids, token_ids.vocab_size, n, seg_offsets=seg, backend=backend)
     notes: list[str] = []
     ratios: dict[str, float | None] = {}
     for k in range(1, n + 1):
@@ -92,7 +96,7 @@ def distinct_n(
     return _result(ratios, counts.total, counts.distinct, token_ids, mode, notes)
 
 
-def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None) -> DistinctResult:
+def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backend: str) -> DistinctResult:
     if groups is None or len(groups) != len(token_ids):
         raise UserError(
             "group mode needs a group per sample (records of long_context_qa carry one); use --mode corpus or sample",
@@ -111,7 +115,7 @@ def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None) -> Dis
     ids = np.concatenate([token_ids.ids[s : s + ln] for s, ln in zip(starts, lengths)]) if len(order) else token_ids.ids
     group_len = np.bincount(gidx, weights=token_ids.lengths, minlength=len(first_seen)).astype(np.int64)
     seg = np.concatenate([[0], np.cumsum(group_len)]).astype(np.int64)
-    counts = count_ngrams(ids, token_ids.vocab_size, n, seg_offsets=seg, per_segment=True)
+    counts = count_ngrams(ids, token_ids.vocab_size, n, seg_offsets=seg, per_segment=True, backend=backend)
     sums: dict[str, float | None] = {}
     means: dict[str, float | None] = {}
     notes: list[str] = []

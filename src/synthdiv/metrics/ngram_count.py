@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdiv.metrics.backend import resolve_backend
+
 _U64_LIMIT = 1 << 64
 
 
@@ -49,11 +51,15 @@ def count_ngrams(
     max_n: int,
     seg_offsets: np.ndarray | None = None,
     per_segment: bool = False,
+    *,
+    backend: str = "auto",
 ) -> NgramCounts:
     """Exact total and distinct n-gram counts of ``ids`` for n = 1..max_n.
 
     ``seg_offsets`` (length S+1, starting at 0 and ending at ``len(ids)``) splits the
-    ids into segments no n-gram crosses; ``None`` is one segment."""
+    ids into segments no n-gram crosses; ``None`` is one segment. ``backend`` ("auto",
+    "numba", "numpy") picks the engine (:mod:`synthdiv.metrics.jit_ngrams` or the sorts
+    below); the counts are the same with every backend."""
     if max_n < 1:
         raise ValueError("max_n must be at least 1")
     ids = np.ascontiguousarray(ids, dtype=np.int64)
@@ -67,17 +73,24 @@ def count_ngrams(
     if T * V >= 1 << 63 or (per_segment and S * V >= 1 << 63):
         raise ValueError("corpus too large for exact 64-bit n-gram keys")
 
-    # limit[p]: end of p's segment; an n-gram at p exists iff p + n <= limit[p].
-    single = S == 1
-    limit = int(seg_offsets[-1]) if single else np.repeat(seg_offsets[1:], seg_lens)
-    seg_of = np.repeat(np.arange(S, dtype=np.int64), seg_lens) if per_segment else None
-
     shape = (max_n, S) if per_segment else (max_n,)
     total = np.zeros(shape, dtype=np.int64)
     distinct = np.zeros(shape, dtype=np.int64)
     for n in range(1, max_n + 1):
         per_seg_total = np.clip(seg_lens - n + 1, 0, None)
         total[n - 1] = per_seg_total if per_segment else per_seg_total.sum()
+    if resolve_backend(backend) == "numba":
+        from synthdiv.metrics.jit_ngrams import count_groups
+
+        in_set, among = count_groups(ids, V, max_n, seg_offsets, per_segment)
+        if not per_segment:
+            in_set, among = in_set[:, 0], among[:, 0]
+        return NgramCounts(total=total, distinct=total - in_set + among)
+
+    # limit[p]: end of p's segment; an n-gram at p exists iff p + n <= limit[p].
+    single = S == 1
+    limit = int(seg_offsets[-1]) if single else np.repeat(seg_offsets[1:], seg_lens)
+    seg_of = np.repeat(np.arange(S, dtype=np.int64), seg_lens) if per_segment else None
 
     # Order 1. Without segments a bincount gives the distinct tokens, and order 2 starts from
     # every bigram (filtering the few with a unique first token costs more than it saves);

@@ -17,6 +17,10 @@ any other name
     A Hugging Face tokenizer (``AutoTokenizer.from_pretrained``); registry short
     names such as ``smollm2-135m-instruct`` are resolved through
     :func:`synthdiv.models.registry.resolve_causal_lm`. Special tokens are not added.
+
+The two built-in tokenisers run compiled (:mod:`synthdiv.metrics.jit_tokenize`)
+when numba is installed, else in Python; both give identical ids (``backend``,
+see :mod:`synthdiv.metrics.backend`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from itertools import chain
 import numpy as np
 
 from synthdiv.errors import UserError
+from synthdiv.metrics.backend import resolve_backend
 
 REGEX_PATTERN = r"\w+|[^\w\s]"
 _REGEX = re.compile(REGEX_PATTERN)
@@ -67,9 +72,18 @@ def split_words(text: str, tokenizer: str = "regex") -> list[str]:
     raise ValueError(f"split_words only knows {BUILTIN_TOKENIZERS}, not {tokenizer!r}")
 
 
-def tokenize(texts: Sequence[str], tokenizer: str = "regex") -> TokenIds:
-    """Token ids of ``texts`` with the named tokeniser (see the module docstring)."""
+def tokenize(texts: Sequence[str], tokenizer: str = "regex", *, backend: str = "auto") -> TokenIds:
+    """Token ids of ``texts`` with the named tokeniser (see the module docstring).
+
+    ``backend`` ("auto", "numba", "numpy") picks the engine of the built-in tokenisers;
+    the ids are the same with every backend."""
     if tokenizer in BUILTIN_TOKENIZERS:
+        texts = list(texts)
+        if texts and resolve_backend(backend) == "numba":
+            from synthdiv.metrics.jit_tokenize import tokenize_words
+
+            ids, offsets, vocab_size = tokenize_words(texts, tokenizer)
+            return TokenIds(ids=ids, offsets=offsets, vocab_size=vocab_size, tokenizer=tokenizer)
         return _tokenize_words(texts, tokenizer)
     return _tokenize_hf(texts, tokenizer)
 

@@ -1,0 +1,41 @@
+"""Which engine tokenises and counts n-grams: compiled loops (numba) or numpy.
+
+Both give the same token ids and the same counts, exactly; numba is only faster
+(see docs/benchmarks/metrics.md). ``auto`` takes numba when it imports (the
+``fast`` extra: ``pip install 'synthdiv[fast]'``) and numpy otherwise. The
+environment variable ``SYNTHDIV_NUMBA=0`` makes ``auto`` take numpy.
+
+numba is imported here only when a function asks for it, never at import time,
+so ``synthdiv --help`` and ``import synthdiv.metrics`` stay light.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+BACKENDS = ("auto", "numba", "numpy")
+
+
+@lru_cache(maxsize=1)
+def numba_available() -> bool:
+    """True when numba imports (it refuses to import with a numpy it does not support)."""
+    try:
+        import numba  # noqa: F401
+    except Exception:  # ImportError, or numba's own error for an unsupported numpy
+        return False
+    return True
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """``numba`` or ``numpy`` for a requested backend; ValueError for an unknown name or
+    for ``numba`` when numba is not installed."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        if os.environ.get("SYNTHDIV_NUMBA", "1") == "0":
+            return "numpy"
+        return "numba" if numba_available() else "numpy"
+    if backend == "numba" and not numba_available():
+        raise ValueError("backend 'numba' needs numba: pip install 'synthdiv[fast]'")
+    return backend

@@ -1,0 +1,112 @@
+"""Compiled tokeniser (numba): UTF-8 bytes of the joined texts -> token ids, in one pass.
+
+Gives exactly the ids of :func:`synthdiv.metrics.tokenize.tokenize`'s Python path
+(same tokens, ids in first-seen order, same vocabulary size). Imported only by
+``tokenize`` when the numba backend is chosen.
+
+Exactness
+---------
+``whitespace`` splits on exactly the characters ``str.split()`` splits on: the
+table of them is built from ``str.isspace`` over every code point (once per
+process, only for non-ASCII text); multi-byte characters are decoded to test it.
+``regex`` (lower-cased ``\\w+|[^\\w\\s]``) runs compiled only on ASCII texts, where
+``\\w`` is ``[A-Za-z0-9_]``, ``\\s`` the ten ASCII characters ``str.isspace`` accepts
+and lower-casing maps A-Z alone. A non-ASCII text is tokenised by Python's ``re``
+and its tokens, which never contain whitespace, are re-joined with spaces and
+read back as whitespace tokens, so every text gets its exact Python tokens.
+Words are interned in an open-addressing hash table that compares the bytes of
+every candidate, so a hash collision can never merge two words. Surrogates are
+encoded with ``surrogatepass``, one code point to one byte sequence, so equal
+byte strings are equal strings.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from synthdiv.metrics.jit_intern import MULTI, PUNCT, SPACE, WORD, tokenize_kernel, utf8_length
+
+_REGEX = re.compile(r"\w+|[^\w\s]")
+
+
+def _byte_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(whitespace classes, regex classes, lower-case map) for the 256 byte values."""
+    ascii_space = [c for c in range(128) if chr(c).isspace()]
+    ws_cls = np.full(256, WORD, dtype=np.uint8)
+    ws_cls[ascii_space] = SPACE
+    ws_cls[0x80:] = MULTI  # a lead byte: decode the character (continuation bytes are skipped with it)
+    re_cls = np.full(256, PUNCT, dtype=np.uint8)
+    re_cls[ascii_space] = SPACE
+    re_cls[[c for c in range(128) if re.fullmatch(r"\w", chr(c))]] = WORD
+    lower = np.arange(256, dtype=np.uint8)
+    lower[ord("A") : ord("Z") + 1] += 32
+    return ws_cls, re_cls, lower
+
+
+_WS_CLS, _RE_CLS, _LOWER = _byte_tables()
+_IDENTITY = np.arange(256, dtype=np.uint8)
+_NO_UNICODE_SPACE = np.zeros(1, dtype=np.bool_)
+
+
+@lru_cache(maxsize=1)
+def unicode_space_table() -> np.ndarray:
+    """``table[cp]`` is True when ``chr(cp).isspace()``; sized to the largest such code point."""
+    spaces = [cp for cp in range(0x110000) if chr(cp).isspace()]
+    table = np.zeros(max(spaces) + 1, dtype=np.bool_)
+    table[spaces] = True
+    return table
+
+
+def tokenize_words(texts: list[str], tokenizer: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """(ids int64, offsets int64, vocab size) of non-empty ``texts`` for ``regex`` or ``whitespace``."""
+    regex = tokenizer == "regex"
+    kinds = np.full(len(texts), 1 if regex else 0, dtype=np.uint8)
+    joined = " ".join(texts)
+    if regex and not joined.isascii():
+        # Non-ASCII texts go through Python's re; their tokens come back as whitespace-split words.
+        is_ascii = np.fromiter(map(str.isascii, texts), dtype=np.bool_, count=len(texts))
+        kinds = is_ascii.astype(np.uint8)
+        texts = [t if a else " ".join(_REGEX.findall(t.lower())) for t, a in zip(texts, is_ascii.tolist())]
+        joined = " ".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    if joined.isascii():
+        buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        ends = starts + lengths
+        space_table = _NO_UNICODE_SPACE
+    else:
+        buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        bounds = _char_to_byte(buf, np.concatenate([starts, starts + lengths]))
+        starts, ends = bounds[: len(texts)], bounds[len(texts) :]
+        space_table = unicode_space_table()
+    del joined
+    tables = (_WS_CLS, _RE_CLS, _LOWER, _IDENTITY, space_table)
+    ids, n_tokens, counts, vocab_size = tokenize_kernel(buf, starts, ends, kinds, *tables)
+    # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
+    ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return ids, offsets, int(vocab_size)
+
+
+@njit(cache=True)
+def _char_to_byte(buf, char_positions):
+    """Byte offsets of the character offsets in ``char_positions`` (two ascending runs)."""
+    out = np.empty(char_positions.size, dtype=np.int64)
+    half = char_positions.size // 2
+    for run in range(2):
+        ci = 0
+        bi = 0
+        for k in range(run * half, (run + 1) * half):
+            target = char_positions[k]
+            while ci < target:
+                lead = buf[bi]
+                bi += 1 if lead < 0x80 else utf8_length(lead)
+                ci += 1
+            out[k] = bi
+    return out

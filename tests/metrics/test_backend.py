@@ -1,0 +1,32 @@
+"""Choosing the engine: numba when it imports, numpy otherwise or when asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthdiv.metrics import backend as backend_module
+from synthdiv.metrics.backend import resolve_backend
+from synthdiv.metrics.distinct import distinct_n
+
+
+def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
+    monkeypatch.setattr(backend_module, "numba_available", lambda: False)
+    assert resolve_backend("auto") == "numpy"
+    with pytest.raises(ValueError, match="synthdiv\\[fast\\]"):
+        resolve_backend("numba")
+    # the metrics still work, on the numpy path
+    assert distinct_n(["a b a b"], n=2).unique_ngrams == {"1": 2, "2": 2}
+
+
+def test_environment_variable_turns_numba_off(monkeypatch):
+    monkeypatch.setattr(backend_module, "numba_available", lambda: True)
+    assert resolve_backend("auto") == "numba"
+    monkeypatch.setenv("SYNTHDIV_NUMBA", "0")
+    assert resolve_backend("auto") == "numpy"
+    assert resolve_backend("numba") == "numba"  # an explicit request still wins
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve_backend("cuda")
+
