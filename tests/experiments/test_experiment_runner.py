@@ -132,3 +132,14 @@ def test_a_killed_run_resumes(tmp_path, tiny_spec):
     assert again.returncode == 0, again.stderr[-2000:]
     assert "done before, reused" in again.stderr
     assert len((tmp_path / "run" / "results.csv").read_text().splitlines()) == 1 + 6
+
+
+def test_a_measurement_only_run_reports_its_datasets(tmp_path, tiny_spec):
+    """No students: generation and metrics only; the report draws the data figures and skips the loss ones."""
+    from synthdiv.reports import write_report
+
+    result = run_experiment(load_spec(tiny_spec(training={"models": []}, mixing={"ratios": [0.0]})), tmp_path / "run")
+    assert result.results == [] and {d["dataset"] for d in result.datasets} >= {"real", "Gen-D0", "Gen-D3"}
+    assert not any(n.kind in ("train", "evaluate") for n in result.graph.nodes)
+    page = write_report(tmp_path / "run", map_points=20).read_text()
+    assert "Fig. 3" in page and "Table 2" in page and "skipped" in page

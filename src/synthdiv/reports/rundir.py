@@ -58,9 +58,10 @@ def load_run(run_dir: str | Path) -> RunData:
     if missing:
         raise UserError(f"results.csv lacks the column(s) {', '.join(missing)}; it was not written by the experiment runner",
                         where=str(run_dir / "results.csv"))
-    if results.empty:
-        raise UserError("results.csv has no rows; the run has not evaluated any model yet", where=str(run_dir / "results.csv"))
     datasets = _read_table(run_dir, "datasets")
+    if results.empty and (datasets is None or datasets.empty):
+        raise UserError("results.csv has no rows and there is no datasets.csv; the run has not measured or evaluated "
+                        "anything yet", where=str(run_dir / "results.csv"))
     spec = load_spec(run_dir)
     results = add_size_group(normalise(results), spec)
     datasets = None if datasets is None else add_size_group(normalise(datasets), spec)
@@ -86,7 +87,9 @@ def _read_table(run_dir: Path, name: str):
     if csv_path.exists():
         try:
             frame = pd.read_csv(csv_path)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        except pd.errors.EmptyDataError:  # a run that trained nothing (measurement only) writes no columns
+            return pd.DataFrame(columns=list(RESULTS_REQUIRED))
+        except pd.errors.ParserError as exc:
             raise UserError(f"cannot read the table ({str(exc).splitlines()[0]})", where=str(csv_path)) from None
     elif parquet_path.exists():
         frame = pd.read_parquet(parquet_path)
