@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.experiments.spec import ExperimentSpec
+from synthdiv.training.config import TrainConfig
 
 # Bump a kind's version when its code changes what it writes: old outputs are then not reused.
 STAGE_VERSIONS = {"real": 1, "generate": 1, "measure": 1, "mix": 1, "train": 1, "evaluate": 1}
@@ -152,7 +153,7 @@ def _add_training_set(b: _Builder, spec, real: Node, gens: dict, level, ratio, s
                {"data": mix, "reference": real}, info=dict(info)))
     for model in spec.training.models:
         tc = spec.training.train_config(model, seed).to_dict()
-        for k in ("progress", "extra", "checkpoint_every", "keep_checkpoints"):
+        for k in TrainConfig.MECHANICS:
             tc.pop(k, None)  # run mechanics: they do not change what is computed
         train = b.add(Node("train", f"train {model} on {label} (seed {seed})", tc, {"data": mix},
                            info={**info, "model": model}, resources={"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}))

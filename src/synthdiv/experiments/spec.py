@@ -124,7 +124,7 @@ class MixingSpec(Strict):
         return self
 
 
-_TRAIN_SKIP = {"model", "seed", "progress", "extra", "checkpoint_every", "keep_checkpoints"}
+_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS}
 
 
 def _training_fields() -> dict[str, Any]:

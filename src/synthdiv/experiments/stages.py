@@ -153,8 +153,7 @@ def run_train(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]
     from synthdiv.training.config import TrainConfig
     from synthdiv.training.recipe import train
 
-    params = {k: v for k, v in node.params.items()}
-    config = TrainConfig(**params, checkpoint_every=OPTIONS["checkpoint_every"], progress=True)
+    config = TrainConfig(**node.params, checkpoint_every=OPTIONS["checkpoint_every"], progress=True)
     result = train(read_records(deps["data"] / "records.jsonl"), config, folder)
     if OPTIONS["keep_in_memory"]:
         _TRAINED.clear()  # at most one model held: the one the next stage evaluates
