@@ -68,3 +68,31 @@ def test_transformers_text_after_a_resume_equals_an_uninterrupted_run(tmp_path, 
     resumed = [a.text for a in engine(tmp_path / "resumed").answer(wave)]
     assert resumed[2:] == full[2:]
     assert len(set(full)) > 1
+
+
+def _fill(tmp_path, overdraw, n=12, name="c"):
+    from synthdiv.generation.engine import fill_slots
+    from synthdiv.generation.parse import Parsed
+
+    waves = []
+    engine = Engine(get_backend("dummy", reject_every=2), SamplingParams(seed=0), ResponseCache(tmp_path / name))
+    answer = engine.answer
+    engine.answer = lambda jobs_, blobs=None: (waves.append(len(jobs_)), answer(jobs_, blobs))[1]
+
+    def parse(_g, _j, text):
+        return Parsed(value=text) if not text.startswith("Sorry") else Parsed(reason="refused")
+
+    got = fill_slots(engine, "story", {"a": n}, lambda g, j: [{"role": "user", "content": f"story {j}"}], parse,
+                     max_attempts=1, overdraw=overdraw)
+    return got["a"], waves
+
+
+def test_overdraw_fills_in_fewer_waves_and_stays_deterministic(tmp_path):
+    plain, plain_waves = _fill(tmp_path, 1.0)
+    over, over_waves = _fill(tmp_path, 2.0, name="d")
+    again, _ = _fill(tmp_path, 2.0, name="d")
+    assert len(plain) == len(over) == 12
+    assert len(over_waves) < len(plain_waves) and over_waves[0] == 24 and plain_waves[0] == 12
+    slots = [a.slot[1] for a in over]
+    assert slots == sorted(slots) and [a.value for a in again] == [a.value for a in over]  # the lowest accepted slots
+    assert set(slots) >= {a.slot[1] for a in plain if a.slot[1] < 12}  # the first wave's accepted slots are kept

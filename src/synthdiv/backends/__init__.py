@@ -19,8 +19,11 @@ BACKENDS = {
     "llamacpp": ("synthdiv.backends.llamacpp", "LlamaCppBackend"),
     "vllm": ("synthdiv.backends.vllm", "VLLMBackend"),
 }
+# Backends that load a LoRA adapter folder (``adapter=``) on top of their model: the
+# recursive-training loop needs one (the dummy backend mixes the path into its answers).
+ADAPTER_BACKENDS = ("transformers", "vllm", "dummy")
 
-__all__ = ["BACKENDS", "Backend", "BackendStats", "ChatRequest", "Completion", "SamplingParams", "get_backend"]
+__all__ = ["ADAPTER_BACKENDS", "BACKENDS", "Backend", "BackendStats", "ChatRequest", "Completion", "SamplingParams", "get_backend"]
 
 
 def get_backend(name: str, **options) -> Backend:

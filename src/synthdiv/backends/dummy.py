@@ -31,12 +31,16 @@ class DummyBackend(Backend):
 
     name = "dummy"
 
-    def __init__(self, model: str = "dummy", reject_every: int = 0, **_: object):
+    def __init__(self, model: str = "dummy", reject_every: int = 0, adapter: str | None = None, **_: object):
         super().__init__(model)
         self.reject_every = int(reject_every)
+        self.adapter = adapter  # a "fine-tuned" dummy: the adapter path changes every answer
 
     def cache_identity(self) -> dict:
-        return {**super().cache_identity(), "reject_every": self.reject_every}
+        ident = {**super().cache_identity(), "reject_every": self.reject_every}
+        if self.adapter:
+            ident["adapter"] = str(self.adapter)
+        return ident
 
     def generate(
         self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
@@ -55,7 +59,8 @@ class DummyBackend(Backend):
 
     def respond(self, messages: Messages, sample: int, params: SamplingParams) -> str:
         blob = "\x1e".join(m["role"] + "\x1f" + m["content"] for m in messages)
-        digest = hashlib.sha256(f"{blob}\x1d{sample}\x1d{params.seed}".encode()).digest()
+        adapter = f"\x1d{self.adapter}" if self.adapter else ""
+        digest = hashlib.sha256(f"{blob}\x1d{sample}\x1d{params.seed}{adapter}".encode()).digest()
         rng = random.Random(digest)
         if self.reject_every and int.from_bytes(digest[:4], "big") % self.reject_every == 0:
             return "Sorry, I cannot help with that"

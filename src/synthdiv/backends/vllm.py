@@ -2,6 +2,9 @@
 
 The whole batch goes to ``LLM.chat`` at once; vLLM schedules it. The import
 happens on construction; without the package the run stops with the pip command.
+An ``adapter`` (a LoRA folder from ``synthdiv train``) is served with vLLM's
+LoRA support (``enable_lora`` with the adapter's rank, a ``LoRARequest`` per call),
+so the recursive-training loop can generate on a GPU.
 """
 
 from __future__ import annotations
@@ -25,23 +28,41 @@ def _import_vllm():
 class VLLMBackend(Backend):
     name = "vllm"
 
-    def __init__(self, model: str, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None, **_: object):
+    def __init__(self, model: str, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
+                 adapter: str | None = None, **_: object):
         super().__init__(model)
         self._vllm = _import_vllm()
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_model_len = max_model_len
+        self.adapter = adapter
+        self._lora_rank = _adapter_rank(adapter) if adapter else None  # a bad folder fails here, before loading
         self._llm = None
+
+    def cache_identity(self) -> dict:
+        ident = super().cache_identity()
+        if self.adapter:
+            ident["adapter"] = str(self.adapter)
+        return ident
 
     def _load(self):
         if self._llm is None:
             from synthdiv.models.registry import resolve_causal_lm
 
+            lora = {"enable_lora": True, "max_lora_rank": _served_rank(self._lora_rank or 8)} if self.adapter else {}
             self._llm = self._vllm.LLM(
                 model=resolve_causal_lm(self.model),
                 gpu_memory_utilization=self.gpu_memory_utilization,
                 max_model_len=self.max_model_len,
+                **lora,
             )
         return self._llm
+
+    def _lora_request(self):
+        if not self.adapter:
+            return {}
+        from vllm.lora.request import LoRARequest
+
+        return {"lora_request": LoRARequest("synthdiv-adapter", 1, str(self.adapter))}
 
     def generate(
         self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
@@ -58,7 +79,7 @@ class VLLMBackend(Backend):
             )
             for r in requests
         ]
-        outputs = llm.chat([r.messages for r in requests], sampling_params=sampling, use_tqdm=False)
+        outputs = llm.chat([r.messages for r in requests], sampling_params=sampling, use_tqdm=False, **self._lora_request())
         self.stats.requests += len(requests)
         result = []
         for i, out in enumerate(outputs):
@@ -72,3 +93,20 @@ class VLLMBackend(Backend):
                 on_result(i, comp)
             result.append(comp)
         return result
+
+
+def _adapter_rank(adapter: str) -> int:
+    """The LoRA rank of an adapter folder (vLLM must be told the largest rank it will serve)."""
+    import json
+    from pathlib import Path
+
+    config = Path(adapter) / "adapter_config.json"
+    if not config.is_file():
+        raise UserError("not a LoRA adapter folder (no adapter_config.json); give the folder `synthdiv train` wrote",
+                        where=str(adapter))
+    return int(json.loads(config.read_text(encoding="utf-8")).get("r") or 8)
+
+
+def _served_rank(rank: int) -> int:
+    """The smallest ``max_lora_rank`` vLLM accepts that holds ``rank``."""
+    return next((r for r in (8, 16, 32, 64, 128, 256, 512) if r >= rank), rank)

@@ -19,7 +19,7 @@ def run(
     report: bool = typer.Option(False, "--report", help="Write the HTML report when the run finishes."),
 ) -> None:
     """Run an experiment: generate → measure → mix → train → evaluate, skipping every finished stage."""
-    from synthdiv.experiments.runner import format_results, run_experiment
+    from synthdiv.experiments.runner import run_experiment
     from synthdiv.experiments.spec import load_spec
 
     spec = load_spec(config, set_)
@@ -27,7 +27,7 @@ def run(
     if dry_run:
         typer.echo(f"{spec.name}: valid; {len(result.graph.nodes)} stages ({result.reused} done). Nothing was run.")
         return
-    typer.echo(format_results(result.results))
+    _echo_tables(result)
     typer.echo(f"tables: {', '.join(str(p) for p in result.tables)}  ({result.seconds:.0f} s, {result.reused} stages reused)")
     if report:
         _report(result.out)
@@ -45,7 +45,8 @@ def validate(
         spec = load_spec(config, set_)
         graph = build_graph(spec)
         kinds = ", ".join(f"{sum(n.kind == k for n in graph.nodes)} {k}" for k in ("generate", "mix", "train", "evaluate"))
-        typer.echo(f"{config}: valid ({spec.name}: {len(graph.nodes)} stages: {kinds})")
+        loop = f"; {len(graph.loops)} loop steps" if graph.loops else ""
+        typer.echo(f"{config}: valid ({spec.name}: {len(graph.nodes)} stages: {kinds}{loop})")
 
 
 def demo(
@@ -53,13 +54,22 @@ def demo(
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
 ) -> None:
     """Offline, on a CPU: the §4.2 story experiment at small scale (configs/demo.yaml), then the report."""
-    from synthdiv.experiments.runner import format_results, run_experiment
+    from synthdiv.experiments.runner import run_experiment
     from synthdiv.experiments.spec import load_spec
 
     result = run_experiment(load_spec("demo", set_), out)
-    typer.echo(format_results(result.results))
+    _echo_tables(result)
     typer.echo(f"finished in {result.seconds:.0f} s ({result.reused} of {len(result.graph.nodes)} stages reused)")
     _report(result.out)
+
+
+def _echo_tables(result) -> None:
+    from synthdiv.experiments.runner import format_generations, format_results
+
+    if result.results or not result.generations:
+        typer.echo(format_results(result.results))
+    if result.generations:
+        typer.echo(format_generations(result.generations))
 
 
 def _report(run_dir: Path) -> None:

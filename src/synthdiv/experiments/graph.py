@@ -53,14 +53,40 @@ class Node:
 
 
 @dataclass
+class LoopStep:
+    """One generation of one scenario of a recursive-training loop (nodes may be shared:
+    generation 0 by every scenario, generation 1's data by every scenario)."""
+
+    scenario: str
+    seed: int
+    generation: int
+    train_set: Node  # the mix node: what generation k trains on
+    measure_set: Node
+    train: Node
+    evaluate: Node
+    generate: Node | None = None  # the data new at generation k (None at generation 0: the real set)
+    measure_new: Node | None = None
+    base: Node | None = None  # the student evaluated without fine-tuning
+
+    def to_dict(self) -> dict[str, Any]:
+        nodes = {k: getattr(self, k) for k in ("train_set", "measure_set", "train", "evaluate", "generate", "measure_new", "base")}
+        return {"scenario": self.scenario, "seed": self.seed, "generation": self.generation,
+                **{k: n.key for k, n in nodes.items() if n is not None}}
+
+
+@dataclass
 class Graph:
     nodes: list[Node]  # in a topological order: every node after the nodes it reads
+    loops: list[LoopStep] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Node]:
         return [n for n in self.nodes if n.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": [n.to_dict() for n in self.nodes]}
+        out: dict[str, Any] = {"nodes": [n.to_dict() for n in self.nodes]}
+        if self.loops:
+            out["loops"] = [step.to_dict() for step in self.loops]
+        return out
 
 
 class _Builder:
@@ -122,11 +148,10 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         gens = {}
         if spec.generation is not None:
             for level in spec.generation.levels:
-                mechanics = {k: v for k, v in spec.generation.backend_options.items() if k in RUN_MECHANICS}
                 gen = b.add(Node("generate", f"generate {level_label(level)} (seed {seed})",
                                  _generation_params(spec, level, seed), {"real": real},
                                  info={"dataset": level_label(level), "role": "generated", "level": level, "seed": seed,
-                                       "backend_mechanics": mechanics}))
+                                       "backend_mechanics": _mechanics(spec)}))
                 gens[level] = gen
                 b.add(Node("measure", f"measure {level_label(level)} (seed {seed})", {**measure_cfg, "seed": seed},
                            {"data": gen, "reference": real}, info=dict(gen.info)))
@@ -138,7 +163,76 @@ def build_graph(spec: ExperimentSpec) -> Graph:
             for ratio in spec.mixing.ratios:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
                     _add_training_set(b, spec, real, gens, level, ratio, size, seed)
-    return Graph(list(b.nodes.values()))
+    loops = [step for seed in spec.seeds for step in _add_loops(b, spec, real, seed)] if spec.generations else []
+    return Graph(list(b.nodes.values()), loops)
+
+
+def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list[LoopStep]:
+    """Every scenario's generations 0 … G (issue 7). Generation 0 is the real set (the
+    sweep's own real-only training run when it has one); generation k's data is written
+    by generation k-1's student with its adapter, from the same prompts every generation."""
+    loop = spec.generations
+    assert loop is not None and loop.model is not None
+    model, measure_cfg = loop.model, {**spec.metrics.model_dump(), "seed": seed}
+    gen_params = {**_generation_params(spec, loop.level, seed), "model": model, "n": loop.n}
+    base = None
+    if spec.training.evaluate_base:
+        base = b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
+                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
+    real_set = b.add(Node("mix", f"mix real (seed {seed})", {"mode": "fixed", "ratio": 0.0, "size": None, "seed": seed},
+                          {"real": real}, info=_loop_info("real", 0, seed, model)))
+    steps = []
+    for scenario in loop.scenarios:
+        train_set, generated, new = real_set, [], None
+        for k in range(loop.count + 1):
+            info = _loop_info(scenario, k, seed, model)
+            if k > 0:
+                new_info = _loop_info(scenario if k > 1 else "", k, seed, model, data=True)
+                new = b.add(Node("generate", f"generate G{k} data{f' ({scenario})' if k > 1 else ''} (seed {seed})",
+                                 {**gen_params, "generation": k}, {"real": real, "generator": train},
+                                 info={**new_info, "backend_mechanics": _mechanics(spec)}))
+                generated.append(new)
+                pool = generated[-1:] if scenario == "replace" else generated
+                size = loop.subsample_size if scenario == "accumulate-subsample" else None
+                train_set = b.add(Node("mix", f"mix {info['dataset']} (seed {seed})",
+                                       {"scenario": scenario, "generation": k, "size": size, "seed": seed},
+                                       {"real": real, **{f"gen{j + 1}": g for j, g in enumerate(generated) if g in pool}},
+                                       info=info))
+            measure_new = None if new is None else b.add(
+                Node("measure", f"measure {new.name.removeprefix('generate ')}", measure_cfg, {"data": new, "reference": real},
+                     info=dict(new.info)))
+            measure_set = b.add(Node("measure", f"measure {train_set.name.removeprefix('mix ')}", measure_cfg,
+                                     {"data": train_set, "reference": real}, info=dict(info)))
+            train = b.add(Node("train", f"train {model} on {info['dataset']} (seed {seed})", _train_params(spec, model, seed),
+                               {"data": train_set}, info=dict(info), resources=_train_resources(spec)))
+            evaluate = b.add(Node("evaluate", f"evaluate {model} on {info['dataset']} (seed {seed})", _eval_params(spec, model),
+                                  {"model": train, "test": real}, info=dict(info), resources=_train_resources(spec)))
+            steps.append(LoopStep(scenario, seed, k, train_set, measure_set, train, evaluate, new, measure_new, base))
+    return steps
+
+
+def _loop_info(scenario: str, k: int, seed: int, model: str, data: bool = False) -> dict[str, Any]:
+    """Labels of loop nodes; role "loop" keeps them out of the sweep's tables (they have their own)."""
+    name = f"G{k} data" if data else ("real" if k == 0 else f"{scenario} G{k}")
+    if data and scenario:
+        name += f" ({scenario})"
+    return {"dataset": name, "role": "loop", "level": "", "scenario": scenario, "generation": k, "seed": seed, "model": model}
+
+
+def _mechanics(spec: ExperimentSpec) -> dict[str, Any]:
+    assert spec.generation is not None
+    return {k: v for k, v in spec.generation.backend_options.items() if k in RUN_MECHANICS}
+
+
+def _train_params(spec: ExperimentSpec, model: str, seed: int) -> dict[str, Any]:
+    tc = spec.training.train_config(model, seed).to_dict()
+    for k in TrainConfig.MECHANICS:
+        tc.pop(k, None)  # run mechanics: they do not change what is computed
+    return tc
+
+
+def _train_resources(spec: ExperimentSpec) -> dict[str, float]:
+    return {"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}
 
 
 def _add_training_set(b: _Builder, spec, real: Node, gens: dict, level, ratio, size, seed) -> None:
@@ -152,11 +246,8 @@ def _add_training_set(b: _Builder, spec, real: Node, gens: dict, level, ratio, s
     b.add(Node("measure", f"measure {label} (seed {seed})", {**spec.metrics.model_dump(), "seed": seed},
                {"data": mix, "reference": real}, info=dict(info)))
     for model in spec.training.models:
-        tc = spec.training.train_config(model, seed).to_dict()
-        for k in TrainConfig.MECHANICS:
-            tc.pop(k, None)  # run mechanics: they do not change what is computed
-        train = b.add(Node("train", f"train {model} on {label} (seed {seed})", tc, {"data": mix},
-                           info={**info, "model": model}, resources={"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}))
+        train = b.add(Node("train", f"train {model} on {label} (seed {seed})", _train_params(spec, model, seed), {"data": mix},
+                           info={**info, "model": model}, resources=_train_resources(spec)))
         b.add(Node("evaluate", f"evaluate {model} on {label} (seed {seed})", _eval_params(spec, model), {"model": train, "test": real},
                    info={**info, "model": model}, resources=dict(train.resources)))
 
@@ -183,4 +274,6 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> dict[str,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
         "backend_options": {k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        # only when set: stages keyed before the option existed keep their keys
+        **({"overdraw": g.overdraw} if g.overdraw != 1.0 else {}),
     }

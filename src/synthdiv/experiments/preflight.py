@@ -128,6 +128,8 @@ def check_counts(spec: ExperimentSpec, graph: Graph, n_train: int) -> None:
     n_gen = spec.generation.n if spec.generation else 0
     for node in graph.of_kind("mix"):
         p = node.params
+        if "scenario" in p:
+            continue  # a loop's training set takes whatever the generations wrote
         size = p["size"] if p["size"] is not None else n_train
         real, gen = planned_counts(p["mode"], p["ratio"], size)
         where = f"mixing (ratio {p['ratio']:g}, size {size}, {p['mode']})"
@@ -144,6 +146,8 @@ def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
     check_backend(spec)
     for i, model in enumerate(spec.training.models):
         check_model(model, embedder=False, field=f"training.models[{i}]")
+    if spec.generations is not None and spec.generations.model not in spec.training.models:
+        check_model(str(spec.generations.model), embedder=False, field="generations.model")
     for field, name in (("metrics.embedder", spec.metrics.embedder), ("report.embedder", spec.report.embedder)):
         if name:
             check_model(name, embedder=True, field=field)

@@ -6,6 +6,10 @@ level, each training mix) with every diversity and shift metric.
 each base model) with its parameters, training numbers, test loss and the metrics
 of the set it was trained on. Metric columns are the metric JSON flattened with
 ``_`` (``div_distinct_3``, ``shift_embedding_mauve`` …).
+``generations`` (a spec with a ``generations`` loop): one row per scenario ×
+seed × generation with the training set's make-up and metrics, the new data's
+metrics (``new_div_…``, ``new_shift_…``), length statistics and test loss. Loop
+stages stay out of the first two tables (their figures would mix them with the sweep's).
 """
 
 from __future__ import annotations
@@ -37,11 +41,21 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
     return out
 
 
-def _metrics(store: Store, node: Node) -> dict[str, Any]:
+def _metrics(store: Store, node: Node, prefix: str = "") -> dict[str, Any]:
     data = json.loads((store.dir(node) / "metrics.json").read_text(encoding="utf-8"))
-    row = flatten(data.get("diversity", {}), "div")
-    row.update(flatten(data.get("shift", {}), "shift"))
+    row = flatten(data.get("diversity", {}), f"{prefix}div")
+    row.update(flatten(data.get("shift", {}), f"{prefix}shift"))
+    div = data.get("diversity", {})
+    if div.get("samples"):
+        row[f"{prefix}tokens_per_record"] = div["tokens"] / div["samples"]
+    for field, stats in ((data.get("shift") or {}).get("lengths") or {}).items():
+        side = stats.get("generated") or {}  # the measured set's side (the reference is the real set)
+        row[f"{prefix}len_{field}_mean"], row[f"{prefix}len_{field}_sd"] = side.get("mean"), side.get("sd")
     return row
+
+
+def _in_loop(node: Node) -> bool:
+    return node.info.get("role") == "loop"
 
 
 def _normalise(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
@@ -62,6 +76,8 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
     measured = {n.deps["data"].key: n for n in graph.of_kind("measure")}
     datasets = []
     for m in graph.of_kind("measure"):
+        if _in_loop(m):
+            continue
         data = m.deps["data"]
         row = {"dataset": m.info["dataset"], "role": {"real": "real", "generate": "generated"}.get(data.kind, "mix"),
                "level": m.info.get("level", ""), "seed": m.info.get("seed"), "mode": m.info.get("mode", ""),
@@ -77,6 +93,8 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
 
     results = []
     for ev in graph.of_kind("evaluate"):
+        if _in_loop(ev):
+            continue
         summary = store.summary(ev)["summary"]
         row = {"experiment": spec_name, "seed": ev.info.get("seed"), "model": ev.info["model"], "dataset": ev.info["dataset"],
                "role": ev.info["role"], "level": ev.info.get("level", ""), "mode": ev.info.get("mode", ""),
@@ -100,6 +118,35 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         r["base_test_loss"] = base.get((r["model"], r["seed"]))
     _normalise(results, ("model", "seed", "size_asked"))
     return datasets, results
+
+
+def gather_generations(spec_name: str, graph: Graph, store: Store) -> list[dict[str, Any]]:
+    """One row per loop step (scenario × seed × generation), in loop order."""
+    rows = []
+    for step in graph.loops:
+        ev = store.summary(step.evaluate)["summary"]
+        made = store.summary(step.train_set)["summary"]
+        tr = store.summary(step.train)["summary"]
+        row: dict[str, Any] = {
+            "experiment": spec_name, "scenario": step.scenario, "seed": step.seed, "generation": step.generation,
+            "model": step.train.params["model"], "test_loss": ev["test_loss"], "test_tokens": ev["tokens"],
+            "base_test_loss": store.summary(step.base)["summary"]["test_loss"] if step.base is not None else None,
+            "train_records": made["size"], "n_real": made["real"], "n_generated": made["generated"],
+            "generated_share": made["ratio"], "pool": made.get("pool", made["size"]),
+            "by_generation": " ".join(f"{k}:{v}" for k, v in made.get("by_generation", {"real": made["real"]}).items()),
+            "train_final_loss": tr.get("final_loss"), "steps": tr.get("steps"),
+        }
+        row.update(_metrics(store, step.measure_set))
+        if step.generate is not None and step.measure_new is not None:
+            gen = store.summary(step.generate)["summary"]
+            row.update({"new_records": gen.get("records"), "new_rejects": gen.get("rejects"),
+                        "new_requests": gen.get("requests"), "new_seconds": gen.get("seconds"),
+                        "new_path": str(data_file(step.generate, store.dir(step.generate)).resolve())})
+            row.update(_metrics(store, step.measure_new, prefix="new_"))
+        row["train_set_path"] = str(data_file(step.train_set, store.dir(step.train_set)).resolve())
+        row["train_dir"] = str(store.dir(step.train).resolve())
+        rows.append(row)
+    return rows
 
 
 def _settings(train: Node, mix: Node) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class RunResult:
     graph: Graph
     datasets: list[dict[str, Any]]
     results: list[dict[str, Any]]
+    generations: list[dict[str, Any]]
     seconds: float
     reused: int  # stages found finished before this run
     tables: list[Path]
@@ -64,7 +65,7 @@ def run_experiment(
 ) -> RunResult:
     from synthdiv.experiments import stages
     from synthdiv.experiments.preflight import preflight
-    from synthdiv.experiments.results import gather, write_table
+    from synthdiv.experiments.results import gather, gather_generations, write_table
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
     start = time.monotonic()
@@ -82,11 +83,14 @@ def run_experiment(
     if dry_run:
         for line in describe(graph, st):
             log(line)
-        return RunResult(out, graph, [], [], time.monotonic() - start, reused, [])
+        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [])
     run_graph(graph, st, executor, log)
     datasets, results = gather(spec.name, graph, st)
     tables = write_table(datasets, out / "datasets") + write_table(results, out / "results")
-    return RunResult(out, graph, datasets, results, time.monotonic() - start, reused, tables)
+    generations = gather_generations(spec.name, graph, st) if graph.loops else []
+    if generations:
+        tables += write_table(generations, out / "generations")
+    return RunResult(out, graph, datasets, results, generations, time.monotonic() - start, reused, tables)
 
 
 def _write_graph(out: Path, graph: Graph, store: Store) -> None:
@@ -95,6 +99,18 @@ def _write_graph(out: Path, graph: Graph, store: Store) -> None:
         node["dir"] = str((store.root / node["kind"] / node["key"]).resolve())
     with atomic_write(out / "graph.json") as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
+
+
+def format_generations(rows: list[dict[str, Any]]) -> str:
+    """The loop as a small text table: one line per scenario × seed × generation."""
+    header = f"{'scenario':<21} {'seed':>4} {'gen':>3} {'train set':<24} {'new distinct 1-5':>16} {'set distinct 1-5':>16} {'test loss':>9}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        new = r.get("new_div_ngram_diversity_score")
+        lines.append(f"{r['scenario'][:21]:<21} {r['seed']!s:>4} {r['generation']:>3} {r['by_generation'][:24]:<24} "
+                     f"{(f'{new:.3f}' if isinstance(new, float) else '-'):>16} {r['div_ngram_diversity_score']:>16.3f} "
+                     f"{r['test_loss']:>9.4f}")
+    return "\n".join(lines)
 
 
 def format_results(results: list[dict[str, Any]]) -> str:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from synthdiv.errors import UserError
 from synthdiv.generation.levels import LEVELS
+from synthdiv.mixing.generations import SCENARIOS
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -72,6 +73,7 @@ class GenerationSpec(Strict):
     top_p: float = Field(1.0, gt=0, le=1)
     max_tokens: int | None = Field(None, ge=1, description="default 160 for stories, 96 for QA")
     max_attempts: int = Field(3, ge=1)
+    overdraw: float = Field(1.0, ge=1.0, le=10.0, description="requests in flight per missing record: 2 suits a model that rejects half its answers")
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
@@ -172,6 +174,40 @@ class ReportSpec(Strict):
     map_method: Literal["tsne", "umap"] = "tsne"
 
 
+class GenerationsSpec(Strict):
+    """Recursive training across generations (model collapse; issue 7).
+
+    Generation 0 fine-tunes the student on the real training set. Generation k ≥ 1
+    fine-tunes it (from the base weights again) on a set that holds data written by
+    generation k-1's fine-tuned student (its LoRA adapter loaded into the generating
+    backend), with the same prompts and sampling settings at every generation:
+    ``replace`` trains on the new data alone (Shumailov et al. 2024), ``accumulate`` on
+    the real data and every generation's data so far (Gerstgrasser et al. 2024),
+    ``accumulate-subsample`` on a seeded sample of that pool of a fixed size (Kazdan et al. 2024).
+    """
+
+    count: int = Field(4, ge=1, description="G: generations after generation 0 (the loop trains G+1 students per scenario)")
+    scenarios: list[Literal["replace", "accumulate", "accumulate-subsample"]] = Field(default_factory=lambda: list(SCENARIOS))
+    n: int | None = Field(None, ge=1, description="records generated per generation (default: real.n_train)")
+    level: str = Field("D3", description="the diversity level of every generation's prompts")
+    model: str | None = Field(None, description="the student, which also writes the next generation's data (default: generation.model)")
+    subsample_size: int | None = Field(None, ge=1, description="accumulate-subsample: size of every training set (default: the real training set's)")
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        return _level(value)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"give at least one scenario: {', '.join(SCENARIOS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a scenario is listed twice")
+        return value
+
+
 class ExperimentSpec(Strict):
     name: str
     description: str = ""
@@ -179,6 +215,7 @@ class ExperimentSpec(Strict):
     seeds: list[int] = Field(default_factory=lambda: [0])
     real: RealSpec = Field(default_factory=RealSpec)
     generation: GenerationSpec | None = None
+    generations: GenerationsSpec | None = None
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     mixing: MixingSpec = Field(default_factory=MixingSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
@@ -191,6 +228,8 @@ class ExperimentSpec(Strict):
             raise ValueError("seeds: give at least one seed")
         if self.real.source == "corpus" and self.task != "story_completion":
             raise ValueError("the embedded corpus holds stories; give real.source for long_context_qa")
+        if self.generations is not None:
+            self._loop_defaults()
         gen = self.generation
         if gen is None and "ratios" not in self.mixing.model_fields_set:
             self.mixing.ratios = [0.0]  # no generated data: train on the real set only
@@ -206,6 +245,28 @@ class ExperimentSpec(Strict):
         elif any(r > 0 for r in self.mixing.ratios):
             raise ValueError("mixing.ratios above 0 need generated data: add a `generation` section")
         return self
+
+    def _loop_defaults(self) -> None:
+        """A loop needs the generation settings (prompts, sampling); it sweeps no levels unless asked."""
+        loop = self.generations
+        assert loop is not None
+        if self.generation is None:
+            self.generation = GenerationSpec(levels=[])
+        elif "levels" not in self.generation.model_fields_set:
+            self.generation.levels = []
+        if not self.generation.levels and "ratios" not in self.mixing.model_fields_set:
+            self.mixing.ratios = [0.0]
+        if loop.model is None:
+            loop.model = self.generation.model
+        from synthdiv.backends import ADAPTER_BACKENDS
+
+        if self.generation.backend not in ADAPTER_BACKENDS:
+            raise ValueError(f"generations: the student writes each generation's data with its LoRA adapter, which only the "
+                             f"{', '.join(ADAPTER_BACKENDS)} backends load; generation.backend is {self.generation.backend!r}")
+        if loop.n is None:
+            if self.real.n_train is None:
+                raise ValueError("generations.n: give the records generated per generation (or real.n_train)")
+            loop.n = self.real.n_train
 
     def source_levels(self) -> list[str]:
         if self.generation is None:

@@ -101,15 +101,19 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
 
     p = node.params
     options = {"base_url": p["base_url"], **p["backend_options"], **node.info.get("backend_mechanics", {})}
+    if "generator" in deps:  # a loop generation: the previous generation's student writes the data
+        options["adapter"] = str(deps["generator"])
     cfg = GenerationConfig(
         task=p["task"], strategy=p["strategy"], level=p["level"], n=p["n"], out=folder / "records.jsonl",
         real=deps["real"] / "train.jsonl", topics=p["topics"], pool_size=p["pool_size"], backend=p["backend"],
         model=p["model"], backend_options=options,
         sampling=SamplingParams(temperature=p["temperature"], top_p=p["top_p"], seed=p["seed"], max_tokens=p["max_tokens"]),
         level_overrides=p["level_overrides"], seed=p["seed"], max_attempts=p["max_attempts"],
-        rejects=folder / "rejects.jsonl", progress=True,
+        rejects=folder / "rejects.jsonl", progress=True, generation=p.get("generation"), overdraw=p.get("overdraw", 1.0),
     )
     summary = summary_dict(run_generation(cfg))
+    if "adapter" in options:
+        summary["adapter"] = options["adapter"]  # which student wrote the data
     _write_json(folder / "summary.json", summary)
     return summary
 
@@ -121,11 +125,32 @@ def run_mix(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
 
     p = node.params
     real = read_records(deps["real"] / "train.jsonl")
+    if "scenario" in p:
+        return _run_generation_set(p, real, deps, folder)
     generated = read_records(deps["generated"] / "records.jsonl") if "generated" in deps else []
     result = mix(real, generated, p["ratio"], mode=p["mode"], size=p["size"], seed=p["seed"])
     write_records(result.records, folder / "records.jsonl")
     summary = result.summary()
     _write_json(folder / "mix.json", {**summary, "real_ids": result.real_ids, "generated_ids": result.generated_ids})
+    return summary
+
+
+def _run_generation_set(p: dict[str, Any], real: list[Record], deps: dict[str, Path], folder: Path) -> dict[str, Any]:
+    """A loop generation's training set: the records of the generations it draws from (roles gen1, gen2 …)."""
+    from synthdiv.data.records_io import read_records, write_records
+    from synthdiv.mixing.generations import generation_set, source_of
+
+    roles = sorted((r for r in deps if r.startswith("gen")), key=lambda r: int(r[3:]))
+    batches = {int(r[3:]): read_records(deps[r] / "records.jsonl") for r in roles}
+    if p["scenario"] == "replace":
+        generated = [[] for _ in range(p["generation"] - 1)] + [batches[p["generation"]]]
+    else:
+        generated = [batches[j] for j in range(1, p["generation"] + 1)]
+    result = generation_set(p["scenario"], real, generated, size=p["size"], seed=p["seed"])
+    write_records(result.records, folder / "records.jsonl")
+    summary = result.summary()
+    ids = {s: [r.id for r in result.records if source_of(r) == s] for s in result.by_generation}
+    _write_json(folder / "mix.json", {**summary, "ids": ids})
     return summary
 
 

@@ -13,6 +13,7 @@ rerun over a warm cache rebuilds exactly the same records.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ def fill_slots(
     *,
     max_attempts: int = 3,
     max_slots_factor: float = 3.0,
+    overdraw: float = 1.0,
     on_accept: Callable[[Accepted], None] | None = None,
 ) -> dict[Hashable, list[Accepted]]:
     """For each group ``g``, ``wanted[g]`` accepted answers, each from its own slot.
@@ -156,16 +158,21 @@ def fill_slots(
     ``make_prompt(g, j)`` builds slot ``j`` of group ``g``; ``parse(g, j, text)`` judges
     an answer. A rejected slot is retried up to ``max_attempts`` times; a slot out of
     attempts, or whose request failed, makes room for slot ``j+1``; a group stops after
-    ``max_slots_factor × wanted`` slots. Accepted answers come back ordered by slot."""
+    ``max_slots_factor × overdraw × wanted`` slots. Accepted answers come back ordered
+    by slot. ``overdraw`` > 1 keeps ``overdraw ×`` the missing answers in flight (for a
+    model that rejects half its answers, 2 fills most groups in one wave instead of a
+    tail of ever smaller retry waves); the answers past ``wanted`` are dropped (the
+    highest slots), so the result is as deterministic as with 1."""
     accepted: dict[Hashable, list[Accepted]] = {g: [] for g in wanted}
     next_slot = {g: 0 for g in wanted}
     active: list[tuple[Hashable, int, int]] = []  # (group, slot, attempts so far)
     prompts: dict[tuple[Hashable, int], tuple[Messages, str, str]] = {}  # messages, JSON, hash
 
     def open_slots(g: Hashable) -> None:
-        limit = max(wanted[g], int(max_slots_factor * wanted[g]))
+        limit = max(wanted[g], int(max_slots_factor * max(1.0, overdraw) * wanted[g]))
         pending = sum(1 for a in active if a[0] == g)
-        while len(accepted[g]) + pending < wanted[g] and next_slot[g] < limit:
+        in_flight = math.ceil(max(0, wanted[g] - len(accepted[g])) * max(1.0, overdraw))
+        while pending < in_flight and next_slot[g] < limit:
             active.append((g, next_slot[g], 0))
             next_slot[g] += 1
             pending += 1
@@ -206,7 +213,7 @@ def fill_slots(
         for g in wanted:
             open_slots(g)
     for g in accepted:
-        accepted[g].sort(key=lambda a: a.slot[1])
+        accepted[g] = sorted(accepted[g], key=lambda a: a.slot[1])[: wanted[g]]
     return accepted
 
 

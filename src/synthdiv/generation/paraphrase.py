@@ -34,6 +34,7 @@ class QAOptions:
     max_attempts: int = 3
     max_answer_words: int = 60
     prompts_dir: str | None = None
+    overdraw: float = 1.0  # requests in flight per missing answer (engine.fill_slots)
 
 
 def group_contexts(real: list[Record]) -> dict[str, list[Record]]:
@@ -80,7 +81,8 @@ def _generate_pairs(engine, groups, chosen, level, seed, opts) -> dict[str, list
     def parse(_gid, _j, text: str) -> Parsed:
         return parse_qa_pair(text, max_answer_words=opts.max_answer_words)
 
-    accepted = fill_slots(engine, "qa_pair", {g: level.m for g in chosen}, make_prompt, parse, max_attempts=opts.max_attempts)
+    accepted = fill_slots(engine, "qa_pair", {g: level.m for g in chosen}, make_prompt, parse, max_attempts=opts.max_attempts,
+                          overdraw=opts.overdraw)
     out: dict[str, list[Record]] = {}
     for gid in chosen:
         if len(accepted[gid]) < level.m:
@@ -115,7 +117,8 @@ def _replace(engine, real_pairs, gid, generated: list[Record], level, seed, opts
     def parse(j: int, _t, text: str) -> Parsed:
         return parse_paraphrase(text, generated[j].question)
 
-    paras = fill_slots(engine, "qa_paraphrase", {j: level.p for j in sources}, make_prompt, parse, max_attempts=opts.max_attempts)
+    paras = fill_slots(engine, "qa_paraphrase", {j: level.p for j in sources}, make_prompt, parse, max_attempts=opts.max_attempts,
+                          overdraw=opts.overdraw)
     # each source hands out its paraphrases in a seeded order, so two replaced pairs with the
     # same source get different paraphrases while any are left
     order = {j: rng.sample(range(len(paras[j])), len(paras[j])) for j in sources}

@@ -51,6 +51,8 @@ class GenerationConfig:
     price_in: float | None = None  # currency per 1M prompt tokens
     price_out: float | None = None  # currency per 1M completion tokens
     progress: bool = True
+    generation: int | None = None  # a recursive-training loop's generation: in provenance and ids
+    overdraw: float = 1.0  # requests in flight per missing record (engine.fill_slots)
 
 
 @dataclass
@@ -163,13 +165,16 @@ def run_generation(cfg: GenerationConfig) -> Summary:
         else:
             from synthdiv.generation.paraphrase import QAOptions, generate_qa
 
-            records = generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir))
+            records = generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir,
+                                                                                  overdraw=cfg.overdraw))
         engine.counters.records = len(records)
         progress.tick(engine)
     finally:
         progress.close()
         backend.close()
         cache.close()
+    if cfg.generation is not None:
+        _mark_generation(records, cfg.generation)
     if len({r.id for r in records}) != len(records):  # an internal bug, not a user error
         raise RuntimeError("generated records have duplicate ids")
     from synthdiv.data.records_io import write_records
@@ -179,6 +184,16 @@ def run_generation(cfg: GenerationConfig) -> Summary:
         for rej in engine.rejects:
             fh.write(json.dumps(rej, ensure_ascii=False) + "\n")
     return _summary(engine, cfg, records, time.monotonic() - start, rejects_path)
+
+
+def _mark_generation(records: list[Record], generation: int) -> None:
+    """Every generation of a loop uses the same prompts, so its records would get the same
+    ids as the last generation's: the generation goes into the id and the provenance."""
+    for r in records:
+        r.id = f"{r.id}-g{generation}"
+        r.provenance.generation = generation
+        if r.provenance.parent_id:
+            r.provenance.parent_id = f"{r.provenance.parent_id}-g{generation}"
 
 
 def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record]) -> list[Record]:
@@ -196,7 +211,7 @@ def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record])
     if level.topic_set_size > len(pool):
         print(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}",
               file=sys.stderr)
-    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir)
+    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw)
     records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
     if len(records) < cfg.n:
         print(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file", file=sys.stderr)

@@ -29,6 +29,7 @@ class StoryOptions:
     max_ratio: float = 2.0
     truncate: bool = True
     prompts_dir: str | None = None
+    overdraw: float = 1.0  # requests in flight per missing story (engine.fill_slots)
 
 
 def generate_stories(
@@ -70,7 +71,8 @@ def generate_stories(
         if engine.progress is not None:
             engine.progress.tick(engine)
 
-    accepted = fill_slots(engine, "story", {"stories": n}, make_prompt, parse, max_attempts=opts.max_attempts, on_accept=on_accept)
+    accepted = fill_slots(engine, "story", {"stories": n}, make_prompt, parse, max_attempts=opts.max_attempts,
+                          overdraw=opts.overdraw, on_accept=on_accept)
     records = []
     for acc in accepted["stories"]:
         topic, seeds, words = plan(acc.slot[1])

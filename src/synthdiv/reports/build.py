@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
+from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import FigureResult, SkipFigure, Skipped
 from synthdiv.reports.rundir import RunData, load_run
 from synthdiv.reports.tables import Table
@@ -29,7 +30,8 @@ Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests 
 OUTPUT_FILES = (
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
-    "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv",
+    "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
+    "samples_generations.csv",
 )
 
 
@@ -57,6 +59,20 @@ def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
         (*mixing_figures.FIG6, lambda: mixing_figures.fig6_7(run, summary)),
         (*loss_figures.FIG8, lambda: loss_figures.fig8_9(run, summary)),
         (*training_curves.FIG14, lambda: training_curves.fig14(run, summary)),
+        *_loop_builders(run, summary),
+    ]
+
+
+def _loop_builders(run: RunData, summary: str):
+    """The recursive-training loop's figure and tables; none at all for a run without a loop."""
+    from synthdiv.reports import generations
+
+    if run.generations is None:
+        return []
+    return [
+        (*generations.FIG_LOOP, lambda: generations.fig_generations(run, summary)),
+        (*generations.TABLE_LOOP, lambda: generations.table_generations(run)),
+        (*generations.SAMPLES, lambda: generations.samples_table(run)),
     ]
 
 
@@ -65,7 +81,7 @@ def build_blocks(run: RunData, *, embedder=None, encoder=None, map_points=None, 
     from synthdiv.reports.describe import run_summary
 
     summary = run_summary(run)
-    blocks: list[FigureResult | Table] = []
+    blocks: list[FigureResult | Table | TextTable] = []
     skipped: list[Skipped] = []
     for number, title, build in _builders(run, summary, embedder, encoder, map_points, log):
         if log:

@@ -10,6 +10,7 @@ import datetime as _dt
 import html
 import math
 
+from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import FigureResult, Skipped
 from synthdiv.reports.tables import Table, fmt
 
@@ -25,6 +26,8 @@ th { background: #f2f4f7; font-weight: 600; cursor: help; }
 td:first-child, th:first-child { text-align: left; }
 table.setup td, table.setup th { text-align: left; white-space: normal; }
 table.setup th { cursor: default; width: 220px; }
+table.text td, table.text th { text-align: left; white-space: normal; vertical-align: top; cursor: default; }
+table.text td { min-width: 90px; max-width: 380px; line-height: 1.4; }
 .scroll { overflow-x: auto; }
 .sd { color: #888; font-size: 11px; }
 figure { margin: 0; }
@@ -86,6 +89,22 @@ def _table(t: Table) -> str:
     )
 
 
+def _text_table(t: TextTable) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in t.headers)
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in t.rows)
+    return (
+        f'<section id="{_e(t.key)}"><h2>{_e(t.number)} — {_e(t.title)}</h2><p>{_e(t.note)}</p>'
+        f'<div class="scroll"><table class="text"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+        f'<p class="files">CSV: <a href="{_e(t.filename)}">{_e(t.filename)}</a></p></section>'
+    )
+
+
+def _block(b) -> str:
+    if isinstance(b, FigureResult):
+        return _figure(b)
+    return _text_table(b) if isinstance(b, TextTable) else _table(b)
+
+
 def _skipped(skipped: list[Skipped]) -> str:
     if not skipped:
         return ""
@@ -98,7 +117,7 @@ def render_page(title: str, lead: str, setup: list[tuple[str, str]], blocks: lis
                 skipped: list[Skipped], run_dir: str) -> str:
     """The whole page; ``blocks`` are figures and tables in the order they appear."""
     stamp = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    sections = "".join(_figure(b) if isinstance(b, FigureResult) else _table(b) for b in blocks) + _skipped(skipped)
+    sections = "".join(_block(b) for b in blocks) + _skipped(skipped)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'

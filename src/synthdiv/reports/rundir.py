@@ -31,6 +31,7 @@ class RunData:
     spec: dict[str, Any]
     results: Any  # pandas.DataFrame, one row per evaluated model
     datasets: Any | None  # pandas.DataFrame, one row per measured dataset; None when the run has no datasets.csv
+    generations: Any | None = None  # pandas.DataFrame, one row per loop step; None without a `generations` loop
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -65,7 +66,8 @@ def load_run(run_dir: str | Path) -> RunData:
     spec = load_spec(run_dir)
     results = add_size_group(normalise(results), spec)
     datasets = None if datasets is None else add_size_group(normalise(datasets), spec)
-    return RunData(run_dir=run_dir, spec=spec, results=results, datasets=datasets)
+    generations = _read_table(run_dir, "generations")
+    return RunData(run_dir=run_dir, spec=spec, results=results, datasets=datasets, generations=generations)
 
 
 def load_spec(run_dir: Path) -> dict[str, Any]:
