@@ -75,3 +75,15 @@ def test_request_mechanics_are_not_part_of_the_generation_key():
     c = build_graph(spec(generation={"backend": "dummy", "levels": ["D0"], "n": 8, "backend_options": {"batch_size": 4}}))
     assert keys(a, "generate") == keys(b, "generate") != keys(c, "generate")
     assert a.of_kind("generate")[0].info["backend_mechanics"] == {"concurrency": 4}
+
+
+def test_options_added_later_keep_the_keys_of_their_defaults():
+    base = build_graph(spec())
+    same = build_graph(spec(training={"models": ["m1", "m2"], "loss_on": "target"}, generation={"overdraw": 1.0}))
+    assert keys(base, "train") == keys(same, "train") and keys(base, "generate") == keys(same, "generate")
+    assert all("loss_on" not in n.params for n in base.of_kind("train"))
+    text = build_graph(spec(training={"models": ["m1", "m2"], "loss_on": "text"}))
+    assert keys(text, "generate") == keys(base, "generate")
+    assert not set(keys(text, "train").values()) & set(keys(base, "train").values())
+    over = build_graph(spec(generation={"overdraw": 2.0}))
+    assert not set(keys(over, "generate").values()) & set(keys(base, "generate").values())

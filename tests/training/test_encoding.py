@@ -25,6 +25,24 @@ def test_prompt_tokens_are_masked_and_target_tokens_carry_labels(tiny_tokenizer,
         assert tiny_tokenizer.decode(ex.input_ids) == prompt_text(rec) + target_text(rec) + tiny_tokenizer.eos_token
 
 
+def test_loss_on_text_labels_the_whole_record(tiny_tokenizer, records_of):
+    recs = records_of(3)
+    target_only = encode_records(recs, tiny_tokenizer, max_length=256)
+    whole = encode_records(recs, tiny_tokenizer, max_length=256, loss_on="text")
+    for a, b in zip(target_only.examples, whole.examples):
+        assert a.input_ids == b.input_ids and a.n_target == b.n_target  # same tokens, same target count
+        n_special = next(i for i, t in enumerate(b.input_ids) if t not in tiny_tokenizer.all_special_ids)
+        assert b.labels[:n_special] == [IGNORE_INDEX] * n_special and b.labels[n_special:] == b.input_ids[n_special:]
+        assert sum(label != IGNORE_INDEX for label in b.labels) > sum(label != IGNORE_INDEX for label in a.labels)
+
+
+def test_loss_on_must_be_target_or_text():
+    from synthdiv.training.config import TrainConfig
+
+    with pytest.raises(UserError, match="unknown loss_on 'all'"):
+        TrainConfig(model="m", loss_on="all")
+
+
 def test_joint_tokenisation_matches_tokenising_the_whole_text(tiny_tokenizer, records_of):
     rec = records_of(1)[0]
     data = encode_records([rec], tiny_tokenizer, max_length=256)

@@ -81,6 +81,7 @@ def train_cmd(
     target_modules: Optional[str] = typer.Option(None, "--target-modules", help="Comma-separated LoRA targets (default: per architecture)."),
     seed: int = typer.Option(0, "--seed"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
+    loss_on: str = typer.Option("target", "--loss-on", help="target (the completion only; the paper) | text (the whole record)."),
     checkpoint_every: int = typer.Option(200, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
     test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
@@ -90,13 +91,13 @@ def train_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Fine-tune a causal LM with LoRA on records (loss on target tokens only); resumes after a kill."""
+    """Fine-tune a causal LM with LoRA on records (loss on the target tokens, or the whole record); resumes after a kill."""
     from synthdiv.training import TrainConfig
 
     config = TrainConfig(
         model=model, epochs=epochs, lr=lr, weight_decay=weight_decay, lora_r=lora_r, lora_alpha=lora_alpha,
         lora_dropout=lora_dropout, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
-        warmup_ratio=warmup_ratio, scheduler=scheduler, seed=seed, max_steps=max_steps,
+        warmup_ratio=warmup_ratio, scheduler=scheduler, seed=seed, max_steps=max_steps, loss_on=loss_on,
         target_modules=[t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None,
         checkpoint_every=checkpoint_every, precision=precision, progress=progress,
     )  # fmt: skip

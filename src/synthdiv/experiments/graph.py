@@ -228,6 +228,8 @@ def _train_params(spec: ExperimentSpec, model: str, seed: int) -> dict[str, Any]
     tc = spec.training.train_config(model, seed).to_dict()
     for k in TrainConfig.MECHANICS:
         tc.pop(k, None)  # run mechanics: they do not change what is computed
+    if tc.get("loss_on") == "target":
+        del tc["loss_on"]  # the default: stages keyed before the option existed keep their keys
     return tc
 
 

@@ -53,6 +53,9 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     seed: int = 0
     max_steps: int | None = None  # stop early (smoke tests, benchmarks); None: all epochs
+    # "target": loss on the target tokens only (the paper's completion task); "text": on the whole
+    # record, prompt included, for a student that must also write records (recursive-training loops)
+    loss_on: str = "target"
     # --- run mechanics: do not change what is computed
     checkpoint_every: int = 200  # optimizer steps between checkpoints (0: none)
     keep_checkpoints: int = 2
@@ -83,6 +86,9 @@ class TrainConfig:
                 raise UserError(f"{name} must be {what} (got {getattr(self, name[2:].replace('-', '_'))})", where=name)
         if self.scheduler not in SCHEDULERS:
             raise UserError(f"unknown scheduler {self.scheduler!r}; use one of {', '.join(SCHEDULERS)}", where="--scheduler")
+        if self.loss_on not in ("target", "text"):
+            raise UserError(f"unknown loss_on {self.loss_on!r}; use target (the completion) or text (the whole record)",
+                            where="--loss-on")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise UserError(f"unknown precision {self.precision!r}; use auto, bf16 or fp32", where="--precision")
 

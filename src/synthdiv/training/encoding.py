@@ -109,8 +109,13 @@ def _split_separately(tokenizer, prompts: list[str], targets: list[str]) -> list
     return out
 
 
-def encode_records(records: list[Record], tokenizer, max_length: int) -> EncodedSet:
-    """Encode records for training or evaluation (see the module docstring)."""
+LOSS_ON = ("target", "text")
+
+
+def encode_records(records: list[Record], tokenizer, max_length: int, loss_on: str = "target") -> EncodedSet:
+    """Encode records for training or evaluation (see the module docstring). ``loss_on="text"``
+    puts labels on the prompt tokens too (the whole record is language-modelled), for a
+    student that must later write whole records, as in a recursive-training loop."""
     if max_length < 2:
         raise UserError(f"--max-length is {max_length}; it must be at least 2", where="--max-length")
     if not records:
@@ -141,7 +146,8 @@ def encode_records(records: list[Record], tokenizer, max_length: int) -> Encoded
             first_target -= cut
             n_trunc_records += 1
             n_trunc_tokens += cut
-        labels = [IGNORE_INDEX] * first_target + ids[first_target:]
+        first_label = first_target if loss_on == "target" else n_special
+        labels = [IGNORE_INDEX] * first_label + ids[first_label:]
         examples.append(Example(ids, labels, n_target, len(target), cut))
         lengths.append(len(ids))
     return EncodedSet(examples, [r.id for r in records], max_length, n_trunc_records, n_trunc_tokens, lengths)

@@ -168,7 +168,7 @@ def train(
         from synthdiv.models.registry import load_causal_lm
 
         model, tokenizer = load_causal_lm(config.model)
-    data = encode_records(records, tokenizer, config.max_length)
+    data = encode_records(records, tokenizer, config.max_length, loss_on=config.loss_on)
     model = add_lora(model, config)
     loss_module = TargetNLL(model)
 
