@@ -110,11 +110,17 @@ def setup_rows(run: RunData) -> list[tuple[str, str]]:
     rows = [("experiment", str(spec.get("name") or run.run_dir.name)), ("task", run.task)]
     rows.append(("generator", generator(run) or "none (no generation section)"))
     levels = generated_levels(run)
-    rows.append(("levels", _join(levels) if levels else "none"))
-    n = n_per_level(run)
-    if n:
-        rows.append(("generated per level", n))
-    rows.append(("fine-tuned models", _join(models(run))))
+    loop = _section(spec, "generations")
+    if levels or not loop:
+        rows.append(("levels", _join(levels) if levels else "none"))
+        n = n_per_level(run)
+        if n:
+            rows.append(("generated per level", n))
+    if loop:
+        rows.append(("generations (recursive training)",
+                     f"{loop.get('count')} after generation 0; scenarios {_join(loop.get('scenarios') or [])}; "
+                     f"{loop.get('n')} records per generation at {loop.get('level')}; student {loop.get('model')}"))
+    rows.append(("fine-tuned models", _join(models(run)) or (f"{loop.get('model')} (the loop's students)" if loop else "none")))
     rows.append(("seeds", _join(seeds(run))))
     if training(run):
         rows.append(("training", training(run)))

@@ -27,9 +27,9 @@ SCENARIO_ORDER = ("replace", "accumulate", "accumulate-subsample")
 # Fréchet first: it does not depend on the order of the texts, while MAUVE's k-means does,
 # which at a loop's small sizes moves it more than the data do.
 SHIFT_CHOICES = (
-    ("shift_embedding_frechet_distance", "Fréchet distance to real (embeddings; lower = closer)"),
-    ("shift_embedding_mauve", "MAUVE vs real (higher = closer)"),
-    ("shift_ngram_js_3", "JS divergence of 3-grams vs real, bits"),
+    ("shift_embedding_frechet_distance", "Fréchet distance to real"),
+    ("shift_embedding_mauve", "MAUVE vs real"),
+    ("shift_ngram_js_3", "3-gram JS divergence vs real, bits"),
 )
 
 
@@ -97,7 +97,8 @@ def fig_generations(run: RunData, summary: str) -> FigureResult:
               ("div_ngram_diversity_score", "distinct 1–5 sum of the training set", "training set"),
               ("new_div_ngram_diversity_score", "distinct 1–5 sum of the new data", "new data")]
     if shift is not None:
-        panels.append((f"new_{shift[0]}", shift[1], "shift of the new data"))
+        closer = "higher" if "mauve" in shift[0] else "lower"
+        panels.append((f"new_{shift[0]}", shift[1], f"shift of the new data ({closer} = closer to real)"))
     scenarios = _scenarios(frame)
     seeds = sorted({int(s) for s in frame["seed"] if not math.isnan(s)})
     real = frame[frame["generation"] == 0]
