@@ -86,6 +86,9 @@ class Backend(ABC):
     # the same batches, whatever the cache already holds, so a resumed run writes the same
     # text as an uninterrupted one. None: each request's answer depends on itself only.
     batch_alignment: int | None = None
+    # A LoRA adapter folder loaded on top of ``model`` (backends in ADAPTER_BACKENDS set it):
+    # part of the cache identity, since it changes every answer.
+    adapter: str | None = None
 
     def __init__(self, model: str):
         self.model = model
@@ -101,7 +104,10 @@ class Backend(ABC):
 
     def cache_identity(self) -> dict[str, Any]:
         """What, besides messages and parameters, decides the answer (keys the cache)."""
-        return {"backend": self.name, "model": self.model}
+        ident = {"backend": self.name, "model": self.model}
+        if self.adapter:
+            ident["adapter"] = str(self.adapter)
+        return ident
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, GPU memory)."""
@@ -112,3 +118,17 @@ def sample_seed(base: int | None, first_sample: int, offset: int = 0) -> int | N
     if base is None:
         return None
     return (base * 1_000_003 + first_sample + offset) % (2**31 - 1)
+
+
+def read_adapter_config(adapter: str) -> dict[str, Any]:
+    """The ``adapter_config.json`` of a LoRA adapter folder; a UserError when the folder is not one."""
+    import json
+    from pathlib import Path
+
+    from synthdiv.errors import UserError
+
+    config = Path(adapter) / "adapter_config.json"
+    if not config.is_file():
+        raise UserError("not a LoRA adapter folder (no adapter_config.json); give the folder `synthdiv train` wrote",
+                        where=str(adapter))
+    return json.loads(config.read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
 from synthdiv.errors import UserError
 
 
@@ -34,12 +34,6 @@ class TransformersBackend(Backend):
         self.dtype = dtype
         self._model = None
         self._tokenizer = None
-
-    def cache_identity(self) -> dict:
-        ident = super().cache_identity()
-        if self.adapter:
-            ident["adapter"] = str(self.adapter)
-        return ident
 
     def _load(self):
         if self._model is not None:
@@ -117,10 +111,7 @@ def _apply_stop(text: str, stop: tuple[str, ...] | None) -> str:
 
 def _with_adapter(model, adapter: str):
     """The base model with a LoRA adapter folder loaded by peft (read-only, for generation)."""
-    from pathlib import Path
-
-    if not (Path(adapter) / "adapter_config.json").exists():
-        raise UserError("not a LoRA adapter folder (no adapter_config.json); give the folder `synthdiv train` wrote", where=str(adapter))
+    read_adapter_config(adapter)  # a clear error for a folder that is not an adapter
     try:
         from peft import PeftModel
     except ImportError:  # pragma: no cover - depends on the install

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
 from synthdiv.errors import UserError
 
 PIP_HINT = "pip install vllm (on a machine with a CUDA GPU; it pins its own torch)"
@@ -35,14 +35,9 @@ class VLLMBackend(Backend):
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_model_len = max_model_len
         self.adapter = adapter
-        self._lora_rank = _adapter_rank(adapter) if adapter else None  # a bad folder fails here, before loading
+        # vLLM must be told the largest rank it serves; a bad folder fails here, before loading
+        self._lora_rank = int(read_adapter_config(adapter).get("r") or 8) if adapter else None
         self._llm = None
-
-    def cache_identity(self) -> dict:
-        ident = super().cache_identity()
-        if self.adapter:
-            ident["adapter"] = str(self.adapter)
-        return ident
 
     def _load(self):
         if self._llm is None:
@@ -93,18 +88,6 @@ class VLLMBackend(Backend):
                 on_result(i, comp)
             result.append(comp)
         return result
-
-
-def _adapter_rank(adapter: str) -> int:
-    """The LoRA rank of an adapter folder (vLLM must be told the largest rank it will serve)."""
-    import json
-    from pathlib import Path
-
-    config = Path(adapter) / "adapter_config.json"
-    if not config.is_file():
-        raise UserError("not a LoRA adapter folder (no adapter_config.json); give the folder `synthdiv train` wrote",
-                        where=str(adapter))
-    return int(json.loads(config.read_text(encoding="utf-8")).get("r") or 8)
 
 
 def _served_rank(rank: int) -> int:

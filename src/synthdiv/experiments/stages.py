@@ -140,12 +140,9 @@ def _run_generation_set(p: dict[str, Any], real: list[Record], deps: dict[str, P
     from synthdiv.data.records_io import read_records, write_records
     from synthdiv.mixing.generations import generation_set, source_of
 
-    roles = sorted((r for r in deps if r.startswith("gen")), key=lambda r: int(r[3:]))
-    batches = {int(r[3:]): read_records(deps[r] / "records.jsonl") for r in roles}
-    if p["scenario"] == "replace":
-        generated = [[] for _ in range(p["generation"] - 1)] + [batches[p["generation"]]]
-    else:
-        generated = [batches[j] for j in range(1, p["generation"] + 1)]
+    # the graph gives each set only the generations it draws from (replace: the newest alone)
+    generated = [read_records(deps[f"gen{j}"] / "records.jsonl") if f"gen{j}" in deps else []
+                 for j in range(1, p["generation"] + 1)]
     result = generation_set(p["scenario"], real, generated, size=p["size"], seed=p["seed"])
     write_records(result.records, folder / "records.jsonl")
     summary = result.summary()
