@@ -16,3 +16,15 @@ class UserError(Exception):
     def __init__(self, message: str, *, where: str | None = None):
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def check_choice(value: str, allowed, *, what: str, where: str | None = None) -> str:
+    """``value`` if it is one of ``allowed``; else a UserError naming the closest choice and all of them."""
+    import difflib
+
+    allowed = list(allowed)
+    if value in allowed:
+        return value
+    close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UserError(f"unknown {what} {value!r}; {hint}use one of {', '.join(allowed)}", where=where)

@@ -1,0 +1,77 @@
+"""``synthdiv select``: choose N records of a generated pool that control diversity and shift
+separately (docs/selection.md). Thin: check the request, read, call
+:func:`synthdiv.selection.api.select_records`, write atomically, print a summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from synthdiv.errors import UserError
+from synthdiv.selection.settings import DEFAULTS, STRATEGY_NAMES, SelectionSettings, check_request
+
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
+
+
+def _check_output(out: Path) -> None:
+    from synthdiv.data.records_io import detect_format
+
+    if out.is_dir() or detect_format(out) not in OUTPUT_FORMATS:
+        raise UserError("output must be a .jsonl, .csv or .parquet file", where=str(out))
+
+
+def _print_summary(s: dict[str, Any], out: Path) -> None:
+    line = f"selected {s['selected']} of {s['pool_size']} pool records with {s['strategy']} (seed {s['seed']}"
+    line += f", weight {s['weight']})" if "weight" in s else ")"
+    typer.echo(f"{line} -> {out}")
+    if "near_duplicates" in s:
+        typer.echo(
+            f"  dropped {s['exact_duplicates']} exact and {s['near_duplicates']} near-duplicates "
+            f"(Jaccard >= {s['near_duplicate_jaccard']} on {s['shingle_words']}-word shingles); {s['left']} left"
+        )
+    if "eligible" in s:
+        typer.echo(f"  eligible after matching: {s['eligible']} records")
+    for name, v in s["objectives"].items():
+        better = "lower" if name == "frechet_distance" else "higher"
+        typer.echo(f"  {name}: {v['random']:.4f} (random draw of {s['n']}) -> {v['selected']:.4f} (selected; {better} is the aim)")
+
+
+def select_cmd(
+    pool: str = typer.Option(..., "--pool", help="The generated pool: a record file (.jsonl, .csv, .parquet, saved dataset)."),
+    n: int = typer.Option(..., "--n", help="How many records to select."),
+    strategy: str = typer.Option(..., "--strategy", help=f"{' | '.join(STRATEGY_NAMES)} (docs/selection.md)."),
+    real: Optional[str] = typer.Option(None, "--real", help="Real records to match (needed by matched and matched-diverse)."),
+    weight: float = typer.Option(DEFAULTS.weight, "--weight", help="matched-diverse: 0 = matched, 1 = diverse."),
+    embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME."),
+    seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of every random choice of the strategy."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet); written atomically."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Select N records of a pool by random, dedup, diverse, matched or matched-diverse; each keeps its
+    provenance and gains provenance.extra.selection (strategy, score, rank, pool, n, seed)."""
+    check_request(strategy, n, real is not None)
+    settings = SelectionSettings(seed=seed, weight=weight, embedder=embedder)
+    _check_output(out)
+    from synthdiv.paths import check_io
+
+    check_io(inputs={"--pool": pool, "--real": real}, outputs={"--out": out})
+    from synthdiv.cli.training import read_input_records  # the reader `synthdiv mix` uses
+    from synthdiv.data.records_io import write_records
+    from synthdiv.selection.api import select_records
+
+    pool_records = read_input_records(pool)
+    real_records = read_input_records(real) if real is not None else None
+    report = select_records(pool_records, n, strategy, real=real_records, settings=settings, pool_name=pool)
+    write_records(report.records, out)
+    summary = report.summary | {"out": str(out)}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        _print_summary(summary, out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("select")(select_cmd)
