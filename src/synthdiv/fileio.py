@@ -2,18 +2,140 @@
 
 Outputs are written to a temporary file in the destination folder and renamed
 into place, so a crash or a bad input never leaves a half-written file.
+
+The temporary file is ``.NAME.TAG.tmp`` beside NAME, where TAG names the writer
+(a hash of the host and its PID namespace, the PID, a random part). It is created
+with mode 0666 less the umask, as ``open()`` would, so outputs follow the user's umask.
+A writer killed before the rename (kill -9, power loss) leaves its temporary file;
+the next write of the same NAME removes it when it is certainly dead (docs/errors.md):
+written on this host by a process that no longer runs, or older than
+:data:`STALE_AGE_S` (another host on a shared disk, or a file from before these tags).
+A live writer's file is never removed, so two processes may write the same target.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
-import tempfile
+import re
+import secrets
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from synthdiv.errors import UserError
+
+# A temporary file whose writer cannot be checked (another host) is stale after a day:
+# every write in this package takes minutes at most, and a file being written is touched.
+STALE_AGE_S = 24 * 3600
+
+
+def _host_tag() -> str:
+    """6 hex digits naming this host and PID namespace: a PID means something only within both."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    return hashlib.sha256(f"{socket.gethostname()}/{namespace}".encode()).hexdigest()[:6]
+
+
+_HOST = _host_tag()
+_TAGGED = re.compile(r"(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]+)-[0-9a-f]{8}\.tmp(\.[^.]+)?")
+# tempfile.mkstemp names of the versions before the tags: ".NAME.XXXXXXXX.tmp" (".parquet" for Parquet)
+_UNTAGGED = re.compile(r"[a-z0-9_]{8}\.(tmp|parquet)")
+
+
+def _temp_name(path: Path, suffix: str) -> Path:
+    return path.parent / f".{path.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
+
+
+def _create_temp(path: Path, suffix: str = "") -> tuple[int, Path]:
+    """An exclusive new temporary file beside ``path``: (fd, its path); mode 0666 less the umask."""
+    while True:
+        tmp = _temp_name(path, suffix)
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:  # 32 random bits collided: draw again
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - os.kill would terminate it; rely on the age rule
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _is_stale(name: str, tmp: Path) -> bool:
+    tagged = _TAGGED.fullmatch(name)
+    if tagged and tagged["host"] == _HOST:
+        return not _pid_alive(int(tagged["pid"]))
+    if tagged or _UNTAGGED.fullmatch(name):
+        try:
+            return time.time() - tmp.stat().st_mtime > STALE_AGE_S
+        except OSError:
+            return False
+    return False
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed writers of ``path`` left beside it; returns them."""
+    path = Path(path)
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:  # no folder yet: nothing left over
+        return removed
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.is_file(follow_symlinks=False):
+            if _is_stale(entry.name[len(prefix):], Path(entry.path)):
+                with contextlib.suppress(FileNotFoundError):  # a concurrent cleaner was first
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+# what a write, an fsync or a rename may fail with (other errors inside the block keep their own names)
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM,
+                 errno.EISDIR, errno.ENOTDIR, errno.EEXIST}
+
+
+def _name_target(exc: OSError, path: Path, tmp: Path) -> OSError:
+    """The OSError with the target as its file name: a full disk during ``write`` names no file,
+    and the temporary file's name means nothing to the user."""
+    if exc.errno not in _WRITE_ERRNOS or exc.filename not in (None, str(tmp)):
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
+
+
+def _prepare(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
+
+
+@contextlib.contextmanager
+def _into_place(path: Path, tmp: Path) -> Iterator[None]:
+    """Rename ``tmp`` to ``path`` when the block succeeds; remove it when it fails."""
+    try:
+        yield
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        named = _name_target(exc, path, tmp) if isinstance(exc, OSError) else exc
+        if named is not exc:
+            raise named from exc
+        raise
 
 
 @contextlib.contextmanager
@@ -23,35 +145,25 @@ def atomic_write(
     """Open a temporary file beside ``path``; on success fsync and rename it to ``path``.
     On any exception the temporary file is removed and ``path`` is left as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
+    _prepare(path)
+    fd, tmp = _create_temp(path)
+    with _into_place(path, tmp):
         kwargs = {"encoding": encoding, "newline": newline} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Like :func:`atomic_write` for writers that want a path (Parquet, save_to_disk)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
+    _prepare(path)
+    fd, tmp = _create_temp(path, suffix)
     os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with _into_place(path, tmp):
+        yield tmp
 
 
 def require_file(path: str | os.PathLike, what: str = "input file") -> Path:

@@ -89,6 +89,12 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)  # source columns we keep but do not use
 
     def __post_init__(self) -> None:
+        # text fields stay text: a number is refused rather than silently turned into "5"
+        for name in ("context", "target", "question"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (name == "question" and value is None)):
+                raise UserError(f"field '{name}' must be text, got {type(value).__name__} {value!r}; quote it in the file",
+                                where=f"record {self.id}")
         if self.task not in TASKS:
             raise UserError(f"unknown task {self.task!r}; use one of {', '.join(TASKS)}", where="task")
         if self.source not in SOURCES:
@@ -123,6 +129,10 @@ class Record:
             value = data.get(name)
             if not isinstance(value, str) or not value.strip():
                 raise UserError(f"field '{name}' is missing or not a non-empty string; every record needs it", where=where)
+        question = data.get("question")
+        if question is not None and not isinstance(question, str):
+            raise UserError(f"field 'question' must be text, got {type(question).__name__} {question!r}; quote it in the file",
+                            where=where)
         prov = data.get("provenance")
         if prov is not None and not isinstance(prov, dict):
             raise UserError("field 'provenance' must be an object", where=where)

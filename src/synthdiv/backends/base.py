@@ -9,6 +9,7 @@ shape: a tiny model interface, a dummy implementation for tests).
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,21 @@ class SamplingParams:
     max_tokens: int = 256
     seed: int | None = 0
     stop: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # refused here, where the settings live, so the CLI, the spec and the API all refuse them
+        import math
+
+        from synthdiv.errors import UserError
+
+        checks = [
+            ("temperature", math.isfinite(self.temperature) and self.temperature >= 0, "a finite number, 0 or more"),
+            ("top_p", math.isfinite(self.top_p) and 0 < self.top_p <= 1, "in (0, 1]"),
+            ("max_tokens", isinstance(self.max_tokens, int) and self.max_tokens >= 1, "at least 1"),
+        ]
+        for name, ok, what in checks:
+            if not ok:
+                raise UserError(f"must be {what} (got {getattr(self, name)})", where="--" + name.replace("_", "-"))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -131,4 +147,43 @@ def read_adapter_config(adapter: str) -> dict[str, Any]:
     if not config.is_file():
         raise UserError("not a LoRA adapter folder (no adapter_config.json); give the folder `synthdiv train` wrote",
                         where=str(adapter))
-    return json.loads(config.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"adapter_config.json is not valid JSON ({exc}); rewrite it or train the adapter again", where=str(config)) from None
+    if not isinstance(data, dict):
+        raise UserError("adapter_config.json is not a JSON object; rewrite it or train the adapter again", where=str(config))
+    for weights in sorted(Path(adapter).glob("*.safetensors")):
+        check_safetensors(weights)
+    return data
+
+
+def check_safetensors(path: str | os.PathLike) -> None:
+    """A UserError naming the file when it is not a whole safetensors file (truncated, or not
+    one at all): its header must parse and its tensors must end where the file ends. Reads the
+    header only, so it costs nothing beside loading the weights."""
+    import json
+    import struct
+    from pathlib import Path
+
+    from synthdiv.errors import UserError
+
+    path = Path(path)
+    size = path.stat().st_size
+    bad = "is not a whole safetensors file ({}); copy it again or train the adapter again"
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise UserError(bad.format(f"{size} bytes"), where=str(path))
+        (length,) = struct.unpack("<Q", head)
+        if length > size - 8:
+            raise UserError(bad.format("its header runs past the end of the file"), where=str(path))
+        try:
+            header = json.loads(fh.read(length))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise UserError(bad.format("its header is not JSON"), where=str(path)) from None
+    if not isinstance(header, dict):
+        raise UserError(bad.format("its header is not a JSON object"), where=str(path))
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    if 8 + length + max(ends, default=0) > size:
+        raise UserError(bad.format(f"truncated: {size} bytes, its tensors need {8 + length + max(ends)}"), where=str(path))

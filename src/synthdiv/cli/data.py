@@ -17,6 +17,13 @@ FORMAT_HELP = "Source format: rocstories | story_cloze | narrativeqa | jsonl | c
 TASK_HELP = "Task: story_completion | long_context_qa."
 
 
+def _require_positive(**counts: int | None) -> None:
+    """Counts the user gave must be at least 1: 0 would write an empty file, a negative one is meaningless."""
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            raise UserError(f"must be at least 1 (got {value})", where="--" + name.replace("_", "-"))
+
+
 def _parse_columns(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -42,6 +49,10 @@ def convert_cmd(
 ) -> None:
     """Convert a real dataset into synthdiv records (JSONL by default)."""
     from synthdiv.data.api import convert
+    from synthdiv.paths import check_io
+
+    _require_positive(per_group=per_group, sample=sample)
+    check_io(inputs={"INPUT": input}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
 
     result = convert(
         input, out, fmt=format, task=task, columns=_parse_columns(column), per_group=per_group,
@@ -75,6 +86,10 @@ def corpus_cmd(
 ) -> None:
     """Write the embedded real corpus (five-sentence windows of the World English Bible's prose books)."""
     from synthdiv.data.api import export_corpus
+    from synthdiv.paths import check_io
+
+    _require_positive(sample=sample)
+    check_io(outputs={"--out": out})
 
     n = export_corpus(out, split=None if split == "all" else split, sample=sample, seed=seed)
     typer.echo(f"wrote {n} records to {out}")

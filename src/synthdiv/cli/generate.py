@@ -1,4 +1,4 @@
-"""``synthdiv generate``: diversity-controlled generation (issue 4).
+"""``synthdiv generate``: diversity-controlled generation.
 
 Stories:  synthdiv generate --task story_completion --strategy topic --level D3 --n 1000 --out gen.jsonl
 QA:       synthdiv generate --task long_context_qa --strategy paraphrase --real qa.jsonl --level D3 --n 1000 --out gen.jsonl
@@ -47,8 +47,8 @@ def register(app: typer.Typer) -> None:
         max_tokens: int = typer.Option(None, help="answer budget in tokens (default 160 stories, 96 QA)"),
         seed: int = typer.Option(0, help="seed for topics, seeds, replacement and sampling"),
         max_attempts: int = typer.Option(3, help="tries per slot when an output does not parse"),
-        overdraw: float = typer.Option(1.0, min=1.0, max=10.0,
-                                       help="requests in flight per missing record; 2 suits a model that rejects half its answers"),
+        overdraw: float = typer.Option(1.0,
+                                       help="requests in flight per missing record, 1 to 10; 2 suits a model that rejects half its answers"),
         no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the response cache"),
         cache_dir: Path = typer.Option(None, help="response cache folder (default $SYNTHDIV_CACHE/responses)"),
         rejects: Path = typer.Option(None, help="rejects file (default OUT.rejects.jsonl)"),
@@ -56,9 +56,11 @@ def register(app: typer.Typer) -> None:
         price_in: float = typer.Option(None, help="price per 1M prompt tokens, for the cost line"),
         price_out: float = typer.Option(None, help="price per 1M completion tokens"),
         progress: bool = typer.Option(True, help="show the progress bar"),
+        allow_partial: bool = typer.Option(False, "--allow-partial",
+                                           help="exit 0 even when fewer than --n records were made (default: exit code 3)"),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
-        from synthdiv.generation.runner import GenerationConfig, run_generation
+        from synthdiv.generation.runner import GenerationConfig, check_complete, run_generation
 
         if strategy == "topic":
             overrides = {"topic_set_size": topic_set_size, "k": k}
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
                 "batch_size": batch_size, "device": device,
             },
             sampling=SamplingParams(temperature=temperature, top_p=top_p, seed=seed,
-                                    max_tokens=max_tokens or (160 if strategy == "topic" else 96)),
+                                    max_tokens=max_tokens if max_tokens is not None else (160 if strategy == "topic" else 96)),
             level_overrides=overrides,
             seed=seed,
             cache=not no_cache,
@@ -97,3 +99,4 @@ def register(app: typer.Typer) -> None:
         summary = run_generation(cfg)
         for line in summary.lines():
             typer.echo(line)
+        check_complete(summary, allow_partial)  # the last line says when records fall short (exit code 3)

@@ -23,8 +23,10 @@ def report_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where the report is."),
 ) -> None:
     """Draw every figure and table the run has data for and write a self-contained HTML page."""
+    from synthdiv.paths import check_io
     from synthdiv.reports.build import stderr_log, write_report
 
+    check_io(inputs={"RUN_DIR": run_dir}, folders={"--out": out if out is not None else run_dir / "report"})
     if map_points is not None and map_points < 1:
         raise UserError(f"--map-points must be at least 1, got {map_points}", where="--map-points")
     index = write_report(run_dir, out=out, embedder=embedder, map_points=map_points, log=None if quiet else stderr_log)

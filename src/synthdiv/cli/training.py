@@ -46,11 +46,14 @@ def mix_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Mix real and generated records at a mixing ratio (paper §4.3)."""
-    from synthdiv.data.records_io import write_records
+    from synthdiv.data.records_io import check_unique_ids, write_records
     from synthdiv.mixing import mix
+    from synthdiv.paths import check_io
 
+    check_io(inputs={"--real": real, "--generated": generated}, outputs={"--out": out})
     real_records = read_input_records(real)
     gen_records = read_input_records(generated)
+    check_unique_ids(real_records + gen_records, "--real and --generated")  # a mix must not hold one id twice
     result = mix(real_records, gen_records, ratio, mode=mode, size=size, seed=seed)
     write_records(result.records, out)
     summary = result.summary() | {"out": str(out)}
@@ -92,7 +95,11 @@ def train_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fine-tune a causal LM with LoRA on records (loss on the target tokens, or the whole record); resumes after a kill."""
+    from synthdiv.paths import check_io
     from synthdiv.training import TrainConfig
+
+    check_io(inputs={"--train": train_file, "--test": test, "--model": model},
+             folders={"--out": out, "--merge": out / "merged" if merge else None})  # OUT/merged may be the --model
 
     config = TrainConfig(
         model=model, epochs=epochs, lr=lr, weight_decay=weight_decay, lora_r=lora_r, lora_alpha=lora_alpha,
@@ -152,13 +159,19 @@ def evaluate_cmd(
     progress: bool = typer.Option(False, "--progress/--no-progress"),
 ) -> None:
     """Test loss: summed NLL of all target tokens / their number (independent of batch size)."""
+    from synthdiv.paths import check_io
+
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1 (got {batch_size})", where="--batch-size")
+    if max_length is not None and max_length < 2:
+        raise UserError(f"must be at least 2 (got {max_length})", where="--max-length")
+    check_io(inputs={"--model": model, "--test": test}, outputs={"--per-sample": per_sample})
     records = read_input_records(test)
     from synthdiv.evaluation.loading import load_for_evaluation
+
+    net, tokenizer, info = load_for_evaluation(model)  # first: a broken adapter fails before torch is imported
     from synthdiv.evaluation.test_loss import evaluate, evaluate_base
 
-    net, tokenizer, info = load_for_evaluation(model)
     import torch
 
     if torch.cuda.is_available():

@@ -7,6 +7,9 @@ dataset, and ``hf:OWNER/NAME`` (or a bare ``OWNER/NAME`` that is not a local
 path) a hub id for ``datasets.load_dataset``. In CSV and Parquet the nested
 ``provenance`` and ``meta`` objects are stored as JSON strings, so every
 format round-trips a record exactly.
+
+Record ids are unique within a file: a reader or writer that meets an id twice refuses
+the file, naming the id and where it repeats (:func:`check_unique_ids`).
 """
 
 from __future__ import annotations
@@ -52,7 +55,25 @@ def detect_format(path: str | os.PathLike) -> str:
 
 # ----- reading ------------------------------------------------------------
 def read_records(path: str | os.PathLike, *, split: str | None = None) -> list[Record]:
-    """All records of a file, in order. Errors name the file and the line or row."""
+    """All records of a file, in order, with unique ids. Errors name the file and the line or row."""
+    return check_unique_ids(_read_any(path, split), str(path))
+
+
+def check_unique_ids(records: list[Record], where: str) -> list[Record]:
+    """``records`` when no two share an id; otherwise a UserError naming the first repeated id."""
+    first: dict[str, int] = {}
+    for i, rec in enumerate(records, 1):
+        j = first.setdefault(rec.id, i)
+        if j != i:
+            raise UserError(
+                f"record id {rec.id!r} is used twice (records {j} and {i}); ids must be unique: give each record its own "
+                "id (a file without ids gets ids from the content)",
+                where=where,
+            )
+    return records
+
+
+def _read_any(path: str | os.PathLike, split: str | None) -> list[Record]:
     fmt = detect_format(path)
     if fmt == "jsonl":
         return list(iter_jsonl(path))
@@ -116,7 +137,15 @@ def _read_parquet(path: Path) -> list[dict[str, Any]]:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - depends on the install
         raise UserError("reading Parquet needs pyarrow: pip install 'synthdiv[data]'") from None
-    return pq.read_table(path).to_pylist()
+    import pyarrow as pa
+
+    try:
+        return pq.read_table(path).to_pylist()
+    except (pa.ArrowException, OSError) as exc:  # a truncated, damaged or foreign file
+        if isinstance(exc, OSError) and exc.errno is not None:  # the disk failed, not the file
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"not a readable Parquet file ({first}); write it again", where=str(path)) from None
 
 
 def _from_rows(rows: Iterable[dict[str, Any]], origin: str) -> list[Record]:
@@ -128,8 +157,9 @@ def _from_rows(rows: Iterable[dict[str, Any]], origin: str) -> list[Record]:
 
 # ----- writing ------------------------------------------------------------
 def write_records(records: Iterable[Record], path: str | os.PathLike) -> int:
-    """Write records atomically in the format of ``path``'s suffix; returns the count."""
-    records = list(records)
+    """Write records atomically in the format of ``path``'s suffix; returns the count.
+    Records that share an id are refused before anything is written."""
+    records = check_unique_ids(list(records), f"{path} (records to write)")
     fmt = detect_format(path) if not str(path).endswith("/") else "hf_disk"
     if fmt == "jsonl":
         with atomic_write(path) as fh:

@@ -14,12 +14,19 @@ def is_adapter_folder(path: str) -> bool:
 
 
 def _base_of_adapter(folder: Path) -> tuple[str, dict]:
-    """The base model of an adapter (the name given to ``synthdiv train``) and its training settings."""
+    """The base model of an adapter (the name given to ``synthdiv train``) and its training settings.
+    A broken adapter_config.json, train_config.json or weights file is a UserError naming it."""
+    from synthdiv.backends.base import read_adapter_config
+
+    adapter_cfg = read_adapter_config(str(folder))  # checks the JSON and the safetensors weights too
     cfg_path = folder / "train_config.json"
     if cfg_path.exists():
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        return cfg["config"]["model"], cfg["config"]
-    adapter_cfg = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+            return cfg["config"]["model"], cfg["config"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+            raise UserError("train_config.json is not the JSON `synthdiv train` writes (config.model is missing); "
+                            "remove it to use adapter_config.json's base model, or train again", where=str(cfg_path)) from None
     base = adapter_cfg.get("base_model_name_or_path")
     if not base:
         raise UserError("adapter_config.json names no base model; give the adapter's base_model_name_or_path", where=str(folder))
@@ -36,11 +43,11 @@ def load_for_evaluation(name: str) -> tuple[object, object, dict]:
             raise UserError("folder holds neither a model (config.json) nor a LoRA adapter (adapter_config.json)", where=name)
         model, tokenizer = load_causal_lm(name)
         return model, tokenizer, {"base_model": name, "adapter": None, "train_config": {}}
+    folder = Path(name)
+    base, train_config = _base_of_adapter(folder)  # before the heavy imports: a broken adapter fails at once
     from peft import PeftModel
     from transformers import AutoTokenizer
 
-    folder = Path(name)
-    base, train_config = _base_of_adapter(folder)
     model, tokenizer = load_causal_lm(base)
     if (folder / "tokenizer_config.json").exists():
         # the tokenizer saved with the adapter is the one training used

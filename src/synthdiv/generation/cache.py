@@ -10,17 +10,26 @@ build the same prompt share the answer.
 WAL with ``synchronous=NORMAL``: a committed transaction survives a killed
 process (the WAL is in the OS page cache); only a power loss may drop the last
 few commits, which then costs a repeated request, never a corrupt file.
+
+SQLite's failures name no file: :meth:`ResponseCache._guard` turns a full disk or a
+read-only database into an ``OSError`` naming the database (one ``error:`` line in the
+CLI, docs/errors.md) and a corrupt database into a :class:`UserError` saying what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from synthdiv.errors import UserError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -63,6 +72,15 @@ def cache_key(identity: dict[str, Any], messages: list[dict[str, str]], params: 
     return KeyMaker(identity, params).key(canonical_json(messages), sample)
 
 
+def _nearly_full(folder: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20  # under 1 MiB: SQLite cannot grow its files
+    except OSError:
+        return False
+
+
 class ResponseCache:
     """Get and put answers by key. Safe to share between threads of one process and
     between processes (SQLite locking); writes are committed one by one."""
@@ -72,14 +90,39 @@ class ResponseCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "responses.sqlite"
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(SCHEMA)
+        with self._guard():
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(SCHEMA)
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite errors as the failures they are, naming the database file."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "disk is full" in text or ("disk I/O error" in text and _nearly_full(self.folder)):
+                # WAL mode reports a full disk as an I/O error when its shared-memory file cannot grow
+                raise OSError(errno.ENOSPC, "database or disk is full", str(self.path)) from exc
+            if "disk I/O error" in text:
+                raise OSError(errno.EIO, text, str(self.path)) from exc
+            if "unable to open" in text and self.path.is_dir():
+                raise OSError(errno.EISDIR, text, str(self.path)) from exc
+            if "readonly" in text or "unable to open" in text:
+                raise OSError(errno.EACCES, text, str(self.path)) from exc
+            if "not a database" in text or "malformed" in text:
+                raise UserError(
+                    f"the response cache database is corrupt ({text}); delete it (its answers are then requested again), "
+                    "or pass --cache-dir FOLDER or --no-cache",
+                    where=str(self.path),
+                ) from None
+            raise
 
     def get(self, key: str) -> tuple[str, int, int] | None:
         """(text, prompt_tokens, completion_tokens) or None."""
-        with self._lock:
+        with self._lock, self._guard():
             row = self._db.execute(
                 "SELECT text, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
             ).fetchone()
@@ -88,7 +131,7 @@ class ResponseCache:
     def get_many(self, keys: list[str]) -> dict[str, tuple[str, int, int]]:
         """All cached answers among ``keys`` (one query per 500 keys)."""
         found: dict[str, tuple[str, int, int]] = {}
-        with self._lock:
+        with self._lock, self._guard():
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -101,7 +144,7 @@ class ResponseCache:
 
     def put(self, key: str, backend: str, model: str, text: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Store one answer, committed before returning (autocommit mode)."""
-        with self._lock:
+        with self._lock, self._guard():
             self._db.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key, backend, model, text, int(prompt_tokens), int(completion_tokens), time.time()),

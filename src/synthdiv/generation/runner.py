@@ -7,6 +7,11 @@ a crash or kill -9 sends no request for an answered prompt and ends with exactly
 the requested number of records (ids are unique: they hash the prompt and the
 sample index). Outputs are written only at the end, atomically, so a killed run
 leaves no half-written file.
+
+Before any work :func:`check_paths` refuses outputs that are inputs or cannot be
+written. A run that makes fewer records than asked (a model whose answers keep
+failing to parse) still writes what it made; the CLI then ends with
+:class:`PartialGeneration` (exit code 3, docs/errors.md) unless ``--allow-partial``.
 """
 
 from __future__ import annotations
@@ -54,6 +59,26 @@ class GenerationConfig:
     generation: int | None = None  # a recursive-training loop's generation: in provenance and ids
     overdraw: float = 1.0  # requests in flight per missing record (engine.fill_slots)
 
+    def __post_init__(self) -> None:
+        # refused where the settings live: the CLI, the experiment stage and the API get the same checks
+        import math
+
+        at_least_one = {"--n": self.n, "--max-attempts": self.max_attempts, "--pool-size": self.pool_size,
+                        "--concurrency": self.backend_options.get("concurrency"),
+                        "--batch-size": self.backend_options.get("batch_size")}
+        for option, value in at_least_one.items():
+            if value is not None and value < 1:
+                raise UserError(f"must be at least 1 (got {value})", where=option)
+        retries = self.backend_options.get("max_retries")
+        if retries is not None and retries < 0:
+            raise UserError(f"must be 0 or more (got {retries})", where="--max-retries")
+        for option in ("timeout", "rpm", "tpm"):
+            value = self.backend_options.get(option)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise UserError(f"must be a positive number (got {value})", where="--" + option)
+        if not (math.isfinite(self.overdraw) and 1 <= self.overdraw <= 10):
+            raise UserError(f"must be between 1 and 10 (got {self.overdraw})", where="--overdraw")
+
 
 @dataclass
 class Summary:
@@ -71,10 +96,12 @@ class Summary:
     skipped_replacements: int = 0
     out: str = ""
     rejects_file: str = ""
+    requested: int = 0  # the n asked for; records may fall short (PartialGeneration)
 
     def lines(self) -> list[str]:
+        short = f" of {self.requested} asked" if self.records < self.requested else ""
         out = [
-            f"records: {self.records} -> {self.out}",
+            f"records: {self.records}{short} -> {self.out}",
             f"requests: {self.requests} (retries {self.retries}, failures {self.failures}), cache hits: {self.cache_hits}",
             f"rejects: {self.rejects} -> {self.rejects_file}",
             f"tokens sent this run: {self.prompt_tokens} prompt + {self.completion_tokens} completion; from cache: {self.cached_tokens}",
@@ -115,6 +142,47 @@ class Progress:
             self.bar.close()
 
 
+class PartialGeneration(UserError):
+    """Fewer records than asked; the output holds those that were made."""
+
+    exit_code = 3
+
+
+def check_complete(summary: Summary, allow_partial: bool = False) -> None:
+    """Raise :class:`PartialGeneration` when the run made fewer records than asked (unless allowed)."""
+    if summary.records >= summary.requested or allow_partial:
+        return
+    retry = ("rerun to retry the failed requests" if summary.failures
+             else "rerun with a higher --max-attempts or --overdraw")
+    raise PartialGeneration(
+        f"only {summary.records} of {summary.requested} records were generated ({summary.rejects} answers rejected, "
+        f"{summary.failures} requests failed; see {summary.rejects_file}), and {summary.out} holds them; "
+        f"{retry} (every answer so far is cached), or pass --allow-partial to accept fewer"
+    )
+
+
+def rejects_path(cfg: GenerationConfig) -> Path:
+    return cfg.rejects or cfg.out.with_name(cfg.out.stem + ".rejects.jsonl")
+
+
+def topics_path(cfg: GenerationConfig) -> Path:
+    """Where a generated topic pool is written (only when no topics are given)."""
+    return cfg.out.with_name(cfg.out.stem + ".topics.txt")
+
+
+def check_paths(cfg: GenerationConfig) -> None:
+    """Refuse, before any work, outputs that are inputs or each other, or that cannot be written."""
+    from synthdiv.paths import check_io
+
+    topics_file = cfg.topics if cfg.topics and cfg.topics != "builtin" else None
+    check_io(
+        inputs={"--real": cfg.real, "--topics": topics_file, "--prompts-dir": cfg.prompts_dir,
+                "--adapter": cfg.backend_options.get("adapter"), "--model": cfg.model},
+        outputs={"--out": cfg.out, "--rejects": rejects_path(cfg), "topic pool": None if cfg.topics else topics_path(cfg)},
+        folders={"--cache-dir": (cfg.cache_dir or default_cache_dir()) if cfg.cache else None},
+    )
+
+
 def default_cache_dir() -> Path:
     from synthdiv.models.registry import cache_dir
 
@@ -149,8 +217,7 @@ def run_generation(cfg: GenerationConfig) -> Summary:
         raise UserError(f"unknown strategy {cfg.strategy!r}; use 'topic' (stories) or 'paraphrase' (QA)", where="--strategy")
     if STRATEGY_TASK[cfg.strategy] != cfg.task:
         raise UserError(f"strategy {cfg.strategy!r} generates {STRATEGY_TASK[cfg.strategy]} data, not {cfg.task}", where="--strategy")
-    if cfg.n < 1:
-        raise UserError("--n must be at least 1", where="--n")
+    check_paths(cfg)
     level = (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
     real = load_real(cfg)
     start = time.monotonic()
@@ -158,7 +225,7 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     cache = ResponseCache(cfg.cache_dir or default_cache_dir()) if cfg.cache else NullCache()
     progress = Progress(cfg.n, cfg.progress)
     engine = Engine(backend, cfg.sampling, cache, progress)
-    rejects_path = cfg.rejects or cfg.out.with_name(cfg.out.stem + ".rejects.jsonl")
+    rejects_file = rejects_path(cfg)
     try:
         if cfg.strategy == "topic":
             records = _run_topic(engine, cfg, level, real)
@@ -180,10 +247,10 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     from synthdiv.data.records_io import write_records
 
     write_records(records, cfg.out)
-    with atomic_write(rejects_path) as fh:
+    with atomic_write(rejects_file) as fh:
         for rej in engine.rejects:
             fh.write(json.dumps(rej, ensure_ascii=False) + "\n")
-    return _summary(engine, cfg, records, time.monotonic() - start, rejects_path)
+    return _summary(engine, cfg, records, time.monotonic() - start, rejects_file)
 
 
 def _mark_generation(records: list[Record], generation: int) -> None:
@@ -206,7 +273,7 @@ def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record])
         size = cfg.pool_size or level.topic_set_size
         pool = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir,
                                    warn=lambda msg: print(msg, file=sys.stderr))
-        with atomic_write(cfg.out.with_name(cfg.out.stem + ".topics.txt")) as fh:
+        with atomic_write(topics_path(cfg)) as fh:
             fh.write("\n".join(pool) + "\n")
     if level.topic_set_size > len(pool):
         print(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}",
@@ -218,7 +285,7 @@ def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record])
     return records
 
 
-def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_path: Path) -> Summary:
+def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_file: Path) -> Summary:
     stats = engine.backend.stats
     cost = None
     if cfg.price_in is not None or cfg.price_out is not None:
@@ -237,7 +304,8 @@ def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rej
         cost=cost,
         skipped_replacements=engine.counters.skipped_replacements,
         out=str(cfg.out),
-        rejects_file=str(rejects_path),
+        rejects_file=str(rejects_file),
+        requested=cfg.n,
     )
 
 
