@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthdiv.metrics import self_bleu
+from synthdiv.metrics.self_bleu import self_bleu  # the function: the package attribute becomes the submodule once it is imported
 from synthdiv.metrics.self_bleu import self_bleu_scores
 from synthdiv.metrics.tokenize import tokenize
 

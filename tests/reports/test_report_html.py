@@ -66,7 +66,7 @@ def test_captions_say_what_was_run(report):
         for needle in ("story_completion", "smollm2-135m-instruct via transformers", "levels D0, D3, D6", "40 generated per level",
                        "gpt2, llama-3.2-1b", "seeds 0, 1", "3 epochs"):
             assert needle in caption, (needle, caption[:200])
-    assert "mean over 2 seeds, error bars = sd" in captions[0]
+    assert "mean over 2 seeds; error bars: 95 % two-level bootstrap interval (seeds, then test records)" in captions[0]
 
 
 def test_shift_table_matches_the_input(report, run_dir):

@@ -1,4 +1,4 @@
-"""``synthdiv run | validate | demo``: declarative, resumable sweeps (issue 6)."""
+"""``synthdiv run | validate | demo``: declarative, resumable sweeps."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def run(
     from synthdiv.experiments.spec import load_spec
 
     spec = load_spec(config, set_)
+    _check_run(config, spec, out, store, executor)  # a dry run checks all a real run checks
     result = run_experiment(spec, out, store=store, executor=executor, dry_run=dry_run)
     if dry_run:
         typer.echo(f"{spec.name}: valid; {len(result.graph.nodes)} stages ({result.reused} done). Nothing was run.")
@@ -44,7 +45,10 @@ def validate(
     for config in configs:
         spec = load_spec(config, set_)
         graph = build_graph(spec)
-        kinds = ", ".join(f"{sum(n.kind == k for n in graph.nodes)} {k}" for k in ("generate", "mix", "train", "evaluate"))
+        counts: dict[str, int] = {}
+        for node in graph.nodes:  # every kind, in pipeline order, so the counts add up to the total
+            counts[node.kind] = counts.get(node.kind, 0) + 1
+        kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         loop = f"; {len(graph.loops)} loop steps" if graph.loops else ""
         typer.echo(f"{config}: valid ({spec.name}: {len(graph.nodes)} stages: {kinds}{loop})")
 
@@ -57,17 +61,46 @@ def demo(
     from synthdiv.experiments.runner import run_experiment
     from synthdiv.experiments.spec import load_spec
 
-    result = run_experiment(load_spec("demo", set_), out)
+    spec = load_spec("demo", set_)
+    _check_run("demo", spec, out, None, "local")
+    result = run_experiment(spec, out)
     _echo_tables(result)
     typer.echo(f"finished in {result.seconds:.0f} s ({result.reused} of {len(result.graph.nodes)} stages reused)")
     _report(result.out)
 
 
+def _check_run(config: str, spec, out: Path | None, store: Path | None, executor: str) -> None:
+    """Before any work: the executor can run, and the run folder and the store can be written
+    without touching the config or the real data."""
+    import importlib.util
+
+    from synthdiv.errors import UserError
+    from synthdiv.experiments.executors import EXECUTORS
+    from synthdiv.experiments.runner import default_out, default_store
+    from synthdiv.experiments.spec import find_config
+    from synthdiv.paths import check_io
+
+    if executor not in EXECUTORS:
+        raise UserError(f"unknown executor {executor!r}; use {' or '.join(EXECUTORS)}", where="--executor")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise UserError("the ray executor needs Ray: pip install 'synthdiv[ray]' (or use --executor local)", where="--executor")
+    run_dir = Path(out or default_out(spec))
+    real = spec.real
+    check_io(
+        inputs={"config": find_config(config), "real.source": real.source, "real.test_source": real.test_source},
+        folders={"--out": run_dir, "--store": store or default_store(run_dir)},
+    )
+
+
 def _echo_tables(result) -> None:
-    from synthdiv.experiments.runner import format_generations, format_results
+    from synthdiv.experiments.runner import format_aggregate, format_generations, format_results
 
     if result.results or not result.generations:
         typer.echo(format_results(result.results))
+    if result.evidence is not None and result.results:
+        if any(int(a.get("seeds") or 1) > 1 for a in result.evidence.aggregate):
+            typer.echo(format_aggregate(result.evidence.aggregate))
+        typer.echo(result.evidence.format())
     if result.generations:
         typer.echo(format_generations(result.generations))
 

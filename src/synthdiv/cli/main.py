@@ -2,12 +2,16 @@
 
 Stage modules register their commands here. Nothing heavy is imported at
 start-up, so ``synthdiv --help`` answers at once. A :class:`UserError` is
-printed as one line on stderr with exit code 2.
+printed as one line on stderr with exit code 2; a failure to write (full disk,
+read-only folder, a file where a folder is needed) is one line naming the path and
+the cause. Every exit code is in docs/errors.md.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
+import re
 import sys
 
 import typer
@@ -32,6 +36,9 @@ STAGE_MODULES = (
     "synthdiv.cli.training",
     "synthdiv.cli.experiments",
     "synthdiv.cli.report",
+    "synthdiv.cli.compare",
+    "synthdiv.cli.export",
+    "synthdiv.cli.select",
 )
 
 
@@ -49,8 +56,55 @@ def _register_all() -> None:
 _register_all()
 
 
+# Exit codes (docs/errors.md). 1 is an internal bug (with its traceback); 3 is a partial
+# result (synthdiv.generation.runner.PartialGeneration).
+EXIT_USER = UserError.exit_code  # 2: a mistake the user can fix, refused before any work
+EXIT_ENVIRONMENT = 4  # the machine refused a write: full disk, quota, read-only, permissions
+
+KEPT = "run the same command again to resume: finished work is kept (cached answers, checkpoints, finished stages)"
+ENVIRONMENT_CAUSES = {
+    errno.ENOSPC: f"no space left on the device; free space, then {KEPT}",
+    errno.EDQUOT: f"disk quota exceeded; free space, then {KEPT}",
+    errno.EFBIG: "file too large for this file system; write it to another disk",
+    errno.EIO: f"input/output error: the disk failed (or is full); check it, then {KEPT}",
+    errno.EROFS: "read-only file system; write somewhere writable (--out, --store, --cache-dir, $SYNTHDIV_CACHE)",
+    errno.EACCES: "permission denied; fix its permissions or use another path",
+    errno.EPERM: "operation not permitted; fix its permissions or use another path",
+}
+SHAPE_CAUSES = {
+    errno.EISDIR: "is a folder, but a file is needed here; give a file path",
+    errno.ENOTDIR: "a file is in the way where a folder is needed; give a folder path",
+    errno.EEXIST: "a file is in the way where a folder is needed; give a folder path",
+}
+_RUST_IO = re.compile(r"Os \{ code: (\d+)")  # how safetensors and tokenizers report an OS error
+
+
+def _os_failure(exc: BaseException) -> tuple[str | None, int] | None:
+    """(path or None, errno) of a write failure we explain in one line, else None (a bug)."""
+    import sqlite3
+
+    causes = ENVIRONMENT_CAUSES.keys() | SHAPE_CAUSES.keys()
+    if isinstance(exc, OSError) and exc.errno in causes:
+        chain = [exc]  # down to the first failure, when a cleanup failed too or the error was re-raised with its path
+        while isinstance(deeper := chain[-1].__cause__ or chain[-1].__context__, OSError) and deeper.errno in causes:
+            chain.append(deeper)
+        path = next((e.filename for e in reversed(chain) if e.filename is not None), None)
+        return (None if path is None else str(path)), chain[-1].errno
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "disk is full" in text:
+            return "a cache database", errno.ENOSPC
+        if "readonly" in text or "unable to open" in text:
+            return "a cache database", errno.EACCES
+    match = _RUST_IO.search(str(exc))
+    if match and int(match[1]) in causes:
+        return None, int(match[1])
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; user errors become one line on stderr and exit code 2."""
+    """Run the CLI and return its exit code; user errors become one line on stderr and exit code 2,
+    write failures one line naming the path and the cause (exit 4, or 2 for a path of the wrong kind)."""
     try:
         # standalone mode: typer/click print usage errors and --help themselves and exit
         app(args=argv, prog_name="synthdiv", standalone_mode=True)
@@ -59,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:
+        failure = _os_failure(exc)
+        if failure is None:
+            raise  # an internal bug keeps its traceback
+        path, code = failure
+        cause = ENVIRONMENT_CAUSES.get(code) or SHAPE_CAUSES[code]
+        print(f"error: {path + ': ' if path else ''}{cause}", file=sys.stderr)
+        return EXIT_ENVIRONMENT if code in ENVIRONMENT_CAUSES else EXIT_USER
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any, Optional
 import typer
 
 from synthdiv.errors import UserError
+from synthdiv.metrics.matched import MATCHED
 
 NORMALISED = "normalised"
 
@@ -54,6 +55,12 @@ def _print_diversity(payload: dict[str, Any]) -> None:
         if NORMALISED in rep:
             score += f", normalised {_fmt(rep[NORMALISED]['ngram_diversity_score'])}"
         typer.echo(score)
+        if rep.get("matched"):
+            m = rep["matched"]
+            typer.echo(
+                f"  matched at {m['size']} samples ({m['mode']}, {m['draws']} draws): ngram_diversity_score "
+                f"{_fmt(m['ngram_diversity_score'])}, {100 * m['level']:g}% of draws in [{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
+            )
         comp = rep["compression"]
         typer.echo(f"  compression_ratio: {_fmt(rep['compression_ratio'])} ({comp['compressor']}, level {comp['level']})")
         typer.echo(f"  self_bleu-{rep['self_bleu_detail']['max_n']}: {_fmt(rep['self_bleu'])}")
@@ -73,8 +80,15 @@ def _print_shift(payload: dict[str, Any]) -> None:
             f"KS {stats['ks']:.4f}, Wasserstein {stats['wasserstein']:.3f}"
         )
     typer.echo("  n-gram JS (bits): " + ", ".join(f"{k}: {_fmt(v)}" for k, v in payload["ngram_js"].items()))
-    for key, value in (payload.get("embedding") or {}).items():
+    embedding = payload.get("embedding") or {}
+    for key, value in embedding.items():
+        if key in ("mmd2_p_value_text", "mmd_p_at_floor"):
+            continue  # shown as the p-value's display text
+        if key == "mmd2_p_value" and "mmd2_p_value_text" in embedding:
+            value = embedding["mmd2_p_value_text"] + (f" (floor of {embedding['mmd_permutations']} permutations)" if embedding["mmd_p_at_floor"] else "")
         typer.echo(f"  {key}: {_fmt(value) if not isinstance(value, list) else value}")
+    for note in payload.get("warnings", []):
+        typer.echo(f"  warning: {note}")
 
 
 def _collect_warnings(fn, *args, **kwargs):
@@ -100,6 +114,8 @@ def diversity_cmd(
     embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+    match_size: bool = typer.Option(False, "--match-size", help="Also measure every file at the smallest file's size: mean and interval over random equal-size subsets."),
+    match_draws: int = typer.Option(MATCHED.draws, "--match-draws", help="Random subsets per file for --match-size."),
 ) -> None:
     """Diversity of each file: distinct-1..n, n-gram diversity score, compression ratio, self-BLEU.
     Files given together are a comparison group: values are also divided by the group's maximum."""
@@ -107,11 +123,16 @@ def diversity_cmd(
     from synthdiv.metrics.report import diversity_report
     from synthdiv.metrics.texts import load_texts
 
+    from synthdiv.paths import check_io
+
+    check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
     field_names = _parse_fields(fields)
     sets = [load_texts(f, field_names) for f in files]
     reports = [_collect_warnings(diversity_report, s, n=n, mode=mode, tokenizer=tokenizer, embedder=embedder) for s in sets]
+    if match_size:
+        _add_matched(reports, sets, n=n, tokenizer=tokenizer, draws=match_draws, mode=mode)
     if len(reports) == 1:
         payload: dict[str, Any] = reports[0]
     else:
@@ -122,6 +143,18 @@ def diversity_cmd(
             rep[NORMALISED] = normalised[str(i)]
         payload = {"files": reports}
     _emit(payload, as_json, out, _print_diversity)
+
+
+def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str, draws: int, mode: str) -> None:
+    """Each report gets ``matched``: its n-gram diversity score at the smallest file's size.
+    Sample mode stays sample mode; the others are matched in corpus mode (Eq. 6), since a
+    random subset of records would split the groups of group mode."""
+    from synthdiv.metrics.matched import matched_diversity
+
+    matched_mode = "sample" if mode == "sample" else "corpus"
+    matched = _collect_warnings(matched_diversity, sets, n=n, tokenizer=tokenizer, draws=draws, mode=matched_mode)
+    for rep, m in zip(reports, matched):
+        rep["matched"] = m
 
 
 def shift_cmd(
@@ -137,7 +170,11 @@ def shift_cmd(
     """Distribution shift between a real and a generated set, compared at equal size."""
     from synthdiv.metrics.shift import shift_report
     from synthdiv.metrics.texts import load_texts
+    from synthdiv.paths import check_io
 
+    check_io(inputs={"REAL": real, "GENERATED": generated}, outputs={"--out": out})
+    if seed < 0:
+        raise UserError(f"must be 0 or more (got {seed})", where="--seed")
     field_names = _parse_fields(fields)
     real_set, gen_set = load_texts(real, field_names), load_texts(generated, field_names)
     payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed)

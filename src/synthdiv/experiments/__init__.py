@@ -1,1 +1,1 @@
-"""Experiments: the offline demo now; declarative, resumable sweeps later."""
+"""Experiments: declarative, resumable sweeps (spec → stage graph → store → tables → evidence)."""

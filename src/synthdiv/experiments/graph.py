@@ -168,7 +168,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
 
 
 def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list[LoopStep]:
-    """Every scenario's generations 0 … G (issue 7). Generation 0 is the real set (the
+    """Every scenario's generations 0 … G. Generation 0 is the real set (the
     sweep's own real-only training run when it has one); generation k's data is written
     by generation k-1's student with its adapter, from the same prompts every generation."""
     loop = spec.generations

@@ -72,7 +72,8 @@ def _normalise(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
         r["div_norm"] = v / top if isinstance(v, (int, float)) and top else None
 
 
-def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list[dict]]:
+def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list[dict], list[Path]]:
+    """(datasets rows, results rows, the evaluate stage folder of each results row)."""
     measured = {n.deps["data"].key: n for n in graph.of_kind("measure")}
     datasets = []
     for m in graph.of_kind("measure"):
@@ -91,11 +92,12 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         datasets.append(row)
     _normalise(datasets, ("seed", "size_asked"))
 
-    results = []
+    results, eval_dirs = [], []
     for ev in graph.of_kind("evaluate"):
         if _in_loop(ev):
             continue
         summary = store.summary(ev)["summary"]
+        eval_dirs.append(store.dir(ev))
         row = {"experiment": spec_name, "seed": ev.info.get("seed"), "model": ev.info["model"], "dataset": ev.info["dataset"],
                "role": ev.info["role"], "level": ev.info.get("level", ""), "mode": ev.info.get("mode", ""),
                "ratio": math.nan, "size": None, "n_real": None, "n_generated": None}
@@ -103,6 +105,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         if train is not None:
             mix = train.deps["data"]
             row.update(_mix_numbers(store, mix))
+            row["train_set_key"] = mix.key  # datasets.csv's stage_key of the set it was trained on
             row.update(_settings(train, mix))
             tr = store.summary(train)["summary"]
             row.update({"train_first_loss": tr.get("first_loss"), "train_final_loss": tr.get("final_loss"),
@@ -111,13 +114,14 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
             if mix.key in measured:
                 row.update(_metrics(store, measured[mix.key]))
         row.update({"test_loss": summary["test_loss"], "test_tokens": summary["tokens"], "test_samples": summary["samples"],
-                    "test_loss_per_char": summary["loss_per_char"]})
+                    "test_loss_per_char": summary["loss_per_char"],
+                    "eval_dir": str(store.dir(ev).resolve())})  # its eval.json keeps the per-record losses (synthdiv compare)
         results.append(row)
     base = {(r["model"], r["seed"]): r["test_loss"] for r in results if r["role"] == "base"}
     for r in results:
         r["base_test_loss"] = base.get((r["model"], r["seed"]))
     _normalise(results, ("model", "seed", "size_asked"))
-    return datasets, results
+    return datasets, results, eval_dirs
 
 
 def gather_generations(spec_name: str, graph: Graph, store: Store) -> list[dict[str, Any]]:

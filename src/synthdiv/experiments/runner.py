@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthdiv.experiments import layout
 from synthdiv.experiments.executors import run_graph
 from synthdiv.experiments.graph import Graph, build_graph
 from synthdiv.experiments.spec import ExperimentSpec, spec_to_yaml
@@ -32,6 +33,7 @@ class RunResult:
     seconds: float
     reused: int  # stages found finished before this run
     tables: list[Path]
+    evidence: Any = None  # synthdiv.experiments.assess.Evidence; None for a dry run
 
 
 def default_out(spec: ExperimentSpec) -> Path:
@@ -65,6 +67,7 @@ def run_experiment(
 ) -> RunResult:
     from synthdiv.experiments import stages
     from synthdiv.experiments.preflight import preflight
+    from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
     from synthdiv.experiments.results import gather, gather_generations, write_table
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
@@ -77,7 +80,7 @@ def run_experiment(
     log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
         f"{counts['test']} test records; store {st.root}")
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "spec.yaml") as fh:
+    with atomic_write(out / layout.SPEC) as fh:
         fh.write(spec_to_yaml(spec))
     _write_graph(out, graph, st)
     if dry_run:
@@ -85,19 +88,23 @@ def run_experiment(
             log(line)
         return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [])
     run_graph(graph, st, executor, log)
-    datasets, results = gather(spec.name, graph, st)
-    tables = write_table(datasets, out / "datasets") + write_table(results, out / "results")
+    datasets, results, eval_dirs = gather(spec.name, graph, st)
+    add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
+    copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])
+    evidence = assess(datasets, results, eval_dirs, resamples=spec.evaluation.resamples)
+    tables = write_table(table_rows(datasets), out / layout.DATASETS) + write_table(results, out / layout.RESULTS)
+    tables += write_evidence(evidence, out, write_table)
     generations = gather_generations(spec.name, graph, st) if graph.loops else []
     if generations:
-        tables += write_table(generations, out / "generations")
-    return RunResult(out, graph, datasets, results, generations, time.monotonic() - start, reused, tables)
+        tables += write_table(generations, out / layout.GENERATIONS)
+    return RunResult(out, graph, datasets, results, generations, time.monotonic() - start, reused, tables, evidence)
 
 
 def _write_graph(out: Path, graph: Graph, store: Store) -> None:
     data = graph.to_dict()
     for node in data["nodes"]:
         node["dir"] = str((store.root / node["kind"] / node["key"]).resolve())
-    with atomic_write(out / "graph.json") as fh:
+    with atomic_write(out / layout.GRAPH) as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
 
 
@@ -113,14 +120,40 @@ def format_generations(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _interval(value, low, high, digits: int = 4, signed: bool = False) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    fmt = f"{'+' if signed else ''}.{digits}f"
+    if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):
+        return format(value, fmt)
+    return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+
 def format_results(results: list[dict[str, Any]]) -> str:
-    """The results as a small text table: one line per evaluated model."""
-    header = f"{'model':<24} {'training set':<22} {'seed':>4} {'distinct 1-5 sum':>16} {'norm':>5} {'test loss':>9}"
+    """The results as a small text table: one line per evaluated model, with 95 % intervals
+    (test records resampled) on the test loss and on its difference from real data alone."""
+    header = (f"{'model':<22} {'training set':<16} {'seed':>4} {'distinct 1-5':>12} "
+              f"{'test loss [95% CI]':>26} {'Δ vs real [95% CI]':>29}")
     lines = [header, "-" * len(header)]
     for r in results:
         div = r.get("div_ngram_diversity_score")
-        norm = r.get("div_norm")
-        lines.append(f"{str(r['model'])[:24]:<24} {str(r['dataset'])[:22]:<22} {r['seed']!s:>4} "
-                     f"{(f'{div:.3f}' if isinstance(div, float) else '-'):>16} {(f'{norm:.2f}' if isinstance(norm, float) else '-'):>5} "
-                     f"{r['test_loss']:>9.4f}")
+        loss = _interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
+        delta = _interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
+        lines.append(f"{str(r['model'])[:22]:<22} {str(r['dataset'])[:16]:<16} {r['seed']!s:>4} "
+                     f"{(f'{div:.3f}' if isinstance(div, float) else '-'):>12} {loss:>26} {delta:>29}")
+    first = next((r for r in results if r.get("test_samples")), None)
+    if first is not None:
+        lines.append(f"test set: {first['test_samples']} real records, {first['test_tokens']} target tokens; "
+                     f"95 % intervals: bootstrap over test records, paired for Δ")
+    return "\n".join(lines)
+
+
+def format_aggregate(rows: list[dict[str, Any]]) -> str:
+    """Means over seeds, with two-level (seeds, then records) intervals: one line per model × set × size."""
+    header = f"{'model':<22} {'training set':<16} {'seeds':>5} {'mean test loss [95% CI]':>26} {'Δ vs real [95% CI]':>29}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        loss = _interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
+        delta = _interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
+        lines.append(f"{str(r['model'])[:22]:<22} {str(r['dataset'])[:16]:<16} {r['seeds']:>5} {loss:>26} {delta:>29}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The experiment spec: one YAML file describes a whole sweep (issue 6).
+"""The experiment spec: one YAML file describes a whole sweep.
 
 A spec names the real data and the task, how generated data is made (strategy,
 backend, model, levels, counts), how the training sets are mixed (ratios, fixed
@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from synthdiv.errors import UserError
+from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.generation.levels import LEVELS
 from synthdiv.mixing.generations import SCENARIOS
 from synthdiv.training.config import TrainConfig
@@ -114,6 +115,13 @@ class MixingSpec(Strict):
             raise ValueError("give at least one ratio")
         return value
 
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, value: list[int | None]) -> list[int | None]:
+        if any(s is not None and s < 1 for s in value):
+            raise ValueError("a size is a number of records: at least 1 (or null for all)")
+        return value
+
     @field_validator("sources")
     @classmethod
     def _sources(cls, value):
@@ -166,6 +174,8 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
 class EvaluationSpec(Strict):
     batch_size: int = Field(8, ge=1)
     max_length: int | None = Field(None, ge=2, description="default: training.max_length")
+    # not in any stage key: the intervals are computed from the stored per-record losses
+    resamples: int = Field(RESAMPLES, ge=100, description="bootstrap resamples of every interval (test records, seeds)")
 
 
 class ReportSpec(Strict):
@@ -175,7 +185,7 @@ class ReportSpec(Strict):
 
 
 class GenerationsSpec(Strict):
-    """Recursive training across generations (model collapse; issue 7).
+    """Recursive training across generations (model collapse).
 
     Generation 0 fine-tunes the student on the real training set. Generation k ≥ 1
     fine-tunes it (from the base weights again) on a set that holds data written by
@@ -222,10 +232,23 @@ class ExperimentSpec(Strict):
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        # the name is the run folder's (runs/NAME): no separator, no "..", nothing hidden
+        import re
+
+        if not re.fullmatch(r"\w[\w.-]{0,99}", value):
+            raise ValueError(f"{value!r} cannot name a run folder; use letters, digits, '.', '_' and '-' "
+                             "(at most 100, starting with a letter or digit)")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         if not self.seeds:
             raise ValueError("seeds: give at least one seed")
+        if any(s < 0 for s in self.seeds):
+            raise ValueError("seeds: a seed is 0 or more (numpy's generators refuse negative seeds)")
         if self.real.source == "corpus" and self.task != "story_completion":
             raise ValueError("the embedded corpus holds stories; give real.source for long_context_qa")
         if self.generations is not None:

@@ -6,6 +6,10 @@ the functions that need them.
 
     from synthdiv.metrics import distinct_n, diversity_report, shift_report
     distinct_n(texts, n=5, mode="corpus", tokenizer="regex").distinct["5"]
+
+``self_bleu``, ``tokenize`` and ``mauve`` are also the names of their submodules: once a
+submodule is imported, Python binds the package attribute to it, so import those three
+functions from their modules (``from synthdiv.metrics.self_bleu import self_bleu``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,13 @@ docs/metrics.md); we report a panel. The two sets are compared at equal size:
 the larger is subsampled (seeded) to the size of the smaller, since most of
 these statistics depend on the sample size. Lexical parts always run; the
 embedding parts (Fréchet, MMD, PRDC, MAUVE, classifier AUC) need an embedder.
+
+The report states its sample sizes (``n_real``, ``n_generated``, and
+``samples_compared`` per side) and lists in ``warnings`` each statistic whose
+value is not stable at that size (thresholds in :data:`MIN_POINTS`, reasons in
+docs/uncertainty.md). An MMD permutation p-value at its floor 1/(B+1) is flagged
+(``mmd_p_at_floor``) and displayed as "≤ 1/(B+1)" (``mmd2_p_value_text``): no
+permutation was as extreme, so the p-value is only bounded, not measured.
 """
 
 from __future__ import annotations
@@ -18,6 +25,13 @@ import numpy as np
 from synthdiv.errors import UserError
 from synthdiv.metrics.shift_lexical import length_shift, ngram_js
 from synthdiv.metrics.texts import TEXT_FIELD, TextSet
+
+# Points per side below which a statistic moves too much with the sample to be read alone.
+MIN_POINTS = {
+    "mauve": 200,  # k-means quantisation into ~n/10 buckets: fewer points, few and noisy buckets
+    "prdc": 200,  # k-NN radii in high dimension: precision/recall swing with each point added
+    "classifier_auc": 50,  # 5-fold CV with ~10 points per class per fold: AUC sd near 0.1
+}
 
 
 def equal_size_indices(n_real: int, n_gen: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +82,8 @@ def shift_report(
         "real": {"file": real.path, "samples": len(real)},
         "generated": {"file": gen.path, "samples": len(gen)},
         "samples_compared": int(ri.size),
+        "n_real": len(real),
+        "n_generated": len(gen),
         "seed": seed,
         "tokenizer": tokenizer,
         "lengths": {},
@@ -89,8 +105,33 @@ def shift_report(
         report["embedding"] = _embedding_panel(
             real_texts, gen_texts, embedder or "custom", encoder, seed, mmd_max_samples, mmd_permutations, mauve_seeds, timings
         )
+    report["warnings"] = sample_size_warnings(int(ri.size), report["embedding"])
     report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     return report
+
+
+def sample_size_warnings(points: int, embedding: dict[str, Any] | None) -> list[str]:
+    """One line per statistic of the panel that ``points`` per side cannot pin down."""
+    if embedding is None:
+        return []
+    notes = []
+    for key, minimum in MIN_POINTS.items():
+        if points < minimum:
+            notes.append(f"{key} on {points} points per side is unstable (needs at least {minimum}); read it with care")
+    dims = embedding["dimensions"]
+    if points <= dims:
+        notes.append(
+            f"frechet_distance on {points} points in {dims} dimensions: the covariances are singular "
+            f"(rank at most {points - 1}), so the value mostly reflects the sample size; use more than {dims} points"
+        )
+    return notes
+
+
+def p_value_floor_text(p_value: float, permutations: int) -> tuple[bool, str]:
+    """(at floor, display): a permutation p-value (1 + #extreme) / (B + 1) at 1/(B+1) means no
+    permutation was as extreme; the true p-value is then only known to be at most that."""
+    at_floor = p_value <= 1.0 / (permutations + 1) + 1e-15
+    return at_floor, (f"≤ 1/{permutations + 1}" if at_floor else f"{p_value:.4f}")
 
 
 def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings) -> dict:
@@ -116,6 +157,7 @@ def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, pe
     yi = np.sort(rng.choice(y.shape[0], m, replace=False)) if m < y.shape[0] else np.arange(m)
     out.update(mmd2_unbiased(x[xi], y[yi], permutations=permutations, seed=seed))
     out["mmd_samples"] = int(m)
+    out["mmd_p_at_floor"], out["mmd2_p_value_text"] = p_value_floor_text(out["mmd2_p_value"], permutations)
     timings["mmd"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

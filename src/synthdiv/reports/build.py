@@ -28,6 +28,7 @@ Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests 
 
 # every file a report may write: a rerun removes the ones this run no longer produces
 OUTPUT_FILES = (
+    "findings.csv", "table_results.csv", "table_trends.csv",
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
     "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
@@ -37,7 +38,7 @@ OUTPUT_FILES = (
 
 def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
     """(number, title, build) in the order the page shows them (the paper's order)."""
-    from synthdiv.reports import embedding_map, lengths, loss_figures, mixing_figures, tables, training_curves
+    from synthdiv.reports import embedding_map, evidence, lengths, loss_figures, mixing_figures, tables, training_curves
 
     def table(make: Callable[[RunData], Table | None], reason: str):
         def build():
@@ -49,6 +50,9 @@ def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
         return build
 
     return [
+        (*evidence.FINDINGS, lambda: evidence.findings_table(run)),
+        (*evidence.RESULTS, lambda: evidence.results_table(run)),
+        (*evidence.TRENDS, lambda: evidence.trends_table(run)),
         (*loss_figures.FIG2, lambda: loss_figures.fig2(run, summary)),
         (*lengths.FIG3, lambda: lengths.fig3(run, summary)),
         (*embedding_map.FIG4, lambda: embedding_map.fig4(run, summary, embedder, encoder, map_points, log)),
@@ -110,6 +114,7 @@ def write_report(
     list[str] -> array) replaces the sentence-transformers model, for tests; ``map_points`` caps
     the points per set on the map (default: the spec's report.map_points, else 1000)."""
     from synthdiv.reports.describe import setup_rows
+    from synthdiv.reports.evidence import run_file_links
     from synthdiv.reports.html import render_page
 
     _check_dependencies()
@@ -131,7 +136,8 @@ def write_report(
             (out / name).unlink()  # a figure an earlier report drew and this one skips
     title = f"synthdiv report: {run.spec.get('name') or run.run_dir.resolve().name}"
     lead = str(run.spec.get("description") or "").strip() or f"Experiment run in {run.run_dir}"
-    page = render_page(title, lead, setup_rows(run), blocks, skipped, str(run.run_dir.resolve()))
+    page = render_page(title, lead, setup_rows(run), blocks, skipped, str(run.run_dir.resolve()),
+                       run_files=run_file_links(run, out))
     index = out / "index.html"
     with atomic_write(index) as fh:
         fh.write(page)

@@ -105,9 +105,14 @@ def run_summary(run: RunData) -> str:
 
 def setup_rows(run: RunData) -> list[tuple[str, str]]:
     """(label, value) pairs for the table at the top of the report."""
+    from synthdiv.reports.evidence import real_data_description
+
     spec = run.spec
     mixing, metrics, report = _section(spec, "mixing"), _section(spec, "metrics"), _section(spec, "report")
     rows = [("experiment", str(spec.get("name") or run.run_dir.name)), ("task", run.task)]
+    real = real_data_description(run)
+    if real:
+        rows.append(("real data", real))
     rows.append(("generator", generator(run) or "none (no generation section)"))
     levels = generated_levels(run)
     loop = _section(spec, "generations")

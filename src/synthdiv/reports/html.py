@@ -67,6 +67,8 @@ def _figure(f: FigureResult) -> str:
 
 
 def _cell(row: dict, column: str) -> str:
+    if row.get(f"{column}_display"):
+        return _e(row[f"{column}_display"])
     value, sd = row.get(column), row.get(f"{column}_sd", math.nan)
     text = _e(fmt(value))
     if sd is not None and not math.isnan(sd) and sd > 1e-9 * max(1.0, abs(value)):  # not float noise of equal values
@@ -113,16 +115,24 @@ def _skipped(skipped: list[Skipped]) -> str:
             f"<p>These need data this run does not have.</p><ul>{items}</ul></section>")
 
 
+def _run_files(paths: list[str]) -> str:
+    if not paths:
+        return ""
+    links = ", ".join(f'<a href="{_e(p)}">{_e(p.rsplit("/", 1)[-1])}</a>' for p in paths)
+    return f'<p class="files">The run\'s tables: {links}</p>'
+
+
 def render_page(title: str, lead: str, setup: list[tuple[str, str]], blocks: list[FigureResult | Table],
-                skipped: list[Skipped], run_dir: str) -> str:
-    """The whole page; ``blocks`` are figures and tables in the order they appear."""
+                skipped: list[Skipped], run_dir: str, run_files: list[str] | None = None) -> str:
+    """The whole page; ``blocks`` are figures and tables in the order they appear; ``run_files``
+    are links (relative to the page) to the run's own tables."""
     stamp = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     sections = "".join(_block(b) for b in blocks) + _skipped(skipped)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1><p class=\"lead\">{_e(lead)}</p>{_setup(setup)}{_nav(blocks, skipped)}"
+        f"<h1>{_e(title)}</h1><p class=\"lead\">{_e(lead)}</p>{_setup(setup)}{_run_files(run_files or [])}{_nav(blocks, skipped)}"
         f"{sections}<footer>Written by <code>synthdiv report</code> on {_e(stamp)} from {_e(run_dir)}.</footer>"
         "</main></body></html>\n"
     )

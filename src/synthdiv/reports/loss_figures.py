@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 
 from synthdiv.reports.plotting import (
-    BASE_COLOR, LOSS_COLOR, FigureResult, SkipFigure, figure_legend, finite, level_color, new_figure, pad_ylim, png_bytes, seed_note,
+    BASE_COLOR, draw_loss, interval_ends, LOSS_COLOR, FigureResult, SkipFigure, figure_legend, finite, level_color, new_figure, pad_ylim, png_bytes, seed_note,
     series_color, style, tick_labels,
 )
 from synthdiv.reports.rundir import RunData, has_values, mean_sd, short_model
 from synthdiv.reports.selection import (
-    aggregate, at_one_size, base_losses, base_note, models_of, pure_sets, pure_sizes, seeds_of, size_key, size_label,
+    aggregate, error_bars, at_one_size, base_losses, base_note, models_of, pure_sets, pure_sizes, seeds_of, size_key, size_label,
 )
 
 FIG2 = ("Fig. 2", "Test loss against diversity level")
@@ -65,7 +65,7 @@ def fig2(run: RunData, summary: str) -> FigureResult:
             stats = aggregate(rows, ["x"], "test_loss").set_index("x")
             xs = [i for i, x in enumerate(labels) if x in stats.index]
             means = [stats.loc[labels[i], "mean"] for i in xs]
-            sds = [stats.loc[labels[i], "sd"] for i in xs]
+            yerr, bars_note = error_bars(stats.loc[[labels[i] for i in xs]])
             handles = []
             if bars:
                 ax2 = ax.twinx()
@@ -79,11 +79,10 @@ def fig2(run: RunData, summary: str) -> FigureResult:
                 ax.set_zorder(ax2.get_zorder() + 1)  # the loss line above the bars
                 ax.patch.set_visible(False)
                 handles += ax2.get_legend_handles_labels()[0]
-            ax.errorbar(xs, means, yerr=[0 if math.isnan(s) else s for s in sds], color=LOSS_COLOR, marker="o",
-                        capsize=3, linewidth=1.6, label="test loss (left)")
+            draw_loss(ax, xs, means, yerr, color=LOSS_COLOR, label="test loss (left)", capsize=3, linewidth=1.6)
             if model in base:
                 ax.axhline(base[model], color=BASE_COLOR, linestyle="--", linewidth=1.2, label="base model (no fine-tuning)")
-            pad_ylim(ax, means + ([base[model]] if model in base else []))
+            pad_ylim(ax, means + interval_ends(means, yerr) + ([base[model]] if model in base else []))
             tick_labels(ax, labels)
             ax.set_ylabel("test loss")
             ax.set_title(short_model(model))
@@ -93,10 +92,12 @@ def fig2(run: RunData, summary: str) -> FigureResult:
         png = png_bytes(fig)
     caption = (
         f"Test loss on the real test set of each model fine-tuned on the real training set alone or on one generated "
-        f"level alone (line, left axis; {seed_note(seeds)})"
+        f"level alone (line, left axis; {seed_note(seeds)}; {bars_note})"
         + (f", and the diversity of that training set (bars, right axis: distinct-1+…+distinct-5, normalised; {bar_source})"
            if bars else "; no diversity columns in results.csv, so no bars")
         + ". Dashed: the model before fine-tuning."
+        + (" Each bar is one model's interval over test records; two models share those records, so their paired "
+           "difference (Findings, Results) can be resolved where these bars overlap." if yerr is not None else "")
         + (f" Training sets of {size_label(size)} records; the other sizes are in Figs. 8–9." if size_sweep else "")
         + f" {summary}"
     )
@@ -120,10 +121,9 @@ def fig8_9(run: RunData, summary: str) -> FigureResult:
                 stats = aggregate(rows[size_key(rows) == size], ["x"], "test_loss").set_index("x")
                 xs = [j for j, x in enumerate(labels) if x in stats.index]
                 ys = [stats.loc[labels[j], "mean"] for j in xs]
-                sds = [stats.loc[labels[j], "sd"] for j in xs]
-                all_y += ys
-                ax.errorbar(xs, ys, yerr=[0 if math.isnan(s) else s for s in sds], marker="o", capsize=2,
-                            color=series_color(i, len(sizes), "plasma"), label=f"n = {size_label(size)}")
+                yerr, bars_note = error_bars(stats.loc[[labels[j] for j in xs]])
+                all_y += ys + interval_ends(ys, yerr)
+                draw_loss(ax, xs, ys, yerr, capsize=2, color=series_color(i, len(sizes), "plasma"), label=f"n = {size_label(size)}")
             pad_ylim(ax, all_y)
             tick_labels(ax, labels)
             ax.set_ylabel("test loss")
@@ -134,7 +134,7 @@ def fig8_9(run: RunData, summary: str) -> FigureResult:
         png = png_bytes(fig)
     caption = (
         f"Test loss of each model fine-tuned on real data alone or on one generated level alone, one line per "
-        f"training-set size ({', '.join(size_label(s) for s in sizes)} records; {seed_note(seeds_of(pure))}). "
+        f"training-set size ({', '.join(size_label(s) for s in sizes)} records; {seed_note(seeds_of(pure))}; {bars_note}). "
         f"{base_note(run.results)} {summary}"
     )
     return FigureResult("fig8_9_dataset_sizes", *FIG8, caption, png)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 
 from synthdiv.reports.plotting import (
-    FigureResult, SkipFigure, figure_legend, level_color, new_figure, pad_ylim, png_bytes, seed_note, style,
+    FigureResult, SkipFigure, draw_loss, figure_legend, interval_ends, level_color, new_figure, pad_ylim, png_bytes, seed_note, style,
 )
 from synthdiv.reports.rundir import RunData, has_values, level_key, level_label, short_model
-from synthdiv.reports.selection import aggregate, base_note, models_of, ratio_points, seeds_of, size_label
+from synthdiv.reports.selection import aggregate, base_note, error_bars, models_of, ratio_points, seeds_of, size_label
 
 FIG5 = ("Fig. 5", "Test loss against mixing ratio, fixed training-set size")
 FIG6 = ("Figs. 6–7", "Variable training-set size: real data expanded with generated data")
@@ -41,10 +41,11 @@ def _draw_loss_panels(axes, points, models, size_name: str) -> None:
             stats = aggregate(sel, ["x_ratio"], "test_loss").sort_values("x_ratio")
             if stats.empty:
                 continue
-            all_y += list(stats["mean"])
-            ax.errorbar(stats["x_ratio"] * 100, stats["mean"], yerr=stats["sd"].fillna(0), marker="o", capsize=2,
-                        color=level_color(level), linestyle=LINESTYLES[sizes.index(size) % len(LINESTYLES)],
-                        label=_line_label(level, size, len(sizes) > 1, size_name))
+            yerr, _ = error_bars(stats)
+            all_y += list(stats["mean"]) + interval_ends(list(stats["mean"]), yerr)
+            draw_loss(ax, stats["x_ratio"] * 100, stats["mean"], yerr, capsize=2,
+                      color=level_color(level), linestyle=LINESTYLES[sizes.index(size) % len(LINESTYLES)],
+                      label=_line_label(level, size, len(sizes) > 1, size_name))
         pad_ylim(ax, all_y)
         ax.set_xlabel("mixing ratio: generated share of the training set (%)")
         ax.set_ylabel("test loss")
@@ -77,7 +78,7 @@ def fig5(run: RunData, summary: str) -> FigureResult:
     caption = (
         f"Test loss of models fine-tuned on mixes of real and generated data of the same total size, against the share "
         f"of generated data ({', '.join(f'{r}%' for r in ratios)}); one line per source level"
-        f"{' and size' if several_sizes else ''}, one panel per model; {seed_note(seeds_of(points))}. "
+        f"{' and size' if several_sizes else ''}, one panel per model; {seed_note(seeds_of(points))}; error bars where drawn: 95 % bootstrap intervals. "
         f"0% is the real set alone. {base_note(run.results)} {summary}"
     )
     return FigureResult("fig5_mixing_ratio", *FIG5, caption, png)
@@ -102,7 +103,7 @@ def fig6_7(run: RunData, summary: str) -> FigureResult:
     caption = (
         f"Models fine-tuned on the real training set"
         f"{f' ({n_real[0]} records)' if len(n_real) == 1 else ''} expanded with generated data: test loss against the "
-        f"share of generated data, one line per source level, one panel per model ({seed_note(seeds_of(points))})"
+        f"share of generated data, one line per source level, one panel per model ({seed_note(seeds_of(points))}; error bars on the loss where drawn: 95 % bootstrap intervals)"
         + ("; last panel: the n-gram diversity score (distinct-1+…+distinct-5, not normalised, since the sets differ in size) "
            "of each training set" if has_div else "; results.csv has no diversity column, so no diversity panel")
         + f". {base_note(run.results)} {summary}"
@@ -115,8 +116,10 @@ def _draw_diversity_panel(ax, points) -> None:
         sel = points[(points["level"] == level) & (points["line_size"] == size)]
         stats = aggregate(sel, ["x_ratio"], "div_ngram_diversity_score").sort_values("x_ratio")
         stats = stats[stats["n"] > 0]
-        ax.errorbar(stats["x_ratio"] * 100, stats["mean"], yerr=stats["sd"].fillna(0), marker="o", capsize=2,
-                    color=level_color(level))
+        # one measured set per point and seed: the bars are the sd over seeds, absent with one seed
+        sd = stats["sd"].fillna(0)
+        draw_loss(ax, stats["x_ratio"] * 100, stats["mean"], [sd, sd] if (sd > 0).any() else None, capsize=2,
+                  color=level_color(level))
     ax.set_xlabel("mixing ratio: generated share of the training set (%)")
     ax.set_ylabel("n-gram diversity (Σ distinct-1..5)")
     ax.set_title("training-set diversity (all models)")

@@ -130,8 +130,24 @@ def finite(values) -> list[float]:
 
 def seed_note(seeds: list[int]) -> str:
     if len(seeds) > 1:
-        return f"mean over {len(seeds)} seeds, error bars = sd"
+        return f"mean over {len(seeds)} seeds"
     return f"one seed ({seeds[0]})" if seeds else "one run"
+
+
+def draw_loss(ax, xs, ys, yerr, **kwargs):
+    """A loss line with its 95 % intervals as error bars, or a plain line when there are none,
+    so the legend shows an error-bar symbol only where bars are drawn."""
+    if yerr is None:
+        kwargs.pop("capsize", None)
+        return ax.plot(xs, ys, marker=kwargs.pop("marker", "o"), **kwargs)
+    return ax.errorbar(xs, ys, yerr=yerr, marker=kwargs.pop("marker", "o"), **kwargs)
+
+
+def interval_ends(ys, yerr) -> list[float]:
+    """The ends of the error bars, so the axis range takes them in (the scale shows the noise)."""
+    if yerr is None:
+        return []
+    return [y - lo for y, lo in zip(ys, yerr[0])] + [y + hi for y, hi in zip(ys, yerr[1])]
 
 
 def pad_ylim(ax, values) -> None:

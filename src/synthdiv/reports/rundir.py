@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.errors import UserError
+from synthdiv.experiments import layout
 
-TEXT_COLUMNS = ("experiment", "model", "dataset", "role", "level", "mode", "train_dir", "path")
+TEXT_COLUMNS = ("experiment", "model", "dataset", "role", "level", "mode", "train_dir", "eval_dir", "path")
 NUMBER_COLUMNS = ("seed", "ratio", "size", "n_real", "n_generated", "records", "test_loss", "base_test_loss",
                   "train_first_loss", "train_final_loss", "steps")
 RESULTS_REQUIRED = ("model", "role", "test_loss")
@@ -52,26 +53,26 @@ def load_run(run_dir: str | Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError("run directory not found; give the folder an experiment run wrote", where=str(run_dir))
-    results = _read_table(run_dir, "results")
+    results = _read_table(run_dir, layout.RESULTS)
     if results is None:
         raise UserError("no results.csv in the run directory; run the experiment first, or give the run's folder", where=str(run_dir))
     missing = [c for c in RESULTS_REQUIRED if c not in results.columns]
     if missing:
         raise UserError(f"results.csv lacks the column(s) {', '.join(missing)}; it was not written by the experiment runner",
                         where=str(run_dir / "results.csv"))
-    datasets = _read_table(run_dir, "datasets")
+    datasets = _read_table(run_dir, layout.DATASETS)
     if results.empty and (datasets is None or datasets.empty):
         raise UserError("results.csv has no rows and there is no datasets.csv; the run has not measured or evaluated "
                         "anything yet", where=str(run_dir / "results.csv"))
     spec = load_spec(run_dir)
     results = add_size_group(normalise(results), spec)
     datasets = None if datasets is None else add_size_group(normalise(datasets), spec)
-    generations = _read_table(run_dir, "generations")
+    generations = _read_table(run_dir, layout.GENERATIONS)
     return RunData(run_dir=run_dir, spec=spec, results=results, datasets=datasets, generations=generations)
 
 
 def load_spec(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "spec.yaml"
+    path = run_dir / layout.SPEC
     if not path.exists():
         return {}
     import yaml
@@ -115,7 +116,7 @@ def normalise(frame):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     # "level" may have been read as a number-like string ("3.0") when all rows were numeric
     frame["level"] = frame["level"].map(_level_name)
-    return frame
+    return frame.copy()  # one block per dtype again: the column-by-column writes above fragment the frame
 
 
 def add_size_group(frame, spec: dict[str, Any]):

@@ -98,18 +98,44 @@ def _ratio(value: float) -> float:
 
 
 def aggregate(rows, keys: list[str], value: str):
-    """Mean, sd and count of ``value`` over seeds for each combination of ``keys`` (sorted by keys)."""
+    """Mean, sd and count of ``value`` over seeds for each combination of ``keys`` (sorted by keys),
+    and for the test loss its 95 % interval (``lo``, ``hi``): the row's own bootstrap interval with
+    one seed, the runner's two-level interval of the seed mean with several; NaN where the run has none."""
     import pandas as pd
 
+    cols = [*keys, "mean", "sd", "n", "lo", "hi"]
     if rows.empty or value not in rows.columns:
-        return pd.DataFrame(columns=[*keys, "mean", "sd", "n"])
-    frame = rows
+        return pd.DataFrame(columns=cols)
     out = []
-    for key, group in frame.groupby(keys, sort=False, dropna=False):
+    for key, group in rows.groupby(keys, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         mean, sd, n = mean_sd(group[value])
-        out.append({**dict(zip(keys, key)), "mean": mean, "sd": sd, "n": n})
-    return pd.DataFrame(out, columns=[*keys, "mean", "sd", "n"])
+        lo, hi = _interval_of(group, value, n)
+        out.append({**dict(zip(keys, key)), "mean": mean, "sd": sd, "n": n, "lo": lo, "hi": hi})
+    return pd.DataFrame(out, columns=cols)
+
+
+def _interval_of(group, value: str, n: int) -> tuple[float, float]:
+    prefix = f"{value}_ci" if n == 1 else f"{value}_mean_ci"
+    low, high = f"{prefix}_low", f"{prefix}_high"
+    if low not in group.columns or high not in group.columns:
+        return math.nan, math.nan
+    lows, highs = group[low].dropna(), group[high].dropna()
+    if lows.empty or highs.empty or lows.nunique() > 1 or highs.nunique() > 1:
+        return math.nan, math.nan  # several groups of the runner in one point: no single interval
+    return float(lows.iloc[0]), float(highs.iloc[0])
+
+
+def error_bars(stats) -> tuple[list[list[float]] | None, str]:
+    """yerr for errorbar() from ``lo``/``hi`` (95 % intervals) when every point has one, else None;
+    and what the bars are, for the caption."""
+    if stats.empty or stats["lo"].isna().any() or stats["hi"].isna().any():
+        return None, "no interval: the run kept no per-record losses"
+    below = (stats["mean"] - stats["lo"]).clip(lower=0).tolist()
+    above = (stats["hi"] - stats["mean"]).clip(lower=0).tolist()
+    what = ("error bars: 95 % bootstrap interval over test records" if int(stats["n"].max()) == 1
+            else "error bars: 95 % two-level bootstrap interval (seeds, then test records)")
+    return [below, above], what
 
 
 def base_losses(results) -> dict[str, float]:

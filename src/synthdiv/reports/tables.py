@@ -132,10 +132,23 @@ def _aggregate(frame, columns: list[tuple[str, str, str]]) -> list[dict]:
                "ratio": mean_sd(group["ratio"])[0], "size": first["size"], "seeds": int(group["seed"].nunique())}
         for col, _, _ in columns:
             row[col], row[f"{col}_sd"], _ = mean_sd(group[col])
+        floor = _p_floor_text(group)
+        if floor:  # at the permutation floor the p-value is a bound, not a number
+            row["shift_embedding_mmd2_p_value_display"] = floor
         rows.append(row)
     rows.sort(key=lambda r: (ROLE_ORDER.get(r["role"], 3), r["mode"], level_key(r["level"]),
                              0 if _is_nan(r["ratio"]) else r["ratio"], 0 if _is_nan(r["size"]) else r["size"], r["dataset"]))
     return rows
+
+
+def _p_floor_text(group) -> str | None:
+    """"≤ 1/(B+1)" when every seed's MMD p-value sat at its permutation floor (metrics/shift.py)."""
+    flag, text = "shift_embedding_mmd_p_at_floor", "shift_embedding_mmd2_p_value_text"
+    if flag not in group.columns or text not in group.columns:
+        return None
+    at_floor = group[flag].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+    texts = set(group[text].astype(str))
+    return texts.pop() if at_floor.all() and len(texts) == 1 else None
 
 
 def diversity_table(run: RunData) -> Table | None:

@@ -1,0 +1,93 @@
+"""From a finished sweep's tables to evidence: intervals on every loss, size-matched diversity,
+seed aggregates, trend tests and the findings (the paper's claims with verdicts).
+
+Called by the runner after :func:`synthdiv.experiments.results.gather`; everything here reads
+files the stages already wrote (per-record losses, record files), so it is cheap and reruns
+give the same numbers (every bootstrap is seeded).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdiv.experiments import layout
+from synthdiv.experiments.evidence import aggregate, annotate, load_losses
+from synthdiv.experiments.findings import Finding, format_findings, judge, resolution
+from synthdiv.experiments.sweep_trends import diversity_trend, loss_trends
+from synthdiv.fileio import atomic_write
+
+MATCHED_COLUMNS = ("size", "ngram_diversity_score", "ci_low", "ci_high", "draws")
+
+
+@dataclass
+class Evidence:
+    aggregate: list[dict[str, Any]] = field(default_factory=list)
+    trends: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    resolves: float | None = None  # smallest loss difference the test set resolves (median paired half-width)
+    test_records: int | None = None
+    test_tokens: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"findings": [f.to_dict() for f in self.findings], "resolves": self.resolves,
+                "test_records": self.test_records, "test_tokens": self.test_tokens,
+                "confidence": 0.95}
+
+    def format(self) -> str:
+        return format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
+
+
+def add_matched_diversity(datasets: list[dict[str, Any]], *, n: int, tokenizer: str, seed: int = 0) -> None:
+    """``div_matched_*``: distinct-1..n summed on equal-size subsamples (the smallest set of the
+    comparison group the runner normalises: one seed and asked size), with its interval."""
+    from synthdiv.metrics.matched import matched_diversity
+    from synthdiv.metrics.texts import load_texts
+
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in datasets:
+        groups.setdefault((row.get("seed"), row.get("size_asked")), []).append(row)
+    for rows in groups.values():
+        texts = [load_texts(row["path"]) for row in rows]
+        for row, m in zip(rows, matched_diversity(texts, n=n, tokenizer=tokenizer, seed=seed)):
+            for key in MATCHED_COLUMNS:
+                row[f"div_matched_{key}"] = m[key]
+            row["div_matched_draw_scores"] = list(m["draw_scores"])  # for the ladder's trend; not a table column
+
+
+def copy_matched_to_results(datasets: list[dict[str, Any]], results: list[dict[str, Any]], train_set_keys: list[str | None]) -> None:
+    """Each trained row gets the size-matched diversity of the set it was trained on."""
+    by_key = {d["stage_key"]: d for d in datasets}
+    for row, key in zip(results, train_set_keys):
+        measured = by_key.get(key)
+        for col in MATCHED_COLUMNS:
+            row[f"div_matched_{col}"] = measured.get(f"div_matched_{col}") if measured else None
+
+
+def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_dirs: list[Path], *,
+           resamples: int, seed: int = 0) -> Evidence:
+    """Add the interval columns to ``results`` and compute the aggregate rows, trends and findings."""
+    losses = load_losses(eval_dirs)
+    annotate(results, losses, resamples=resamples, seed=seed)
+    agg = aggregate(results, losses, resamples=resamples, seed=seed)
+    trends = loss_trends(results, losses, resamples=resamples, seed=seed) + diversity_trend(datasets)
+    first = next((r for r in results if r.get("test_samples")), {})
+    return Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg),
+                    first.get("test_samples"), first.get("test_tokens"))
+
+
+def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
+    """aggregate and trends tables, and findings.json."""
+    written = write_table(evidence.aggregate, out / layout.AGGREGATE)
+    if evidence.trends:
+        written += write_table(evidence.trends, out / layout.TRENDS)
+    with atomic_write(out / layout.FINDINGS) as fh:
+        json.dump(evidence.to_dict(), fh, indent=2, ensure_ascii=False)
+    return written + [out / layout.FINDINGS]
+
+
+def table_rows(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The datasets rows without in-memory fields (the per-draw scores)."""
+    return [{k: v for k, v in d.items() if k != "div_matched_draw_scores"} for d in datasets]
