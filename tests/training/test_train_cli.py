@@ -68,3 +68,19 @@ def test_adapter_folder_as_training_base_is_refused(tmp_path, capsys, records_of
     code = main(["train", "--train", str(train_file), "--model", str(adapter), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "merged" in err[0]
+
+
+def test_train_reports_the_mean_loss_of_its_first_and_last_epoch(tiny_model_dir, tmp_path, capsys, records_of):
+    from synthdiv.training.runlog import read_log
+
+    train_file, out = tmp_path / "train.jsonl", tmp_path / "run"
+    write_records(records_of(12), train_file)
+    assert main(["train", "--train", str(train_file), "--model", str(tiny_model_dir), "--out", str(out), "--batch-size", "4",
+                 "--epochs", "2", "--lr", "1e-2", "--no-progress"]) == 0
+    rows = read_log(out / "train_log.csv")
+    means = []
+    for epoch in (0, 1):
+        mine = [r for r in rows if r["epoch"] == epoch]
+        means.append(sum(r["loss"] * r["target_tokens"] for r in mine) / sum(r["target_tokens"] for r in mine))
+    line = capsys.readouterr().out
+    assert f"mean training loss {means[0]:.4f} in epoch 1 -> {means[1]:.4f} in epoch 2" in line

@@ -141,7 +141,7 @@ def train_cmd(
     resumed = f", resumed from step {r.resumed_from}" if r.resumed_from else ""
     typer.echo(
         f"trained {r.steps} steps on {r.records} records ({r.truncated_records} prompts truncated){resumed}: "
-        f"loss {r.first_loss:.4f} -> {r.final_loss:.4f}, {r.tokens_per_s:.0f} tokens/s; adapter in {out}"
+        f"{_loss_line(r)}, {r.tokens_per_s:.0f} tokens/s; adapter in {out}"
     )
     if "test" in summary:
         t = summary["test"]
@@ -197,6 +197,17 @@ def evaluate_cmd(
         line += f"; {result.truncated_records} prompts truncated at {length} tokens"
     typer.echo(line)
     sys.stdout.flush()
+
+
+def _loss_line(r) -> str:
+    """Mean training loss of the first and last epoch (token-weighted); two single batches would
+    mostly show which records those batches held."""
+    losses = r.epoch_losses
+    if len(losses) >= 2:
+        return f"mean training loss {losses[0]:.4f} in epoch 1 -> {losses[-1]:.4f} in epoch {len(losses)}"
+    if losses:
+        return f"mean training loss {losses[0]:.4f} (one epoch)"
+    return f"loss {r.first_loss:.4f} (first step) -> {r.final_loss:.4f} (last step)"
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -52,6 +52,7 @@ class TrainResult:
     tokens_per_s: float  # real (non-pad) tokens trained on per second, this session
     elapsed_s: float
     resumed_from: int  # optimizer step of the checkpoint this session started from (0: fresh)
+    epoch_losses: list[float] = field(default_factory=list)  # token-weighted mean loss of each epoch (train_log.csv)
     model: Any = None  # the PEFT model, for evaluation in the same process
     tokenizer: Any = None
 
@@ -155,7 +156,7 @@ def train(
 
     from synthdiv.training.checkpoint import load_checkpoint, save_checkpoint
     from synthdiv.training.loss import TargetNLL
-    from synthdiv.training.runlog import RunLog
+    from synthdiv.training.runlog import RunLog, epoch_losses
 
     out = Path(out)
     accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision))
@@ -260,6 +261,7 @@ def train(
         out=out, steps=step, epochs=n_epochs, first_loss=first_loss, final_loss=final_loss, records=len(data),
         target_tokens=data.target_tokens, truncated_records=data.truncated_records,
         tokens_per_s=tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed, resumed_from=resumed_from,
+        epoch_losses=epoch_losses(log_path) if (log_path := out / "train_log.csv").is_file() else [],
         model=peft_model, tokenizer=tokenizer,
     )  # fmt: skip
     accelerator.wait_for_everyone()

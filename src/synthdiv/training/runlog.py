@@ -72,3 +72,14 @@ def read_log(path: Path) -> list[dict]:
     """The rows of a train_log.csv as dicts of numbers."""
     with open(path, encoding="utf-8", newline="") as fh:
         return [{k: float(v) if k not in ("step", "epoch") else int(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def epoch_losses(path: Path) -> list[float]:
+    """Each epoch's training loss, token-weighted over its steps (summed NLL / target tokens), from
+    the log: a fairer first-vs-last comparison than two single batches, and the same after a resume."""
+    totals: dict[int, list[float]] = {}
+    for row in read_log(path):
+        nll_tokens = totals.setdefault(row["epoch"], [0.0, 0.0])
+        nll_tokens[0] += row["loss"] * row["target_tokens"]
+        nll_tokens[1] += row["target_tokens"]
+    return [nll / tokens for _, (nll, tokens) in sorted(totals.items()) if tokens > 0]
