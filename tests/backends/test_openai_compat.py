@@ -175,3 +175,27 @@ def test_on_result_sees_each_answer_as_it_arrives(server):
     be = backend_for(server, Script([(200, ok_body(), {}, 0)]))
     be.generate([ChatRequest(MSG, first_sample=i) for i in range(5)], SamplingParams(), on_result=lambda i, c: order.append(i))
     assert sorted(order) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "status, body, shown",
+    [
+        (400, {"detail": "Server is pinned to smollm2; requested 'smollm2-typo'."},
+         "HTTP 400: Server is pinned to smollm2; requested 'smollm2-typo'."),  # transformers serve
+        (401, {"detail": "Invalid API key"}, "HTTP 401: Invalid API key"),
+        (422, {"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"},
+                          {"loc": ["body", "max_tokens"], "msg": "Input should be a valid integer", "type": "int_parsing"}]},
+         "HTTP 422: body.messages: Field required; body.max_tokens: Input should be a valid integer"),  # FastAPI/pydantic
+        (404, {"error": {"message": "The model `gpt-5x` does not exist", "type": "invalid_request_error"}},
+         "HTTP 404: The model `gpt-5x` does not exist"),  # OpenAI, vLLM
+        (404, {"error": "model 'llama9' not found"}, "HTTP 404: model 'llama9' not found"),  # Ollama
+        (400, "plain text\n  reason", "HTTP 400: plain text reason"),
+        (400, {"object": "error"}, 'HTTP 400: {"object": "error"}'),  # no known field: the body itself
+    ],
+)
+def test_error_bodies_of_every_form_reach_the_error_line(server, status, body, shown):
+    text = body if isinstance(body, str) else json.dumps(body)
+    be = backend_for(server, Script([(status, text, {}, 0)]))
+    with pytest.raises(UserError) as exc:
+        be.generate([ChatRequest(MSG)], SamplingParams())
+    assert f"the server refused the request with {shown}; check --model" in str(exc.value)

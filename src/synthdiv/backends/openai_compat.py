@@ -9,6 +9,10 @@ failed attempt: it is retried with exponential backoff and jitter, honouring
 fix and stop the run with a UserError. The API key is read from the environment
 only and is never logged, cached or written: it lives in the request headers
 and nowhere else.
+
+Local servers are often slower and narrower than the defaults assume: repeated
+timeouts print one warning suggesting a lower concurrency, and a silence while
+requests wait or back off prints a line every ``silence_report_s`` seconds.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import email.utils
 import json
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
@@ -29,6 +35,19 @@ from synthdiv.errors import UserError
 RETRY_STATUS = {408, 409, 425, 429}
 POOL_SHARD = 8  # connections per httpx client
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT_S = 60.0  # per request; the preflight's GET /models waits as long
+TIMEOUTS_BEFORE_WARNING = 3  # one timeout is a slow answer; three suggest requests queueing on the server
+SILENCE_REPORT_S = 30.0  # how long without any answer before a "still waiting" line
+
+
+@dataclass
+class Flight:
+    """What the requests of one generate() call are doing, for the silence report."""
+
+    sending: int = 0  # sent and not answered yet
+    backing_off: int = 0  # failed, sleeping before their retry
+    last_answer: float = 0.0  # monotonic time of the last answer (or of the start)
+    last_error: str = ""
 
 
 class TokenBucket:
@@ -69,10 +88,11 @@ class OpenAICompatBackend(Backend):
         concurrency: int = 16,
         rpm: float | None = None,
         tpm: float | None = None,
-        timeout: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = 6,
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
+        silence_report_s: float = SILENCE_REPORT_S,
         **_: object,
     ):
         super().__init__(model)
@@ -86,7 +106,11 @@ class OpenAICompatBackend(Backend):
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff_base, self.backoff_max = float(backoff_base), float(backoff_max)
+        self.silence_report_s = float(silence_report_s)
+        if not self.silence_report_s > 0:  # 0 would spin the reporter; NaN compares false too
+            raise UserError(f"must be a positive number of seconds (got {silence_report_s})", where="backend_options.silence_report_s")
         self._rng = random.Random()
+        self._timeouts = 0  # over the backend's life: the warning is printed once, at the third
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(model={self.model!r}, base_url={self.base_url!r}, key_env={self.api_key_env!r})"
@@ -128,6 +152,7 @@ class OpenAICompatBackend(Backend):
         ]
 
         inflight = [0] * shards
+        flight = Flight(last_answer=time.monotonic())
 
         async def one(i: int, req: ChatRequest) -> None:
             async with sem:
@@ -135,7 +160,7 @@ class OpenAICompatBackend(Backend):
                 k = inflight.index(min(inflight))
                 inflight[k] += 1
                 try:
-                    comp = await self._with_retries(clients[k], req, params, rpm, tpm)
+                    comp = await self._with_retries(clients[k], req, params, rpm, tpm, flight)
                 finally:
                     inflight[k] -= 1
             results[i] = comp
@@ -146,12 +171,37 @@ class OpenAICompatBackend(Backend):
             if on_result:
                 on_result(i, comp)
 
+        reporter = asyncio.ensure_future(self._report_silence(flight))
         try:
             await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
         finally:
+            reporter.cancel()
             for client in clients:
                 await client.aclose()
         return [r for r in results if r is not None]
+
+    async def _report_silence(self, flight: Flight) -> None:
+        """A line every ``silence_report_s`` while nothing is answered: without it a dead or
+        overloaded server looks like a hung run for the minutes the retries take."""
+        while True:
+            await asyncio.sleep(self.silence_report_s)
+            quiet = time.monotonic() - flight.last_answer
+            if quiet >= self.silence_report_s and (flight.sending or flight.backing_off):
+                cause = f" (last failure: {flight.last_error})" if flight.last_error else ""
+                _say(f"waiting: no answer from {self.base_url} for {quiet:.1f} s; {flight.sending} requests sent and "
+                     f"unanswered, {flight.backing_off} waiting to retry{cause}")
+
+    def _count_timeout(self) -> None:
+        self._timeouts += 1
+        if self._timeouts != TIMEOUTS_BEFORE_WARNING:
+            return
+        if self.concurrency > 1:
+            hint = (f"the server may answer fewer requests at a time than --concurrency {self.concurrency} "
+                    "(backend_options.concurrency) and queue the rest past the timeout; lower it to the server's "
+                    "parallelism (llama.cpp: --parallel) or raise --timeout")
+        else:
+            hint = "the server is slower than the timeout for one request; raise --timeout (backend_options.timeout)"
+        _say(f"warning: {self._timeouts} requests timed out after {self.timeout:g} s: {hint}")
 
     def _payload(self, req: ChatRequest, params: SamplingParams) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -169,9 +219,9 @@ class OpenAICompatBackend(Backend):
             body["stop"] = list(params.stop)
         return body
 
-    async def _with_retries(self, client, req: ChatRequest, params: SamplingParams, rpm: TokenBucket, tpm: TokenBucket) -> Completion:
-        import httpx
-
+    async def _with_retries(
+        self, client, req: ChatRequest, params: SamplingParams, rpm: TokenBucket, tpm: TokenBucket, flight: Flight
+    ) -> Completion:
         body = self._payload(req, params)
         # a rough token estimate for the TPM budget: 4 characters a token, plus the answer budget
         estimate = sum(len(m["content"]) for m in req.messages) / 4 + params.max_tokens * req.n
@@ -182,32 +232,45 @@ class OpenAICompatBackend(Backend):
             await rpm.take(1)
             await tpm.take(estimate)
             self.stats.requests += 1
-            retry_after = None
+            flight.sending += 1
             try:
-                resp = await client.post("/chat/completions", json=body)
-            except httpx.TimeoutException:
-                error = f"timeout after {self.timeout:g} s"
-            except httpx.TransportError as exc:  # refused, reset, dropped mid-body
-                error = f"connection error ({type(exc).__name__})"
-            else:
-                if resp.status_code == 200:
-                    parsed = _parse_body(resp.content, req.n)
-                    if isinstance(parsed, Completion):
-                        parsed.attempts = attempt + 1
-                        return parsed
-                    error = parsed
-                elif resp.status_code in RETRY_STATUS or resp.status_code >= 500:
-                    error = f"HTTP {resp.status_code}"
-                    retry_after = _retry_after(resp.headers.get("retry-after"))
-                else:
-                    raise UserError(
-                        f"the server refused the request with HTTP {resp.status_code}: {_server_message(resp, self._api_key)}; "
-                        f"check --model, --base-url and the key in ${self.api_key_env}",
-                        where=self.base_url,
-                    )
+                parsed, retry_after = await self._attempt(client, body, req.n, flight)
+            finally:
+                flight.sending -= 1
+            if isinstance(parsed, Completion):
+                parsed.attempts = attempt + 1
+                return parsed
+            error = flight.last_error = parsed
             if attempt < self.max_retries:
-                await asyncio.sleep(self._delay(attempt, retry_after))
+                flight.backing_off += 1
+                try:
+                    await asyncio.sleep(self._delay(attempt, retry_after))
+                finally:
+                    flight.backing_off -= 1
         return Completion(error=error, attempts=self.max_retries + 1)
+
+    async def _attempt(self, client, body: dict[str, Any], n: int, flight: Flight) -> tuple[Completion | str, float | None]:
+        """One POST: a Completion, or the reason it failed and the server's Retry-After.
+        A 4xx that retrying cannot fix raises the UserError."""
+        import httpx
+
+        try:
+            resp = await client.post("/chat/completions", json=body)
+        except httpx.TimeoutException:
+            self._count_timeout()
+            return f"timeout after {self.timeout:g} s", None
+        except httpx.TransportError as exc:  # refused, reset, dropped mid-body
+            return f"connection error ({type(exc).__name__})", None
+        flight.last_answer = time.monotonic()  # any answer, even an error, ends a silence
+        if resp.status_code == 200:
+            return _parse_body(resp.content, n), None
+        if resp.status_code in RETRY_STATUS or resp.status_code >= 500:
+            return f"HTTP {resp.status_code}", _retry_after(resp.headers.get("retry-after"))
+        raise UserError(
+            f"the server refused the request with HTTP {resp.status_code}: {server_message(resp, self._api_key)}; "
+            f"check --model, --base-url and the key in ${self.api_key_env}",
+            where=self.base_url,
+        )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Retry-After when the server gives it, else exponential backoff with full jitter."""
@@ -258,13 +321,44 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _server_message(resp, secret: str | None) -> str:
+def server_message(resp, secret: str | None) -> str:
+    """The reason in an error body, one line: OpenAI's ``{"error": {"message": …}}`` (or a bare
+    ``"error"`` string), FastAPI's ``{"detail": "…"}`` or its list of pydantic errors
+    (``transformers serve``, llama-cpp-python's server), else the body's text."""
     try:
-        err = resp.json().get("error")
-        msg = err.get("message") if isinstance(err, dict) else err
-    except Exception:  # noqa: BLE001 - any body shape: fall back to text
-        msg = resp.text
-    text = " ".join(str(msg or "").split())
+        data = resp.json()
+    except Exception:  # noqa: BLE001 - not JSON: the text is the message
+        data = None
+    msg = _message_of(data) if isinstance(data, dict) else None
+    text = " ".join(str(msg if msg is not None else resp.text or "").split())
     if secret:  # a server may echo the key back; it must not reach the terminal
         text = text.replace(secret, "***")
-    return text[:200] or "no message"
+    return text[:300] or "no message"
+
+
+def _message_of(data: dict) -> str | None:
+    err = data.get("error")
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    if isinstance(err, str) and err:
+        return err
+    detail = data.get("detail")
+    if isinstance(detail, str) and detail:
+        return detail
+    if isinstance(detail, list) and detail:  # pydantic: [{"loc": ["body", "model"], "msg": "Field required"}, …]
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(x) for x in item.get("loc") or [])
+                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", item)))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    if isinstance(data.get("message"), str) and data["message"]:
+        return data["message"]
+    return None
+
+
+def _say(line: str) -> None:
+    # sys.stderr looked up at each call, so a captured or redirected stderr gets it
+    print(line, file=sys.stderr, flush=True)

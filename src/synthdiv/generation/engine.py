@@ -6,8 +6,10 @@ it arrives. :func:`fill_slots` is the retry loop every step shares: each slot
 wants one parsed answer; a reject is retried with the next sample index of the
 same prompt (bounded), a slot that runs out of attempts is replaced by a fresh
 slot (bounded), and everything happens in waves so a whole wave goes to the
-backend as one batch. Given the same answers the outcome is the same, so a
-rerun over a warm cache rebuilds exactly the same records.
+backend as one batch. A retry that returns the very text its slot was just
+rejected for stops the slot's retries: the server decodes greedily and every
+further retry would be the same wasted request. Given the same answers the
+outcome is the same, so a rerun over a warm cache rebuilds exactly the same records.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Counters:
     rejects: int = 0
     failed_jobs: int = 0
     skipped_replacements: int = 0
+    greedy_stops: int = 0  # slots whose retry repeated the rejected text, so they stopped retrying
     records: int = 0
     cached_prompt_tokens: int = 0
     cached_completion_tokens: int = 0
@@ -134,6 +137,18 @@ class Engine:
 
         self.backend.generate([requests[k] for k in batch], self.params, on_result=store)
 
+    def greedy_warning(self) -> str | None:
+        """The one line saying why some slots stopped retrying early, or None."""
+        n = self.counters.greedy_stops
+        if not n:
+            return None
+        if self.params.temperature == 0:
+            cause = "at temperature 0 a retried prompt gets the same text again"
+        else:
+            cause = ("the server returned the same text for a retried prompt: it seems to decode greedily whatever the "
+                     f"temperature ({self.params.temperature:g})")
+        return f"warning: {cause}; {n} slots stopped retrying and made room for new prompts"
+
     def reject(self, step: str, slot: Hashable, phash: str, sample: int, reason: str, raw: str | None) -> None:
         self.counters.rejects += 1
         self.rejects.append({"step": step, "slot": str(slot), "prompt_hash": phash, "sample": sample, "reason": reason, "raw": raw})
@@ -167,6 +182,7 @@ def fill_slots(
     next_slot = {g: 0 for g in wanted}
     active: list[tuple[Hashable, int, int]] = []  # (group, slot, attempts so far)
     prompts: dict[tuple[Hashable, int], tuple[Messages, str, str]] = {}  # messages, JSON, hash
+    rejected_text: dict[tuple[Hashable, int], str] = {}  # each slot's last rejected answer
 
     def open_slots(g: Hashable) -> None:
         limit = max(wanted[g], int(max_slots_factor * max(1.0, overdraw) * wanted[g]))
@@ -206,7 +222,10 @@ def fill_slots(
                     on_accept(acc)
             else:
                 engine.reject(step, (g, j), phash, sample, parsed.reason, ans.text)
-                if tries + 1 < max_attempts:
+                if rejected_text.get((g, j)) == ans.text:
+                    engine.counters.greedy_stops += 1  # the same text again: retrying cannot help
+                elif tries + 1 < max_attempts:
+                    rejected_text[(g, j)] = ans.text
                     active.append((g, j, tries + 1))
         if engine.progress is not None:
             engine.progress.tick(engine, force=True)
