@@ -15,6 +15,7 @@ from synthdiv.errors import UserError
 BACKENDS = {
     "dummy": ("synthdiv.backends.dummy", "DummyBackend"),
     "openai": ("synthdiv.backends.openai_compat", "OpenAICompatBackend"),
+    "openai-batch": ("synthdiv.backends.openai_batch", "OpenAIBatchBackend"),
     "transformers": ("synthdiv.backends.transformers_backend", "TransformersBackend"),
     "llamacpp": ("synthdiv.backends.llamacpp", "LlamaCppBackend"),
     "vllm": ("synthdiv.backends.vllm", "VLLMBackend"),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
+
 
 def register(app: typer.Typer) -> None:
     @app.command("generate", help="Generate records at a diversity level (topic-guided stories or paraphrase-augmented QA).")
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
         p: int = typer.Option(None, help="QA: paraphrases per question (default 5)"),
         replace: int = typer.Option(None, help="QA: replacement count r (overrides the level's share)"),
         replace_share: float = typer.Option(None, help="QA: replaced share r/m"),
-        backend: str = typer.Option("transformers", help="transformers, openai, llamacpp, vllm or dummy"),
+        backend: str = typer.Option("transformers", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
         model: str = typer.Option("smollm2-135m-instruct", help="model name, registry name, folder or GGUF"),
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
         base_url: str = typer.Option(None, help="openai: server URL, e.g. http://localhost:8000/v1"),

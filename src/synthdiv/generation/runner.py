@@ -93,6 +93,7 @@ class Summary:
     cached_tokens: int
     seconds: float
     cost: float | None = None
+    price_factor: float = 1.0  # the backend's price / the configured prices (0.5 for the Batch API)
     skipped_replacements: int = 0
     out: str = ""
     rejects_file: str = ""
@@ -108,7 +109,8 @@ class Summary:
             f"time: {self.seconds:.1f} s",
         ]
         if self.cost is not None:
-            out.append(f"cost: {self.cost:.4f} (at the configured prices per 1M tokens)")
+            factor = f" x {self.price_factor:g} (batch prices)" if self.price_factor != 1 else ""
+            out.append(f"cost: {self.cost:.4f} (at the configured prices per 1M tokens{factor})")
         if self.skipped_replacements:
             out.append(f"replacements skipped (no paraphrase parsed): {self.skipped_replacements}")
         return out
@@ -221,8 +223,10 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     level = (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
     real = load_real(cfg)
     start = time.monotonic()
-    backend = get_backend(cfg.backend, model=cfg.model, **cfg.backend_options)
-    cache = ResponseCache(cfg.cache_dir or default_cache_dir()) if cfg.cache else NullCache()
+    cache_folder = cfg.cache_dir or default_cache_dir()
+    # state_dir: what a backend must keep across runs (the batch backend's submitted batches), beside the cache
+    backend = get_backend(cfg.backend, model=cfg.model, **{"state_dir": str(cache_folder / "batches"), **cfg.backend_options})
+    cache = ResponseCache(cache_folder) if cfg.cache else NullCache()
     progress = Progress(cfg.n, cfg.progress)
     engine = Engine(backend, cfg.sampling, cache, progress)
     rejects_file = rejects_path(cfg)
@@ -240,6 +244,8 @@ def run_generation(cfg: GenerationConfig) -> Summary:
         progress.close()
         backend.close()
         cache.close()
+    if greedy := engine.greedy_warning():  # once per run, after the bar: the count covers every step
+        print(greedy, file=sys.stderr)
     if cfg.generation is not None:
         _mark_generation(records, cfg.generation)
     if len({r.id for r in records}) != len(records):  # an internal bug, not a user error
@@ -287,9 +293,11 @@ def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record])
 
 def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_file: Path) -> Summary:
     stats = engine.backend.stats
+    price_factor = float(getattr(engine.backend, "price_factor", 1.0))
     cost = None
     if cfg.price_in is not None or cfg.price_out is not None:
-        cost = (stats.prompt_tokens * (cfg.price_in or 0) + stats.completion_tokens * (cfg.price_out or 0)) / 1e6
+        # a batch backend bills at a fraction of the online price (its price_factor setting)
+        cost = (stats.prompt_tokens * (cfg.price_in or 0) + stats.completion_tokens * (cfg.price_out or 0)) / 1e6 * price_factor
     return Summary(
         records=len(records),
         requests=stats.requests,
@@ -302,6 +310,7 @@ def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rej
         cached_tokens=engine.counters.cached_prompt_tokens + engine.counters.cached_completion_tokens,
         seconds=seconds,
         cost=cost,
+        price_factor=price_factor,
         skipped_replacements=engine.counters.skipped_replacements,
         out=str(cfg.out),
         rejects_file=str(rejects_file),
