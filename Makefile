@@ -33,6 +33,14 @@ $(VENV)/.dev: $(VENV)/.installed
 		$(PIP) install --quiet -e ".[all,dev,llamacpp]"
 	touch $@
 
+# Reference implementations the metrics tests compare against (the `diversity` package's compression ratio,
+# mauve-text with faiss): wheels only, --no-deps, in their own folder so synthdiv never imports them by accident.
+REFERENCES := $(VENV)/references
+$(REFERENCES)/.installed: | $(PY)
+	$(PIP) install --quiet --no-deps --only-binary :all: --target $(REFERENCES) \
+		diversity==0.3.1 mauve-text==0.4.0 faiss-cpu==1.15.1
+	touch $@
+
 install: $(VENV)/.installed
 
 dev: $(VENV)/.dev
@@ -40,11 +48,11 @@ dev: $(VENV)/.dev
 demo: install
 	$(VENV)/bin/synthdiv demo
 
-test: dev
-	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+test: dev $(REFERENCES)/.installed
+	SYNTHDIV_REFERENCE_PATH=$(REFERENCES) $(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
-test-unit: dev
-	$(VENV)/bin/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+test-unit: dev $(REFERENCES)/.installed
+	SYNTHDIV_REFERENCE_PATH=$(REFERENCES) $(VENV)/bin/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
 
 test-integration: dev
 	$(VENV)/bin/python -m pytest -q -m integration $(PYTEST_ARGS)

@@ -11,6 +11,14 @@ from typing import Any, Optional
 import typer
 
 from synthdiv.errors import UserError
+from synthdiv.metrics.choices import (
+    COMPRESSION_CHOICES,
+    DEFAULT_COMPRESSION,
+    DEFAULT_MAUVE_SETTING,
+    DEFAULT_SMOOTHING,
+    MAUVE_SETTINGS,
+    SMOOTHINGS,
+)
 from synthdiv.metrics.matched import MATCHED
 
 NORMALISED = "normalised"
@@ -63,7 +71,12 @@ def _print_diversity(payload: dict[str, Any]) -> None:
             )
         comp = rep["compression"]
         typer.echo(f"  compression_ratio: {_fmt(rep['compression_ratio'])} ({comp['compressor']}, level {comp['level']})")
-        typer.echo(f"  self_bleu-{rep['self_bleu_detail']['max_n']}: {_fmt(rep['self_bleu'])}")
+        if "compression_gzip" in rep:
+            gz = rep["compression_gzip"]
+            typer.echo(f"  compression_ratio_gzip: {_fmt(rep['compression_ratio_gzip'])} ({gz['compressor']}, level {gz['level']})")
+        detail = rep["self_bleu_detail"]
+        smoothing = "" if detail["smoothing"] == DEFAULT_SMOOTHING else f" (smoothing {detail['smoothing']})"
+        typer.echo(f"  self_bleu-{detail['max_n']}: {_fmt(rep['self_bleu'])}{smoothing}")
         if rep.get("embedding"):
             for key, value in rep["embedding"].items():
                 typer.echo(f"  {key}: {value if isinstance(value, dict) else _fmt(value)}")
@@ -116,6 +129,14 @@ def diversity_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
     match_size: bool = typer.Option(False, "--match-size", help="Also measure every file at the smallest file's size: mean and interval over random equal-size subsets."),
     match_draws: int = typer.Option(MATCHED.draws, "--match-draws", help="Random subsets per file for --match-size."),
+    compression: str = typer.Option(
+        DEFAULT_COMPRESSION, "--compression",
+        help="zstd (long window, ours) | gzip (as the diversity package computes it, for published numbers) | both.",
+    ),
+    self_bleu_smoothing: str = typer.Option(
+        DEFAULT_SMOOTHING, "--self-bleu-smoothing",
+        help="nltk smoothing of self-BLEU: none (nltk's default, method0) | method1 (Texygen, fast-bleu) | method2.",
+    ),
 ) -> None:
     """Diversity of each file: distinct-1..n, n-gram diversity score, compression ratio, self-BLEU.
     Files given together are a comparison group: values are also divided by the group's maximum."""
@@ -128,9 +149,13 @@ def diversity_cmd(
     check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
+    _check_choice(compression, COMPRESSION_CHOICES, "--compression")
+    _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
     field_names = _parse_fields(fields)
     sets = [load_texts(f, field_names) for f in files]
-    reports = [_collect_warnings(diversity_report, s, n=n, mode=mode, tokenizer=tokenizer, embedder=embedder) for s in sets]
+    options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,
+                   self_bleu_smoothing=self_bleu_smoothing)
+    reports = [_collect_warnings(diversity_report, s, **options) for s in sets]
     if match_size:
         _add_matched(reports, sets, n=n, tokenizer=tokenizer, draws=match_draws, mode=mode)
     if len(reports) == 1:
@@ -143,6 +168,11 @@ def diversity_cmd(
             rep[NORMALISED] = normalised[str(i)]
         payload = {"files": reports}
     _emit(payload, as_json, out, _print_diversity)
+
+
+def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:
+    if value not in choices:
+        raise UserError(f"unknown value {value!r}; use {', '.join(choices)}", where=where)
 
 
 def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str, draws: int, mode: str) -> None:
@@ -166,6 +196,10 @@ def shift_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+    mauve_setting: str = typer.Option(
+        DEFAULT_MAUVE_SETTING, "--mauve",
+        help="synthdiv (k-means++ for seeds 0, 1, 2: mean and sd) | mauve-text (compute_mauve's defaults: its k-means, 5 restarts, seed 25).",
+    ),
 ) -> None:
     """Distribution shift between a real and a generated set, compared at equal size."""
     from synthdiv.metrics.shift import shift_report
@@ -175,10 +209,19 @@ def shift_cmd(
     check_io(inputs={"REAL": real, "GENERATED": generated}, outputs={"--out": out})
     if seed < 0:
         raise UserError(f"must be 0 or more (got {seed})", where="--seed")
+    _check_choice(mauve_setting, MAUVE_SETTINGS, "--mauve")
     field_names = _parse_fields(fields)
     real_set, gen_set = load_texts(real, field_names), load_texts(generated, field_names)
-    payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed)
+    mauve_options = _mauve_options(mauve_setting)
+    payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed, **mauve_options)
     _emit(payload, as_json, out, _print_shift)
+
+
+def _mauve_options(setting: str) -> dict[str, Any]:
+    """shift_report's MAUVE arguments for a setting: its name and its own seeds."""
+    from synthdiv.metrics.mauve import SETTINGS
+
+    return {"mauve_setting": setting, "mauve_seeds": SETTINGS[setting].seeds}
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from synthdiv.metrics.compression import compression_ratio
+from synthdiv.metrics.compression import DEFAULT_COMPRESSION, compression_ratios
 from synthdiv.metrics.distinct import MODES, distinct_n
-from synthdiv.metrics.self_bleu import self_bleu
+from synthdiv.metrics.self_bleu import DEFAULT_SMOOTHING, self_bleu
 from synthdiv.metrics.texts import TextSet
 from synthdiv.metrics.tokenize import tokenize
 
@@ -34,9 +34,15 @@ def diversity_report(
     embedder: str | None = None,
     encoder=None,
     self_bleu_n: int = 4,
+    compression: str = DEFAULT_COMPRESSION,
+    self_bleu_smoothing: str = DEFAULT_SMOOTHING,
 ) -> dict[str, Any]:
     """Distinct-1..n and their sum, compression ratio, self-BLEU and (with ``embedder``
-    or ``encoder``) the embedding diversity metrics of ``texts``."""
+    or ``encoder``) the embedding diversity metrics of ``texts``.
+
+    ``compression``: ``zstd`` (ours), ``gzip`` (as the ``diversity`` package) or ``both``;
+    ``compression_ratio`` is the first of them, and with ``both`` the gzip one is
+    ``compression_ratio_gzip`` (details in ``compression_gzip``)."""
     textset = texts if isinstance(texts, TextSet) else TextSet(path="<texts>", texts=list(texts))
     mode = resolve_mode(mode, textset)
     timings: dict[str, float] = {}
@@ -49,16 +55,19 @@ def diversity_report(
     timings["distinct"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    comp = compression_ratio(textset.texts)
+    comp, *other_comp = compression_ratios(textset.texts, compression)
     timings["compression"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sb = self_bleu(token_ids=tok, max_n=self_bleu_n)
+    sb = self_bleu(token_ids=tok, max_n=self_bleu_n, smoothing=self_bleu_smoothing)
     timings["self_bleu"] = time.perf_counter() - t0
 
     report: dict[str, Any] = {"file": textset.path, "task": textset.task, **result}
     report["compression_ratio"] = comp.compression_ratio
     report["compression"] = comp.to_dict()
+    for extra in other_comp:  # only gzip, after zstd, with compression="both"
+        report["compression_ratio_gzip"] = extra.compression_ratio
+        report["compression_gzip"] = extra.to_dict()
     report["self_bleu"] = sb.self_bleu
     report["self_bleu_detail"] = sb.to_dict()
     report["embedder"] = embedder

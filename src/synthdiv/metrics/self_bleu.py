@@ -11,7 +11,9 @@ list of lengths. Everything else follows nltk's ``sentence_bleu`` exactly
 (weights 1/4 each, brevity penalty with the closest reference length, shorter on
 ties, score 0 without a matching unigram); ``smoothing="none"`` is nltk's default
 ``method0`` (a zero precision becomes ``sys.float_info.min``, giving a score near
-1e-77, not 0), ``"method1"`` adds 0.1 to zero counts as Texygen does.
+1e-77, not 0), ``"method1"`` adds 0.1 to zero counts as Texygen (and fast-bleu's
+``smoothing_func=1``) does, ``"method2"`` adds 1 to the numerator and denominator of
+every order above 1 (Lin and Och, 2004), each as nltk's ``SmoothingFunction`` of that name.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from synthdiv.metrics.choices import DEFAULT_SMOOTHING, SMOOTHINGS
 from synthdiv.metrics.ngram_count import ngram_ids
 from synthdiv.metrics.tokenize import TokenIds, tokenize
-
-SMOOTHINGS = ("none", "method1")
 
 
 @dataclass
@@ -42,7 +43,7 @@ class SelfBleuResult:
         return asdict(self)
 
 
-def self_bleu_scores(token_ids: TokenIds, max_n: int = 4, smoothing: str = "none") -> np.ndarray:
+def self_bleu_scores(token_ids: TokenIds, max_n: int = 4, smoothing: str = DEFAULT_SMOOTHING) -> np.ndarray:
     """BLEU-``max_n`` of every sample against all the others (uniform weights), as nltk computes it."""
     if smoothing not in SMOOTHINGS:
         raise ValueError(f"smoothing must be one of {SMOOTHINGS}")
@@ -56,10 +57,7 @@ def self_bleu_scores(token_ids: TokenIds, max_n: int = 4, smoothing: str = "none
         denominator = np.maximum(1, lengths - n + 1)
         if n == 1:
             first_numerator = numerator
-        if smoothing == "none":
-            p = np.where(numerator > 0, numerator / denominator, sys.float_info.min)
-        else:
-            p = np.where(numerator > 0, numerator, 0.1) / denominator
+        p = _smoothed_precision(numerator, denominator, n, smoothing)
         log_p += np.log(p) / max_n
     bp = _brevity_penalty(lengths, _closest_other_length(lengths))
     scores = bp * np.exp(log_p)
@@ -71,7 +69,7 @@ def self_bleu(
     texts: Sequence[str] | None = None,
     tokenizer: str = "regex",
     max_n: int = 4,
-    smoothing: str = "none",
+    smoothing: str = DEFAULT_SMOOTHING,
     token_ids: TokenIds | None = None,
 ) -> SelfBleuResult:
     """Mean self-BLEU-``max_n`` of the samples; ``None`` (with a warning) for fewer than two samples."""
@@ -83,6 +81,16 @@ def self_bleu(
     else:
         value = float(math.fsum(self_bleu_scores(token_ids, max_n, smoothing)) / len(token_ids))
     return SelfBleuResult(value, max_n, len(token_ids), smoothing, token_ids.tokenizer)
+
+
+def _smoothed_precision(numerator: np.ndarray, denominator: np.ndarray, n: int, smoothing: str) -> np.ndarray:
+    """The order-n precision of every sample after nltk's smoothing method of that name."""
+    if smoothing == "method1":  # epsilon 0.1 for a zero count
+        return np.where(numerator > 0, numerator, 0.1) / denominator
+    if smoothing == "method2" and n > 1:  # nltk leaves the unigram precision as it is
+        return (numerator + 1) / (denominator + 1)
+    # method0: a zero precision becomes the smallest float, so log stays finite.
+    return np.where(numerator > 0, numerator / denominator, sys.float_info.min)
 
 
 def _clipped_matches(token_ids: TokenIds, n: int, sample_of: np.ndarray, S: int) -> np.ndarray:

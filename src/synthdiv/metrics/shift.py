@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from synthdiv.errors import UserError
+from synthdiv.metrics.choices import DEFAULT_MAUVE_SETTING
 from synthdiv.metrics.shift_lexical import length_shift, ngram_js
 from synthdiv.metrics.texts import TEXT_FIELD, TextSet
 
@@ -65,6 +66,7 @@ def shift_report(
     mmd_permutations: int = 200,
     mauve_seeds: Sequence[int] = (0, 1, 2),
     bootstrap: int = 200,
+    mauve_setting: str = DEFAULT_MAUVE_SETTING,
 ) -> dict[str, Any]:
     """The shift panel between ``real`` and ``generated`` (texts or loaded files)."""
     real, gen = _as_textset(real, "<real>"), _as_textset(generated, "<generated>")
@@ -103,7 +105,8 @@ def shift_report(
     report["embedding"] = None
     if embedder or encoder:
         report["embedding"] = _embedding_panel(
-            real_texts, gen_texts, embedder or "custom", encoder, seed, mmd_max_samples, mmd_permutations, mauve_seeds, timings
+            real_texts, gen_texts, embedder or "custom", encoder, seed, mmd_max_samples, mmd_permutations, mauve_seeds, timings,
+            mauve_setting,
         )
     report["warnings"] = sample_size_warnings(int(ri.size), report["embedding"])
     report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
@@ -134,7 +137,8 @@ def p_value_floor_text(p_value: float, permutations: int) -> tuple[bool, str]:
     return at_floor, (f"≤ 1/{permutations + 1}" if at_floor else f"{p_value:.4f}")
 
 
-def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings) -> dict:
+def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings,
+                     mauve_setting) -> dict:
     from synthdiv.metrics.embed_cache import embed_texts
     from synthdiv.metrics.mauve import mauve
     from synthdiv.metrics.shift_embedding import classifier_auc, frechet_distance, mmd2_unbiased, prdc
@@ -165,7 +169,7 @@ def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, pe
     timings["prdc"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(mauve(y, x, seeds=mauve_seeds))
+    out.update(mauve(y, x, seeds=mauve_seeds, setting=mauve_setting))
     timings["mauve"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -1,0 +1,23 @@
+"""Choices and defaults of the metrics that ``synthdiv diversity`` and ``shift`` offer as options.
+
+They live in a module without numpy so that the CLI can derive its option defaults from
+them while ``synthdiv --help`` imports nothing heavy; the metric modules import them
+from here, so each is defined once.
+"""
+
+from __future__ import annotations
+
+# Which compression ratios diversity_report computes: zstd (ours), gzip (the diversity
+# package's, for published numbers) or both.
+COMPRESSION_CHOICES = ("zstd", "gzip", "both")
+DEFAULT_COMPRESSION = "zstd"
+
+# nltk SmoothingFunction methods self-BLEU computes; "none" is nltk's default (method0),
+# method1 is Texygen's and fast-bleu's (smoothing_func=1).
+SMOOTHINGS = ("none", "method1", "method2")
+DEFAULT_SMOOTHING = "none"
+
+# MAUVE settings (synthdiv.metrics.mauve.SETTINGS): ours (k-means++ for seeds 0, 1, 2) or
+# mauve-text's compute_mauve defaults (faiss k-means, 5 restarts, seed 25).
+MAUVE_SETTINGS = ("synthdiv", "mauve-text")
+DEFAULT_MAUVE_SETTING = "synthdiv"
