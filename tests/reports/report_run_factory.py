@@ -120,9 +120,11 @@ def build_run_dir(
     log_steps: int = 30,
     epochs: int = 3,
     short: dict[str, int] | None = None,
+    plane: bool = False,
 ) -> Path:
     """Write a run directory into ``root`` and return it (the layout of docs/reports.md).
-    ``short`` maps a level to the records its generation produced when that fell short of ``n``."""
+    ``short`` maps a level to the records its generation produced when that fell short of ``n``;
+    ``plane`` adds the size-matched diversity columns and plane.json, as the runner writes them."""
     short = short or {}
     root.mkdir(parents=True, exist_ok=True)
     sources = tuple(sources or levels)
@@ -199,10 +201,36 @@ def build_run_dir(
                                         "base_test_loss": 4.2 + MODEL_OFFSET.get(model, 0), "train_first_loss": loss + 2,
                                         "train_final_loss": loss - 0.5, "steps": log_steps, "train_dir": str(train_dir.resolve()),
                                         **div, **shift})
+    if plane:
+        _write_plane(root, results)
     _write_csv(root / "datasets.csv", datasets)
     _write_csv(root / "results.csv", results)
     _write_findings(root, results, datasets)
     return root
+
+
+def _write_plane(root: Path, results: list[dict], records: int = 64) -> None:
+    """plane.json from the runner's own code, on per-record losses made up around each row's test loss
+    (centred noise, so each set's loss is its row's); the real set's shift from itself is 0."""
+    import json
+
+    from synthdiv.experiments.evidence import PerRecord
+    from synthdiv.experiments.plane import plane
+
+    rng = np.random.default_rng(0)
+    ids, tokens = tuple(f"t{i}" for i in range(records)), np.full(records, 27.0)
+    losses = []
+    for r in results:
+        if r["role"] == "base":
+            losses.append(None)
+            continue
+        score = r["div_ngram_diversity_score"]
+        r.update(div_matched_ngram_diversity_score=score - 0.1, div_matched_ci_low=score - 0.15, div_matched_ci_high=score - 0.05)
+        if r["role"] == "real":
+            r.update(shift_embedding_frechet_distance=0.0, shift_ngram_js_2=0.0)
+        noise = rng.normal(0, 0.5, records)
+        losses.append(PerRecord(ids, tokens * (r["test_loss"] + noise - noise.mean()), tokens))
+    (root / "plane.json").write_text(json.dumps(plane(results, losses, resamples=300), default=str), encoding="utf-8")
 
 
 def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> None:

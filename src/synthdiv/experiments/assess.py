@@ -1,5 +1,6 @@
 """From a finished sweep's tables to evidence: intervals on every loss, size-matched diversity,
-seed aggregates, trend tests and the findings (the paper's claims with verdicts).
+seed aggregates, trend tests, the findings (the paper's claims with verdicts) and the
+diversity–shift plane (plane.py).
 
 Called by the runner after :func:`synthdiv.experiments.results.gather`; everything here reads
 files the stages already wrote (per-record losses, record files), so it is cheap and reruns
@@ -16,6 +17,7 @@ from typing import Any
 from synthdiv.experiments import layout
 from synthdiv.experiments.evidence import aggregate, annotate, load_losses
 from synthdiv.experiments.findings import Finding, format_findings, judge, resolution
+from synthdiv.experiments.plane import format_plane, plane
 from synthdiv.experiments.sweep_trends import diversity_trend, loss_trends
 from synthdiv.fileio import atomic_write
 
@@ -30,6 +32,7 @@ class Evidence:
     resolves: float | None = None  # smallest loss difference the test set resolves (median paired half-width)
     test_records: int | None = None
     test_tokens: int | None = None
+    plane: dict[str, Any] | None = None  # the diversity–shift regression (plane.py), written as plane.json
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "resolves": self.resolves,
@@ -37,7 +40,9 @@ class Evidence:
                 "confidence": 0.95}
 
     def format(self) -> str:
-        return format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
+        text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
+        lines = [format_plane(g) for g in (self.plane or {}).get("groups", [])]
+        return "\n".join([text, *lines]) if lines else text
 
 
 def add_matched_diversity(datasets: list[dict[str, Any]], *, n: int, tokenizer: str, seed: int = 0) -> None:
@@ -75,7 +80,7 @@ def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_d
     trends = loss_trends(results, losses, resamples=resamples, seed=seed) + diversity_trend(datasets)
     first = next((r for r in results if r.get("test_samples")), {})
     return Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg),
-                    first.get("test_samples"), first.get("test_tokens"))
+                    first.get("test_samples"), first.get("test_tokens"), plane(results, losses, resamples=resamples, seed=seed))
 
 
 def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
@@ -85,7 +90,14 @@ def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
         written += write_table(evidence.trends, out / layout.TRENDS)
     with atomic_write(out / layout.FINDINGS) as fh:
         json.dump(evidence.to_dict(), fh, indent=2, ensure_ascii=False)
-    return written + [out / layout.FINDINGS]
+    written.append(out / layout.FINDINGS)
+    if evidence.plane and evidence.plane["groups"]:
+        with atomic_write(out / layout.PLANE) as fh:
+            json.dump(evidence.plane, fh, indent=2, ensure_ascii=False, default=str)
+        written.append(out / layout.PLANE)
+    elif (out / layout.PLANE).is_file():
+        (out / layout.PLANE).unlink()  # an earlier run's plane, of sets this run no longer has
+    return written
 
 
 def table_rows(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""A spec expands into a graph of stages: real → generate → measure → mix → train → evaluate.
+"""A spec expands into a graph of stages: real → generate → measure → mix → train → evaluate
+(with a ``selection`` section: generate a pool → select → measure → mix …).
 
 Each :class:`Node` is one stage run. Its key hashes its kind, its settings and the
 keys of the stages it reads, so the key changes exactly when its output would:
@@ -16,13 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.experiments.spec import ExperimentSpec
+from synthdiv.selection.settings import NEEDS_REAL
 from synthdiv.training.config import TrainConfig
 
 # Bump a kind's version when its code changes what it writes: old outputs are then not reused.
-STAGE_VERSIONS = {"real": 1, "generate": 1, "measure": 1, "mix": 1, "train": 1, "evaluate": 1}
-DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "mix": "records.jsonl"}
+STAGE_VERSIONS = {"real": 1, "generate": 1, "select": 1, "measure": 1, "mix": 1, "train": 1, "evaluate": 1}
+DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl"}
 # Backend options that change how requests are sent, never what comes back: not part of a stage key.
-RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries")
+RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "poll_interval", "max_wait", "silence_report_s")
+# The SelectionSettings each strategy reads (besides its seed): only these are in a select stage's
+# key, so a random selection is shared by specs that differ in, say, the matched-diverse weight.
+_MATCHING = ("embedder", "classifier_c", "classifier_max_rows", "max_abs_logit")
+SELECTION_READS = {
+    "random": (), "dedup": ("shingle_words", "near_duplicate_jaccard", "minhash_permutations", "lsh_miss_probability"),
+    "diverse": ("embedder",), "matched": _MATCHING, "matched-diverse": (*_MATCHING, "weight"),
+}
 
 
 @dataclass(eq=False)
@@ -123,13 +132,14 @@ def level_label(level: str) -> str:
     return f"Gen-{level}"
 
 
-def mix_label(mode: str, ratio: float, level: str | None, size: int | None) -> str:
+def mix_label(mode: str, ratio: float, level: str | None, size: int | None, selection: str | None = None) -> str:
+    source = level_label(level or "") + (f" {selection}" if selection else "")
     if ratio == 0:
         base = "real"
     elif ratio == 1 and mode == "fixed":
-        base = level_label(level or "")
+        base = source
     else:
-        base = f"{level_label(level or '')} {round(ratio * 100, 1):g}%"
+        base = f"{source} {round(ratio * 100, 1):g}%"
     return base if size is None else f"{base} (n={size})"
 
 
@@ -145,16 +155,19 @@ def build_graph(spec: ExperimentSpec) -> Graph:
     b.add(Node("measure", "measure real", {**measure_cfg, "shift": False, "seed": rs.seed}, {"data": real},
                info={"dataset": "real", "role": "real", "level": "", "seed": rs.seed}))
     for seed in spec.seeds:
-        gens = {}
+        gens: dict[str, list[Node]] = {}  # level -> the sets mixes draw from: its generated set, or its selections
         if spec.generation is not None:
             for level in spec.generation.levels:
-                gen = b.add(Node("generate", f"generate {level_label(level)} (seed {seed})",
-                                 _generation_params(spec, level, seed), {"real": real},
-                                 info={"dataset": level_label(level), "role": "generated", "level": level, "seed": seed,
+                name = level_label(level) + (" pool" if spec.selection is not None else "")
+                params = _generation_params(spec, level, seed)
+                if spec.selection is not None:
+                    params["n"] = spec.selection.pool  # the same key as a plain generation of that many records
+                gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real},
+                                 info={"dataset": name, "role": "generated", "level": level, "seed": seed,
                                        "backend_mechanics": _mechanics(spec)}))
-                gens[level] = gen
-                b.add(Node("measure", f"measure {level_label(level)} (seed {seed})", {**measure_cfg, "seed": seed},
+                b.add(Node("measure", f"measure {name} (seed {seed})", {**measure_cfg, "seed": seed},
                            {"data": gen, "reference": real}, info=dict(gen.info)))
+                gens[level] = _add_selections(b, spec, real, gen, level, seed) if spec.selection is not None else [gen]
         for model in spec.training.models:
             if spec.training.evaluate_base:
                 b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
@@ -162,7 +175,8 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         for size in spec.mixing.sizes:
             for ratio in spec.mixing.ratios:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
-                    _add_training_set(b, spec, real, gens, level, ratio, size, seed)
+                    for source in (gens[level] if level is not None else [None]):
+                        _add_training_set(b, spec, real, source, level, ratio, size, seed)
     loops = [step for seed in spec.seeds for step in _add_loops(b, spec, real, seed)] if spec.generations else []
     return Graph(list(b.nodes.values()), loops)
 
@@ -237,13 +251,40 @@ def _train_resources(spec: ExperimentSpec) -> dict[str, float]:
     return {"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}
 
 
-def _add_training_set(b: _Builder, spec, real: Node, gens: dict, level, ratio, size, seed) -> None:
+def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, level: str, seed: int) -> list[Node]:
+    """One select stage per selection entry: generation.n records of the level's pool, measured like a generated set."""
+    assert spec.selection is not None and spec.generation is not None
+    out = []
+    for entry in spec.selection.sets:
+        settings = entry.settings(seed, spec.metrics.embedder)
+        params = {"strategy": entry.strategy, "n": spec.generation.n, "seed": seed,
+                  **{k: getattr(settings, k) for k in SELECTION_READS[entry.strategy]}}
+        name = f"{level_label(level)} {entry.label}"
+        info = {"dataset": name, "role": "selected", "level": level, "seed": seed, **selection_info(entry)}
+        deps = {"pool": pool, **({"real": real} if entry.strategy in NEEDS_REAL else {})}
+        chosen = b.add(Node("select", f"select {name} (seed {seed})", params, deps, info=info))
+        b.add(Node("measure", f"measure {name} (seed {seed})", {**spec.metrics.model_dump(), "seed": seed},
+                   {"data": chosen, "reference": real}, info=dict(info)))
+        out.append(chosen)
+    return out
+
+
+def selection_info(entry) -> dict[str, Any]:
+    """The labels a selected set carries into the tables (``selection``, ``selection_weight``)."""
+    return {"selection": entry.label, "selection_strategy": entry.strategy,
+            "selection_weight": entry.weight if entry.strategy == "matched-diverse" else None}
+
+
+def _add_training_set(b: _Builder, spec, real: Node, source: Node | None, level, ratio, size, seed) -> None:
     mode = spec.mixing.mode
-    label = mix_label(mode, ratio, level, size if len(spec.mixing.sizes) > 1 else None)
-    role = "real" if ratio == 0 else ("generated" if ratio == 1 else "mix")
+    picked = source is not None and source.kind == "select"
+    selection = {k: v for k, v in source.info.items() if k.startswith("selection")} if picked else {}
+    label = mix_label(mode, ratio, level, size if len(spec.mixing.sizes) > 1 else None, selection.get("selection"))
+    # a selection's sets have their own role: the level figures and trends compare one set per level
+    role = "real" if ratio == 0 else ("selected" if picked else "generated" if ratio == 1 else "mix")
     info = {"dataset": label, "role": role, "level": level or "", "mode": mode, "ratio_asked": ratio,
-            "size_asked": size, "seed": seed}
-    deps = {"real": real} if level is None else {"real": real, "generated": gens[level]}
+            "size_asked": size, "seed": seed, **selection}
+    deps = {"real": real} if source is None else {"real": real, "generated": source}
     mix = b.add(Node("mix", f"mix {label} (seed {seed})", {"mode": mode, "ratio": ratio, "size": size, "seed": seed}, deps, info=info))
     b.add(Node("measure", f"measure {label} (seed {seed})", {**spec.metrics.model_dump(), "seed": seed},
                {"data": mix, "reference": real}, info=dict(info)))

@@ -9,6 +9,7 @@ RUN_DIR/
   aggregate.csv/.parquet  one row per model × training set × size: the mean over seeds with its interval
   trends.csv/.parquet     rank-correlation trend tests across levels, ratios and sizes
   findings.json      the paper's claims this run can test, each with a verdict
+  plane.json         test loss regressed on size-matched diversity and shift across the trained sets
   generations.csv/.parquet  the recursive-training loop, when the spec has one
   report/            ``synthdiv report``
 """
@@ -23,4 +24,5 @@ AGGREGATE = "aggregate"
 TRENDS = "trends"
 GENERATIONS = "generations"
 FINDINGS = "findings.json"
+PLANE = "plane.json"
 REPORT = "report"

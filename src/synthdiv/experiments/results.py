@@ -54,6 +54,12 @@ def _metrics(store: Store, node: Node, prefix: str = "") -> dict[str, Any]:
     return row
 
 
+def _selection(node: Node) -> dict[str, Any]:
+    """A selected set's labels (``selection``, ``selection_strategy``, ``selection_weight``); none for other sets,
+    so the tables of a spec without a selection section keep their columns."""
+    return {k: v for k, v in node.info.items() if k.startswith("selection")}
+
+
 def _in_loop(node: Node) -> bool:
     return node.info.get("role") == "loop"
 
@@ -80,9 +86,10 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         if _in_loop(m):
             continue
         data = m.deps["data"]
-        row = {"dataset": m.info["dataset"], "role": {"real": "real", "generate": "generated"}.get(data.kind, "mix"),
+        row = {"dataset": m.info["dataset"],
+               "role": {"real": "real", "generate": "generated", "select": "selected"}.get(data.kind, "mix"),
                "level": m.info.get("level", ""), "seed": m.info.get("seed"), "mode": m.info.get("mode", ""),
-               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None}
+               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None, **_selection(m)}
         if data.kind == "mix":
             row.update(_mix_numbers(store, data))
         row["records"] = store.summary(m)["summary"].get("samples")
@@ -100,7 +107,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
         eval_dirs.append(store.dir(ev))
         row = {"experiment": spec_name, "seed": ev.info.get("seed"), "model": ev.info["model"], "dataset": ev.info["dataset"],
                "role": ev.info["role"], "level": ev.info.get("level", ""), "mode": ev.info.get("mode", ""),
-               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None}
+               "ratio": math.nan, "size": None, "n_real": None, "n_generated": None, **_selection(ev)}
         train = ev.deps.get("model")
         if train is not None:
             mix = train.deps["data"]
@@ -157,6 +164,9 @@ def _settings(train: Node, mix: Node) -> dict[str, Any]:
     """Every scalar setting of the training run (``train_lr`` …) and of the generation behind the set (``gen_model`` …)."""
     row = {f"train_{k}": v for k, v in train.params.items() if k != "model" and _scalar(v)}
     gen = mix.deps.get("generated")
+    if gen is not None and gen.kind == "select":  # a selection: its settings, then the generation of its pool
+        row.update({f"selection_{k}": v for k, v in gen.params.items() if k != "seed" and _scalar(v)})
+        gen = gen.deps["pool"]
     if gen is not None:
         row.update({f"gen_{k}": v for k, v in gen.params.items() if k not in ("task", "seed", "level") and _scalar(v)})
     return row

@@ -27,6 +27,7 @@ from synthdiv.errors import UserError
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.generation.levels import LEVELS
 from synthdiv.mixing.generations import SCENARIOS
+from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -218,6 +219,60 @@ class GenerationsSpec(Strict):
         return value
 
 
+# the sweep's seed and metrics.embedder: one seed and one embedder for the whole sweep
+_SELECTION_SKIP = {"seed", "embedder"}
+
+
+def _selection_fields() -> dict[str, Any]:
+    hints = typing.get_type_hints(SelectionSettings)
+    return {f.name: (hints[f.name], f.default) for f in dataclasses.fields(SelectionSettings) if f.name not in _SELECTION_SKIP}
+
+
+_SelectionSetBase = create_model("_SelectionSetBase", __base__=Strict, **_selection_fields())
+
+
+class SelectionSetSpec(_SelectionSetBase):  # type: ignore[misc, valid-type]
+    """One subset drawn from each level's pool: a strategy and every SelectionSettings knob (their defaults)."""
+
+    strategy: Literal[STRATEGY_NAMES]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _checked_by_settings(self):
+        try:
+            self.settings(0, None)
+        except UserError as exc:  # SelectionSettings' own range checks, reported as this spec's field
+            message = str(exc)
+            raise ValueError(message.removeprefix(f"{exc.where}: ") if exc.where else message) from None
+        return self
+
+    def settings(self, seed: int, embedder: str | None) -> SelectionSettings:
+        knobs = self.model_dump(exclude={"strategy"})
+        return SelectionSettings(seed=seed, **({"embedder": embedder} if embedder else {}), **knobs)
+
+    @property
+    def label(self) -> str:
+        """What the training set is called after its level: "matched", "matched-diverse w=0.5"."""
+        return f"{self.strategy} w={self.weight:g}" if self.strategy == "matched-diverse" else self.strategy
+
+
+class SelectionSpec(Strict):
+    """Subsets of a larger generated pool per level (docs/selection.md), each trained on as a generated set:
+    a sweep can then hold shift roughly fixed while diversity varies, and the reverse."""
+
+    pool: int | None = Field(None, ge=1, description="records generated per level (default generation.n); "
+                                                   "every selection picks generation.n of them")
+    sets: list[SelectionSetSpec] = Field(min_length=1, description="e.g. [{strategy: random}, {strategy: matched}]")
+
+    @field_validator("sets")
+    @classmethod
+    def _distinct(cls, value: list[SelectionSetSpec]) -> list[SelectionSetSpec]:
+        labels = [s.label for s in value]
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is listed twice; each selection names a training set")
+        return value
+
+
 class ExperimentSpec(Strict):
     name: str
     description: str = ""
@@ -226,6 +281,7 @@ class ExperimentSpec(Strict):
     real: RealSpec = Field(default_factory=RealSpec)
     generation: GenerationSpec | None = None
     generations: GenerationsSpec | None = None
+    selection: SelectionSpec | None = None
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     mixing: MixingSpec = Field(default_factory=MixingSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
@@ -253,6 +309,8 @@ class ExperimentSpec(Strict):
             raise ValueError("the embedded corpus holds stories; give real.source for long_context_qa")
         if self.generations is not None:
             self._loop_defaults()
+        if self.selection is not None:
+            self._selection_defaults()
         gen = self.generation
         if gen is None and "ratios" not in self.mixing.model_fields_set:
             self.mixing.ratios = [0.0]  # no generated data: train on the real set only
@@ -290,6 +348,21 @@ class ExperimentSpec(Strict):
             if self.real.n_train is None:
                 raise ValueError("generations.n: give the records generated per generation (or real.n_train)")
             loop.n = self.real.n_train
+
+    def _selection_defaults(self) -> None:
+        sel = self.selection
+        assert sel is not None
+        if self.generation is None or not self.generation.levels:
+            raise ValueError("selection: selections are drawn from generated pools; add a `generation` section with levels")
+        if sel.pool is None:
+            sel.pool = self.generation.n
+        if sel.pool < self.generation.n:
+            raise ValueError(f"selection.pool ({sel.pool}) is smaller than generation.n ({self.generation.n}), "
+                             "the records each selection picks; raise selection.pool")
+        needy = [s.label for s in sel.sets if s.strategy in NEEDS_EMBEDDINGS]
+        if needy and not self.metrics.embedder:
+            raise ValueError(f"selection: {', '.join(needy)} need{'s' if len(needy) == 1 else ''} the embeddings of "
+                             "metrics.embedder, which is null; set metrics.embedder (e.g. minilm-l6)")
 
     def source_levels(self) -> list[str]:
         if self.generation is None:
@@ -347,6 +420,8 @@ def _fields_at(loc: tuple) -> list[str]:
     """The keys allowed at ``loc`` (a pydantic error location) of the spec."""
     cls: Any = ExperimentSpec
     for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list of sections (selection.sets.0): its section's keys
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
             return []
         ann = cls.model_fields[part].annotation

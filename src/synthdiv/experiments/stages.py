@@ -118,6 +118,27 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
     return summary
 
 
+# ----- select -------------------------------------------------------------------
+def run_select(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    """``n`` records of the level's pool by one strategy (:func:`synthdiv.selection.api.select_records`);
+    each keeps its provenance and gains ``provenance.extra["selection"]``."""
+    from synthdiv.data.records_io import read_records, write_records
+    from synthdiv.selection.api import select_records
+    from synthdiv.selection.settings import SelectionSettings
+
+    p = node.params
+    pool_node = node.deps["pool"]
+    pool = read_records(data_file(pool_node, deps["pool"]))
+    real = read_records(deps["real"] / "train.jsonl") if "real" in deps else None
+    settings = SelectionSettings(**{k: v for k, v in p.items() if k not in ("strategy", "n")})
+    # the pool is named by its stage, which says where it lives in every store
+    report = select_records(pool, p["n"], p["strategy"], real=real, settings=settings,
+                            pool_name=f"{pool_node.kind}/{pool_node.key}")
+    write_records(report.records, folder / "records.jsonl")
+    _write_json(folder / "selection.json", report.summary)
+    return {k: v for k, v in report.summary.items() if k != "timings_s"}
+
+
 # ----- mix --------------------------------------------------------------------
 def run_mix(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
     from synthdiv.data.records_io import read_records, write_records
@@ -203,7 +224,7 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
 
 
 RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path]], dict[str, Any]]] = {
-    "real": run_real, "generate": run_generate, "mix": run_mix, "measure": run_measure,
+    "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "measure": run_measure,
     "train": run_train, "evaluate": run_evaluate,
 }
 

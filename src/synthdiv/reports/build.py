@@ -28,7 +28,7 @@ Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests 
 
 # every file a report may write: a rerun removes the ones this run no longer produces
 OUTPUT_FILES = (
-    "findings.csv", "table_results.csv", "table_trends.csv",
+    "findings.csv", "table_results.csv", "table_trends.csv", "fig_plane.png", "fig_plane_points.csv", "table_plane.csv",
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
     "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
@@ -53,6 +53,7 @@ def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
         (*evidence.FINDINGS, lambda: evidence.findings_table(run)),
         (*evidence.RESULTS, lambda: evidence.results_table(run)),
         (*evidence.TRENDS, lambda: evidence.trends_table(run)),
+        *_plane_builders(run, summary),
         (*loss_figures.FIG2, lambda: loss_figures.fig2(run, summary)),
         (*lengths.FIG3, lambda: lengths.fig3(run, summary)),
         (*embedding_map.FIG4, lambda: embedding_map.fig4(run, summary, embedder, encoder, map_points, log)),
@@ -64,6 +65,19 @@ def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
         (*loss_figures.FIG8, lambda: loss_figures.fig8_9(run, summary)),
         (*training_curves.FIG14, lambda: training_curves.fig14(run, summary)),
         *_loop_builders(run, summary),
+    ]
+
+
+def _plane_builders(run: RunData, summary: str):
+    """The diversity–shift plane and its regression; none for a run folder without plane.json (written before it existed)."""
+    from synthdiv.experiments import layout
+    from synthdiv.reports import plane
+
+    if not (run.run_dir / layout.PLANE).is_file():
+        return []
+    return [
+        (*plane.FIG_PLANE, lambda: plane.fig_plane(run, summary)),
+        (*plane.TABLE_PLANE, lambda: plane.table_plane(run)),
     ]
 
 

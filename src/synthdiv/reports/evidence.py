@@ -22,7 +22,7 @@ RESULTS = ("Results", "Test loss of every evaluated model, with 95 % intervals")
 TRENDS = ("Trends", "Rank-correlation trend tests across levels, ratios and sizes")
 # the run's own files, linked from the page (the report lives in RUN_DIR/report/)
 RUN_FILES = (f"{layout.RESULTS}.csv", f"{layout.AGGREGATE}.csv", f"{layout.DATASETS}.csv", f"{layout.TRENDS}.csv",
-             layout.FINDINGS, layout.SPEC)
+             layout.FINDINGS, layout.PLANE, layout.SPEC)
 
 
 def read_findings(run: RunData) -> dict[str, Any] | None:
