@@ -14,7 +14,7 @@ functions from their modules (``from synthdiv.metrics.self_bleu import self_bleu
 
 from __future__ import annotations
 
-import importlib
+from synthdiv.lazy import lazy_exports
 
 _EXPORTS = {
     "distinct_n": "synthdiv.metrics.distinct",
@@ -46,14 +46,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'synthdiv.metrics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -14,7 +14,7 @@ costs nothing; numpy, scikit-learn and datasketch load only inside the strategie
 
 from __future__ import annotations
 
-import importlib
+from synthdiv.lazy import lazy_exports
 
 _EXPORTS = {
     "DEFAULTS": "synthdiv.selection.settings",
@@ -35,14 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'synthdiv.selection' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
