@@ -143,3 +143,18 @@ def test_a_measurement_only_run_reports_its_datasets(tmp_path, tiny_spec):
     assert not any(n.kind in ("train", "evaluate") for n in result.graph.nodes)
     page = write_report(tmp_path / "run", map_points=20).read_text()
     assert "Fig. 3" in page and "Table 2" in page and "skipped" in page
+
+
+def test_a_short_generation_in_a_sweep_goes_on_and_says_so(tmp_path, tiny_spec, monkeypatch, capsys):
+    import dataclasses
+
+    from synthdiv.generation import runner
+
+    real_run = runner.run_generation
+    # a generator that gives up three records short (as a model whose answers keep failing to parse does)
+    monkeypatch.setattr(runner, "run_generation", lambda cfg: real_run(dataclasses.replace(cfg, n=cfg.n - 3)))
+    spec = tiny_spec(training={"models": []}, generation={"levels": ["D3"]}, mixing={"ratios": [0.5]})
+    result = run_experiment(load_spec(spec), tmp_path / "run")
+    made = next(d["records"] for d in result.datasets if d["dataset"] == "Gen-D3" and d["role"] == "generated")
+    assert made == 5
+    assert f"warning: generate Gen-D3 (seed 0): only {made} of 8 records were generated" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,6 +113,10 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
         rejects=folder / "rejects.jsonl", progress=True, generation=p.get("generation"), overdraw=p.get("overdraw", 1.0),
     )
     summary = summary_dict(run_generation(cfg))
+    if summary["records"] < p["n"]:
+        # a sweep goes on (its sets are then smaller, as datasets.csv's records column shows), but says so
+        print(f"warning: {node.name}: only {summary['records']} of {p['n']} records were generated "
+              f"({summary['rejects']} answers rejected); the training sets built from it are smaller", file=sys.stderr)
     if "adapter" in options:
         summary["adapter"] = options["adapter"]  # which student wrote the data
     _write_json(folder / "summary.json", summary)
