@@ -10,7 +10,7 @@ TORCH_VERSION := 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 
-.PHONY: install dev demo test test-unit test-integration mpnet clean
+.PHONY: install dev demo lint test test-unit test-integration mpnet clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -47,6 +47,9 @@ dev: $(VENV)/.dev
 
 demo: install
 	$(VENV)/bin/synthdiv demo
+
+lint: dev
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 
 test: dev $(REFERENCES)/.installed
 	SYNTHDIV_REFERENCE_PATH=$(REFERENCES) $(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)

@@ -50,7 +50,8 @@ def write_loss_files(folder: Path, records: int) -> tuple[Path, Path, dict]:
         path = folder / f"{name}.jsonl"
         with open(path, "w", encoding="utf-8") as fh:
             for i in range(records):
-                row = {"id": f"r{i}", "loss": nll[i] / tokens[i], "nll": float(nll[i]), "tokens": int(tokens[i]), "chars": 4 * int(tokens[i]), "truncated_tokens": 0}
+                row = {"id": f"r{i}", "loss": nll[i] / tokens[i], "nll": float(nll[i]), "tokens": int(tokens[i]),
+                       "chars": 4 * int(tokens[i]), "truncated_tokens": 0}
                 fh.write(json.dumps(row) + "\n")
         paths.append(path)
     return paths[0], paths[1], {"a": a, "b": b, "tokens": tokens}
@@ -106,7 +107,8 @@ def bench_matched(folder: Path, repeat: int) -> dict:
         "corpus": source, "sizes": list(MATCHED_SIZES), "cli_without_match_s": round(plain, 3), "cli_with_match_size_s": round(matched, 3),
         "per_file": [
             {"samples": f["samples"], "full_score": round(f["ngram_diversity_score"], 4),
-             **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in f["matched"].items() if k in ("size", "draws", "ngram_diversity_score", "ci_low", "ci_high")}}
+             **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in f["matched"].items()
+                if k in ("size", "draws", "ngram_diversity_score", "ci_low", "ci_high")}}
             for f in out["files"]
         ],
     }  # fmt: skip

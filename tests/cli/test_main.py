@@ -1,6 +1,5 @@
 import subprocess
 import sys
-import time
 
 from synthdiv.cli.main import main
 

@@ -35,7 +35,7 @@ def test_a_generate_that_made_nothing_exits_3_and_says_so_last(cli, real_file, t
     code, stdout, err = cli(*GEN, "--real", real_file, "--n", "16", "--out", out, "--cache-dir", tmp_path / "cache")
     assert code == 3
     line = last_error_line(err)
-    assert line.startswith(f"error: only 0 of 16 records were generated (") and "see " + str(tmp_path / "g.rejects.jsonl") in line
+    assert line.startswith("error: only 0 of 16 records were generated (") and "see " + str(tmp_path / "g.rejects.jsonl") in line
     assert line.endswith("rerun with a higher --max-attempts or --overdraw (every answer so far is cached), "
                          "or pass --allow-partial to accept fewer")
     assert f"records: 0 of 16 asked -> {out}" in stdout

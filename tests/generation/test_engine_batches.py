@@ -3,7 +3,7 @@
 
 import copy
 
-from synthdiv.backends import ChatRequest, Completion, SamplingParams, get_backend
+from synthdiv.backends import Completion, SamplingParams, get_backend
 from synthdiv.backends.base import Backend
 from synthdiv.generation.cache import ResponseCache
 from synthdiv.generation.engine import Engine

@@ -15,7 +15,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from werkzeug.wrappers import Response
 
 from synthdiv.backends.base import SamplingParams, sample_seed

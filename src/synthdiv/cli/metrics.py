@@ -122,12 +122,14 @@ def diversity_cmd(
     files: list[str] = typer.Argument(..., help="Record files (.jsonl, .csv, .parquet, saved dataset) or .txt (one text per line)."),
     n: int = typer.Option(5, "--n", help="Highest n-gram order; distinct-1..n and their sum are reported."),
     mode: str = typer.Option("auto", "--mode", help="corpus | sample | group | auto (group for long-context QA, else corpus)."),
-    tokenizer: str = typer.Option("regex", "--tokenizer", help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
+    tokenizer: str = typer.Option("regex", "--tokenizer",
+                                  help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
     fields: list[str] = typer.Option([], "--fields", help="Record fields measured, e.g. context,target (default: story context+target, QA question+target)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
-    match_size: bool = typer.Option(False, "--match-size", help="Also measure every file at the smallest file's size: mean and interval over random equal-size subsets."),
+    match_size: bool = typer.Option(
+        False, "--match-size", help="Also measure every file at the smallest file's size: mean and interval over random equal-size subsets."),
     match_draws: int = typer.Option(MATCHED.draws, "--match-draws", help="Random subsets per file for --match-size."),
     compression: str = typer.Option(
         DEFAULT_COMPRESSION, "--compression",

@@ -40,7 +40,8 @@ def mix_cmd(
     generated: str = typer.Option(..., "--generated", help="Generated records (source 'generated')."),
     ratio: float = typer.Option(..., "--ratio", help="Mixing ratio |gen| / (|gen| + |real|) (paper Eq. 7), in [0, 1]."),
     mode: str = typer.Option("fixed", "--mode", help="fixed: total size N, a share 'ratio' generated. variable: the real part fixed, generated added."),
-    size: Optional[int] = typer.Option(None, "--size", help="fixed: total records (default: number of real records). variable: real records kept (default: all)."),
+    size: Optional[int] = typer.Option(
+        None, "--size", help="fixed: total records (default: number of real records). variable: real records kept (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampling (without replacement)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -198,6 +198,7 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     steps = []
     for scenario in loop.scenarios:
         train_set, generated, new = real_set, [], None
+        train = None  # generation k's student; set at k = 0, before generation 1 reads it
         for k in range(loop.count + 1):
             info = _loop_info(scenario, k, seed, model)
             if k > 0:

@@ -99,7 +99,8 @@ def loss_trends(results: list[dict[str, Any]], losses: list[PerRecord | None], *
                                       _seeded_draws(pts, resamples, seed), len(pts[0])))
             for level in levels:
                 xs, labels, est, pts = _collect(
-                    results, losses, lambda r, lv=level: same(r) and (r.get("role") == "real" or (r.get("level") == lv and r.get("role") in ("mix", "generated"))),
+                    results, losses,
+                    lambda r, lv=level: same(r) and (r.get("role") == "real" or (r.get("level") == lv and r.get("role") in ("mix", "generated"))),
                     lambda r: float(r.get("ratio") or 0.0), lambda r: f"{float(r.get('ratio') or 0.0):.2f}")
                 if len(xs) >= 3 and any(x not in (0.0, 1.0) for x in xs):
                     out.append(_trend_row(LOSS_VS_RATIO, model, size, level, xs, labels, est,
@@ -107,7 +108,9 @@ def loss_trends(results: list[dict[str, Any]], losses: list[PerRecord | None], *
         if len(sizes) > 1:
             for level in levels:
                 xs, labels, est, pts = _collect(
-                    results, losses, lambda r, lv=level, m=model: r.get("model") == m and r.get("role") == "generated" and r.get("level") == lv and _size(r) is not None,
+                    results, losses,
+                    lambda r, lv=level, m=model: (r.get("model") == m and r.get("role") == "generated" and r.get("level") == lv
+                                                  and _size(r) is not None),
                     lambda r: float(_size(r)), lambda r: f"{_size(r):g}")
                 if len(xs) >= 2:
                     out.append(_trend_row(LOSS_VS_SIZE, model, None, level, xs, labels, est,

@@ -209,7 +209,8 @@ def fill_slots(
             meta.append((g, j, tries, messages, phash, sample))
         answers = engine.answer(jobs, blobs)
         if answers and all(a.error for a in answers):
-            raise UserError(f"every request of a wave of {len(answers)} failed (last: {answers[-1].error}); check the backend and rerun: answered prompts are cached")
+            raise UserError(f"every request of a wave of {len(answers)} failed (last: {answers[-1].error}); "
+                            "check the backend and rerun: answered prompts are cached")
         for ans, (g, j, tries, messages, phash, sample) in zip(answers, meta, strict=True):
             if ans.error:
                 engine.reject(step, (g, j), phash, sample, f"request failed: {ans.error}", None)

@@ -76,7 +76,6 @@ def centroid_means(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarra
 def split_empty(centroids: np.ndarray, counts: np.ndarray, n: int) -> int:
     """faiss ``split_clusters``: each empty cluster copies a donor drawn in proportion to
     its size, and the two are pushed apart by 1/1024. Returns the number of splits."""
-    k = len(counts)
     hassign = counts.astype(np.float32)
     rng = _mt19937(SPLIT_SEED)
     splits = 0

@@ -103,7 +103,8 @@ def fig6_7(run: RunData, summary: str) -> FigureResult:
     caption = (
         f"Models fine-tuned on the real training set"
         f"{f' ({n_real[0]} records)' if len(n_real) == 1 else ''} expanded with generated data: test loss against the "
-        f"share of generated data, one line per source level, one panel per model ({seed_note(seeds_of(points))}; error bars on the loss where drawn: 95 % bootstrap intervals)"
+        f"share of generated data, one line per source level, one panel per model ({seed_note(seeds_of(points))}; "
+        f"error bars on the loss where drawn: 95 % bootstrap intervals)"
         + ("; last panel: the n-gram diversity score (distinct-1+…+distinct-5, not normalised, since the sets differ in size) "
            "of each training set" if has_div else "; results.csv has no diversity column, so no diversity panel")
         + f". {base_note(run.results)} {summary}"
