@@ -119,3 +119,14 @@ def test_a_dry_run_checks_the_executor(cli, tmp_path):
     code, _, err = cli("run", "demo", "--out", tmp_path / "r", "--executor", "bogus", "--dry-run")
     assert (code, one_error_line(err)) == (2, "error: --executor: unknown executor 'bogus'; use local or ray")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_numeric_context_in_a_file_without_tasks_is_refused_on_convert(tmp_path, cli):
+    # no `task` field: the generic loader maps the columns, and used to turn 5 into "5"
+    path, out = tmp_path / "plain.jsonl", tmp_path / "out.jsonl"
+    path.write_text(json.dumps({"context": 5, "target": "Three."}) + "\n")
+    code, _, err = cli("data", "convert", path, "--format", "jsonl", "--task", "story_completion", "--out", out)
+    assert code == 2
+    assert one_error_line(err) == (f"error: {path}:1: column 'context' (record field 'context') holds int 5, not text; "
+                                   "write it as a string")
+    assert not out.exists()

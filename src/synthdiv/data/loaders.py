@@ -117,7 +117,11 @@ def load_generic(path: str | os.PathLike, *, task: str, columns: dict[str, str] 
             col = mapping[field]
             if col not in row:
                 raise UserError(f"no column {col!r} for the record field {field!r}; name it with --column {field}=NAME", where=where)
-            values[field] = require_value({col: str(row[col] or "")}, col, where)
+            value = row[col]
+            if value is not None and not isinstance(value, str):  # a JSON number or list is not a text
+                raise UserError(f"column {col!r} (record field {field!r}) holds {type(value).__name__} {value!r}, not text; "
+                                f"write it as a string", where=where)
+            values[field] = require_value({col: value or ""}, col, where)
         rid = str(row.get(mapping["id"]) or "") or content_id(task, values["context"], values.get("question"), values["target"])
         group = row.get(mapping["group"])
         used = {mapping[f] for f in ("id", "group", *needed)}
