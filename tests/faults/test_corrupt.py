@@ -80,3 +80,18 @@ def test_a_response_cache_that_is_not_a_database_is_one_line(cli, tmp_path):
     line = one_error_line(err)
     assert code == 2 and line.startswith(f"error: {tmp_path / 'cache' / 'responses.sqlite'}: the response cache database is corrupt")
     assert "--no-cache" in line and not (tmp_path / "g.jsonl").exists()
+
+
+def test_a_truncated_training_checkpoint_is_one_line_saying_how_to_resume(tmp_path):
+    from synthdiv.training.checkpoint import load_checkpoint
+
+    step = tmp_path / "checkpoints" / "step-2"
+    step.mkdir(parents=True)
+    _safetensors(step / "trainable.safetensors")
+    whole = (step / "trainable.safetensors").read_bytes()
+    (step / "trainable.safetensors").write_bytes(whole[:-3])
+    with pytest.raises(UserError) as caught:
+        load_checkpoint(step, model=None, optimizer=None, scheduler=None)  # refused before any of them is touched
+    message = str(caught.value)
+    assert message.startswith(f"{step / 'trainable.safetensors'}: ") and "truncated: " in message
+    assert message.endswith(f"delete {step} and rerun: training resumes from the checkpoint before it, or from the start")

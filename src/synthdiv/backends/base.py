@@ -158,7 +158,7 @@ def read_adapter_config(adapter: str) -> dict[str, Any]:
     return data
 
 
-def check_safetensors(path: str | os.PathLike) -> None:
+def check_safetensors(path: str | os.PathLike, fix: str = "copy it again or train the adapter again") -> None:
     """A UserError naming the file when it is not a whole safetensors file (truncated, or not
     one at all): its header must parse and its tensors must end where the file ends. Reads the
     header only, so it costs nothing beside loading the weights."""
@@ -170,7 +170,7 @@ def check_safetensors(path: str | os.PathLike) -> None:
 
     path = Path(path)
     size = path.stat().st_size
-    bad = "is not a whole safetensors file ({}); copy it again or train the adapter again"
+    bad = "is not a whole safetensors file ({}); " + fix.replace("{", "{{").replace("}", "}}")
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -76,6 +77,10 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     """Restore weights, optimizer, scheduler and RNG states in place; return the saved state dict."""
     from safetensors.torch import load_file
 
+    from synthdiv.backends.base import check_safetensors
+
+    fix = f"delete {path} and rerun: training resumes from the checkpoint before it, or from the start"
+    check_safetensors(path / "trainable.safetensors", fix=fix)  # damaged on disk: one line, not a traceback
     weights = load_file(str(path / "trainable.safetensors"))
     params = dict(model.named_parameters())
     missing = [n for n, p in params.items() if p.requires_grad and n not in weights]
@@ -88,7 +93,10 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value)
-    blob = torch.load(path / "training_state.pt", weights_only=False)
+    try:
+        blob = torch.load(path / "training_state.pt", weights_only=False)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:  # truncated or not a torch file
+        raise UserError(f"training_state.pt cannot be read ({type(exc).__name__}); {fix}", where=str(path)) from None
     optimizer.load_state_dict(blob["optimizer"])
     scheduler.load_state_dict(blob["scheduler"])
     _set_rng_state(blob["rng"])
