@@ -95,3 +95,33 @@ def test_a_truncated_training_checkpoint_is_one_line_saying_how_to_resume(tmp_pa
     message = str(caught.value)
     assert message.startswith(f"{step / 'trainable.safetensors'}: ") and "truncated: " in message
     assert message.endswith(f"delete {step} and rerun: training resumes from the checkpoint before it, or from the start")
+
+
+def test_a_damaged_embedding_cache_is_one_line_naming_it(tmp_path, monkeypatch):
+    import numpy as np
+
+    from synthdiv.metrics import embed_cache
+
+    monkeypatch.setenv("SYNTHDIV_CACHE", str(tmp_path / "cache"))
+    path = embed_cache.cache_file("minilm-l6")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not an SQLite file, whatever its name says" * 20)
+    with pytest.raises(UserError) as caught:
+        embed_cache.embed_texts(["a story"], "minilm-l6", encoder=lambda texts: np.ones((len(texts), 4)))
+    message = str(caught.value)
+    assert message.startswith(f"{path}: the embedding cache is corrupt (")
+    assert message.endswith("delete it (the embeddings are then computed again)")
+
+
+def test_a_truncated_model_weights_file_is_one_line(tmp_path, tiny_model_dir):
+    import shutil
+
+    from synthdiv.models.registry import load_causal_lm
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    weights = next(folder.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:-7])
+    with pytest.raises(UserError) as caught:
+        load_causal_lm(str(folder))
+    assert str(caught.value).startswith(f"{weights}: ") and "is not a whole safetensors file (truncated: " in str(caught.value)

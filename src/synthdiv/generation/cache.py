@@ -18,18 +18,15 @@ CLI, docs/errors.md) and a corrupt database into a :class:`UserError` saying wha
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from synthdiv.errors import UserError
+from synthdiv.sqlite_files import sqlite_failures
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -72,15 +69,6 @@ def cache_key(identity: dict[str, Any], messages: list[dict[str, str]], params: 
     return KeyMaker(identity, params).key(canonical_json(messages), sample)
 
 
-def _nearly_full(folder: Path) -> bool:
-    import shutil
-
-    try:
-        return shutil.disk_usage(folder).free < 1 << 20  # under 1 MiB: SQLite cannot grow its files
-    except OSError:
-        return False
-
-
 class ResponseCache:
     """Get and put answers by key. Safe to share between threads of one process and
     between processes (SQLite locking); writes are committed one by one."""
@@ -96,29 +84,10 @@ class ResponseCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(SCHEMA)
 
-    @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
-        """SQLite errors as the failures they are, naming the database file."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            text = str(exc)
-            if "disk is full" in text or ("disk I/O error" in text and _nearly_full(self.folder)):
-                # WAL mode reports a full disk as an I/O error when its shared-memory file cannot grow
-                raise OSError(errno.ENOSPC, "database or disk is full", str(self.path)) from exc
-            if "disk I/O error" in text:
-                raise OSError(errno.EIO, text, str(self.path)) from exc
-            if "unable to open" in text and self.path.is_dir():
-                raise OSError(errno.EISDIR, text, str(self.path)) from exc
-            if "readonly" in text or "unable to open" in text:
-                raise OSError(errno.EACCES, text, str(self.path)) from exc
-            if "not a database" in text or "malformed" in text:
-                raise UserError(
-                    f"the response cache database is corrupt ({text}); delete it (its answers are then requested again), "
-                    "or pass --cache-dir FOLDER or --no-cache",
-                    where=str(self.path),
-                ) from None
-            raise
+    def _guard(self):
+        """SQLite errors as the failures they are, naming the database file (synthdiv.sqlite_files)."""
+        return sqlite_failures(self.path, what="the response cache database",
+                               fix="delete it (its answers are then requested again), or pass --cache-dir FOLDER or --no-cache")
 
     def get(self, key: str) -> tuple[str, int, int] | None:
         """(text, prompt_tokens, completion_tokens) or None."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synthdiv.sqlite_files import sqlite_failures
+
 Encoder = Callable[[list[str]], np.ndarray]
 
 
@@ -65,7 +67,9 @@ def embed_texts(
     """float32 array (len(texts), d). Cached texts are read from disk; only the rest are
     encoded, with ``encoder`` (tests pass a fake) or the registry's SentenceTransformer."""
     keys = [text_key(t) for t in texts]
-    with sqlite3.connect(cache_file(model), timeout=60) as db:
+    path = cache_file(model)
+    with sqlite_failures(path, what="the embedding cache", fix="delete it (the embeddings are then computed again)"), \
+            sqlite3.connect(path, timeout=60) as db:
         db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
         found: dict[str, np.ndarray] = {}
         unique_keys = list(dict.fromkeys(keys))

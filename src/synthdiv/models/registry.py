@@ -99,6 +99,17 @@ def _dequantise_gguf(gguf_path: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
+def _check_local_weights(path: str) -> None:
+    """A damaged weights file in a local model folder is one line naming it, before transformers
+    fails on it with a library traceback (the check reads each file's header only)."""
+    from synthdiv.backends.base import check_safetensors
+
+    folder = Path(path)
+    if folder.is_dir():
+        for weights in sorted(folder.glob("*.safetensors")):
+            check_safetensors(weights, fix="copy the model folder again (a registry model: delete the folder, it is rebuilt)")
+
+
 def load_causal_lm(name: str, *, dtype=None, device: str | None = None):
     """(model, tokenizer) for a registry name, hub id or local folder; the tokenizer
     always has a pad token. A model that cannot load offline is a UserError."""
@@ -109,6 +120,7 @@ def load_causal_lm(name: str, *, dtype=None, device: str | None = None):
 
     hf_logging.disable_progress_bar()  # a "Loading weights" bar per load drowns our own progress output
     path = resolve_causal_lm(name)
+    _check_local_weights(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype or torch.float32)
