@@ -1,15 +1,13 @@
 """Test loss of a causal LM on target tokens (paper §4.1: models are compared by test loss)."""
 
-__all__ = ["EvalResult", "evaluate", "evaluate_base", "load_for_evaluation"]
+from synthdiv.lazy import lazy_exports
 
+_EXPORTS = {
+    "EvalResult": "synthdiv.evaluation.test_loss",
+    "evaluate": "synthdiv.evaluation.test_loss",
+    "evaluate_base": "synthdiv.evaluation.test_loss",
+    "load_for_evaluation": "synthdiv.evaluation.loading",
+}
+__all__ = sorted(_EXPORTS)
 
-def __getattr__(name):
-    if name in ("EvalResult", "evaluate", "evaluate_base"):
-        from synthdiv.evaluation import test_loss
-
-        return getattr(test_loss, name)
-    if name == "load_for_evaluation":
-        from synthdiv.evaluation.loading import load_for_evaluation
-
-        return load_for_evaluation
-    raise AttributeError(name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

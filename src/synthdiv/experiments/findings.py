@@ -10,11 +10,11 @@ intervals, :mod:`synthdiv.experiments.evidence`) and the trend rows
 
 from __future__ import annotations
 
-import numbers
 import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from synthdiv.evaluation.formatting import format_interval, is_number
 from synthdiv.experiments.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, LOSS_VS_SIZE, level_index
 
 SUPPORTED, CONTRADICTED, UNRESOLVED = "supported", "contradicted", "not resolved at this run's size"
@@ -41,15 +41,12 @@ class Finding:
         return asdict(self)
 
 
-def _num(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and v == v  # numpy scalars too; NaN is not a number here
+_num = is_number
 
 
 def _delta_text(row: dict[str, Any], name: str = "real") -> str:
-    d, lo, hi = row.get(f"delta_vs_{name}"), row.get(f"delta_vs_{name}_ci_low"), row.get(f"delta_vs_{name}_ci_high")
-    if not _num(d):
-        return "no interval"
-    return f"{d:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+    return format_interval(row.get(f"delta_vs_{name}"), row.get(f"delta_vs_{name}_ci_low"), row.get(f"delta_vs_{name}_ci_high"),
+                           signed=True, missing="no interval")
 
 
 def _sign(lo, hi) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthdiv.evaluation.formatting import format_interval
 from synthdiv.experiments import layout
 from synthdiv.experiments.executors import run_graph
 from synthdiv.experiments.graph import Graph, build_graph
@@ -120,15 +121,6 @@ def format_generations(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _interval(value, low, high, digits: int = 4, signed: bool = False) -> str:
-    if not isinstance(value, (int, float)):
-        return "-"
-    fmt = f"{'+' if signed else ''}.{digits}f"
-    if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):
-        return format(value, fmt)
-    return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
-
-
 def format_results(results: list[dict[str, Any]]) -> str:
     """The results as a small text table: one line per evaluated model, with 95 % intervals
     (test records resampled) on the test loss and on its difference from real data alone."""
@@ -137,8 +129,8 @@ def format_results(results: list[dict[str, Any]]) -> str:
     lines = [header, "-" * len(header)]
     for r in results:
         div = r.get("div_ngram_diversity_score")
-        loss = _interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
-        delta = _interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
+        loss = format_interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
+        delta = format_interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
         lines.append(f"{str(r['model'])[:22]:<22} {str(r['dataset'])[:16]:<16} {r['seed']!s:>4} "
                      f"{(f'{div:.3f}' if isinstance(div, float) else '-'):>12} {loss:>26} {delta:>29}")
     first = next((r for r in results if r.get("test_samples")), None)
@@ -153,7 +145,7 @@ def format_aggregate(rows: list[dict[str, Any]]) -> str:
     header = f"{'model':<22} {'training set':<16} {'seeds':>5} {'mean test loss [95% CI]':>26} {'Δ vs real [95% CI]':>29}"
     lines = [header, "-" * len(header)]
     for r in rows:
-        loss = _interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
-        delta = _interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
+        loss = format_interval(r.get("test_loss"), r.get("test_loss_ci_low"), r.get("test_loss_ci_high"))
+        delta = format_interval(r.get("delta_vs_real"), r.get("delta_vs_real_ci_low"), r.get("delta_vs_real_ci_high"), signed=True)
         lines.append(f"{str(r['model'])[:22]:<22} {str(r['dataset'])[:16]:<16} {r['seeds']:>5} {loss:>26} {delta:>29}")
     return "\n".join(lines)

@@ -8,10 +8,9 @@ before intervals were kept shows the table without intervals and says so.
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from typing import Any
 
+from synthdiv.evaluation.formatting import format_interval, is_number
 from synthdiv.experiments import layout
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import SkipFigure
@@ -50,17 +49,11 @@ def findings_table(run: RunData) -> TextTable:
     return TextTable("findings", *FINDINGS, note, ["claim", "verdict", "the paper says", "what this run measured"], rows)
 
 
-def _num(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isnan(v)  # numpy scalars too
+_num = is_number
 
 
 def _interval(row, value: str, low: str, high: str, signed: bool = False) -> str:
-    v = row.get(value)
-    if not _num(v):
-        return "–"
-    f = "+.4f" if signed else ".4f"
-    lo, hi = row.get(low), row.get(high)
-    return f"{v:{f}} [{lo:{f}}, {hi:{f}}]" if _num(lo) and _num(hi) else f"{v:{f}} (no interval)"
+    return format_interval(row.get(value), row.get(low), row.get(high), signed=signed, missing="–", without=" (no interval)")
 
 
 def _p(v) -> str:
