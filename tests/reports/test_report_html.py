@@ -13,7 +13,7 @@ import pytest
 from report_run_factory import hashed_encoder
 
 from synthdiv.reports import write_report
-from synthdiv.reports.tables import fmt
+from synthdiv.reports.tables import column_format
 
 
 class Links(HTMLParser):
@@ -58,15 +58,28 @@ def test_embedded_images_are_the_png_files(report):
         assert f"data:image/png;base64,{data}" in page
 
 
-def test_captions_say_what_was_run(report):
+def test_captions_say_what_the_figure_shows_and_leave_the_setup_to_its_table(report):
     _, page = report
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, flags=re.S)
     assert len(captions) == 4
-    for caption in captions:
-        for needle in ("story_completion", "smollm2-135m-instruct via transformers", "levels D0, D3, D6", "40 generated per level",
-                       "gpt2, llama-3.2-1b", "seeds 0, 1", "3 epochs"):
-            assert needle in caption, (needle, caption[:200])
+    setup = page[page.index('<table class="setup">'):page.index("</table>")]
+    for needle in ("smollm2-135m-instruct via transformers", "D0, D3, D6", "gpt2, llama-3.2-1b", "3 epochs"):
+        assert needle in setup
+        assert not any(needle in caption for caption in captions), needle
     assert "mean over 2 seeds; error bars: 95 % two-level bootstrap interval (seeds, then test records)" in captions[0]
+    assert "<th>seed ids</th><td>0, 1</td>" in setup  # ids here; a count is always "n seeds"
+
+
+def test_each_figure_opens_its_own_image_full_size(report):
+    index, page = report
+    figures = re.findall(r"<figure>(.*?)</figure>", page, flags=re.S)
+    assert len(figures) == 4
+    for figure in figures:
+        link = re.match(r'<a href="([^"]+\.png)" title="open full size"><img src="data:image/png;base64,([^"]+)"', figure)
+        assert link, figure[:200]
+        assert base64.b64decode(link.group(2)) == (index.parent / link.group(1)).read_bytes()
+    assert "figure img { display: block; max-width: 100%; height: auto;" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page and "@media (max-width: 700px)" in page
 
 
 def test_shift_table_matches_the_input(report, run_dir):
@@ -77,9 +90,10 @@ def test_shift_table_matches_the_input(report, run_dir):
     raw = data[(data["dataset"] == "Gen-D3") & data["mode"].isna()]
     for col in ("shift_embedding_frechet_distance", "shift_embedding_mauve", "shift_ngram_js_1", "shift_lengths_text_ks"):
         assert float(rows["Gen-D3"][col]) == pytest.approx(raw[col].mean())
-    assert rows["Gen-D3"]["seeds"] == "2"
+    assert rows["Gen-D3"]["n_seeds"] == "2"
     section = page[page.index('id="table2_shift"'):page.index('id="table_diversity"')]
-    assert fmt(raw["shift_embedding_frechet_distance"].mean()) in section and "Fréchet" in section
+    column = [float(r["shift_embedding_frechet_distance"]) for r in rows.values()]
+    assert f"<td>{column_format(column)(raw['shift_embedding_frechet_distance'].mean())}" in section and "Fréchet ↓" in section
 
 
 def test_diversity_table_has_every_order_and_the_sum(report, run_dir):
@@ -93,7 +107,7 @@ def test_diversity_table_has_every_order_and_the_sum(report, run_dir):
     assert float(rows["Gen-D6"]["div_ngram_diversity_score"]) == pytest.approx(gen["div_ngram_diversity_score"].mean())
     assert float(rows["Gen-D6"]["div_ngram_diversity_score_sd"]) == pytest.approx(gen["div_ngram_diversity_score"].std(ddof=1))
     section = page[page.index('id="table_diversity"'):]
-    for header in ("distinct-1", "distinct-5", "sum d1–5", "normalised", "compression", "self-BLEU", "Vendi"):
+    for header in ("distinct-1 ↑", "distinct-5 ↑", "sum d1–5 ↑", "normalised ↑", "compression ↓", "self-BLEU ↓", "Vendi ↑"):
         assert f">{header}</th>" in section
 
 
@@ -104,7 +118,15 @@ def test_setup_table_and_skipped_list(report):
     assert page.count('class="skipped"') == 6  # three in the contents, three in the list
 
 
-@pytest.mark.parametrize("value, text", [(math.nan, "—"), (None, "—"), (0.0, "0"), (0.81234, "0.8123"), (2.4567, "2.457"),
-                                         (12345.6, "12,346"), (0.0004, "4.0e-04")])
-def test_number_format(value, text):
-    assert fmt(value) == text
+@pytest.mark.parametrize("column, texts", [
+    ([3.2, 0.884, 3.779], ["3.200", "0.884", "3.779"]),  # one number of decimals for the whole column
+    ([0.5, 0.06768], ["0.5000", "0.0677"]),
+    ([19.93, 7.3], ["19.93", "7.30"]),
+    ([12345.6, 12.0], ["12,346", "12"]),
+    ([0.0004, 0.00002], ["4.00e-04", "2.00e-05"]),
+    ([0.0, 0.0], ["0", "0"]),
+    ([math.nan, 0.25], ["—", "0.2500"]),
+])
+def test_one_number_format_per_column(column, texts):
+    form = column_format(column)
+    assert [form(v) for v in column] == texts

@@ -1,4 +1,5 @@
-"""What was run, in words: the line every caption ends with and the setup table on top of the page.
+"""What was run, in words: the setup table on top of the page (captions say what their figure
+shows and leave the setup to this table).
 
 The spec says what was asked; the tables say what happened. Where the spec is
 silent (an older run, a hand-made folder) the tables fill in models, levels and seeds.
@@ -80,29 +81,6 @@ def training(run: RunData) -> str | None:
     return ", ".join(parts) or None
 
 
-def run_summary(run: RunData) -> str:
-    """One line: task, generator, levels, n per level, trained models, seeds, epochs."""
-    parts = [f"Task {run.task}"]
-    gen = generator(run)
-    parts.append(f"generator {gen}" if gen else "no generation step")
-    levels = generated_levels(run)
-    if levels:
-        parts.append(f"levels {_join(levels)}")
-    n = n_per_level(run)
-    if n:
-        parts.append(f"{n} generated per level")
-    ms = models(run)
-    if ms:
-        parts.append(f"fine-tuned model{'s' if len(ms) > 1 else ''} {_join(ms)}")
-    ss = seeds(run)
-    if ss:
-        parts.append(f"seed{'s' if len(ss) > 1 else ''} {_join(ss)}")
-    tr = training(run)
-    if tr:
-        parts.append(tr)
-    return "; ".join(parts) + "."
-
-
 def setup_rows(run: RunData) -> list[tuple[str, str]]:
     """(label, value) pairs for the table at the top of the report."""
     from synthdiv.reports.evidence import real_data_description
@@ -126,7 +104,7 @@ def setup_rows(run: RunData) -> list[tuple[str, str]]:
                      f"{loop.get('count')} after generation 0; scenarios {_join(loop.get('scenarios') or [])}; "
                      f"{loop.get('n')} records per generation at {loop.get('level')}; student {loop.get('model')}"))
     rows.append(("fine-tuned models", _join(models(run)) or (f"{loop.get('model')} (the loop's students)" if loop else "none")))
-    rows.append(("seeds", _join(seeds(run))))
+    rows.append(("seed ids", _join(seeds(run))))
     if training(run):
         rows.append(("training", training(run)))
     if mixing:

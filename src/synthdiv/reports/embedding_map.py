@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.reports.plotting import FigureResult, SkipFigure, level_color, new_figure, png_bytes, style
+from synthdiv.reports.plotting import FigureResult, SkipFigure, figure_legend, level_color, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
 
@@ -110,7 +110,7 @@ def _few_threads():
     return threadpool_limits(limits=max(1, min(4, (os.cpu_count() or 2) // 2)))
 
 
-def fig4(run: RunData, summary: str, embedder: str | None = None, encoder: Callable | None = None,
+def fig4(run: RunData, embedder: str | None = None, encoder: Callable | None = None,
          map_points: int | None = None, log: Callable[[str], None] | None = None) -> FigureResult:
     from synthdiv.metrics.texts import load_texts
 
@@ -147,40 +147,45 @@ def fig4(run: RunData, summary: str, embedder: str | None = None, encoder: Calla
     png = _draw(run, sets, names, coords)
     counts = {s["dataset"]: names.count(s["dataset"]) for s in sets if s["dataset"] in names}
     caption = (
-        f"{method_used} map of {how}, one point per record: {TEXT_NAMES.get(run.task, 'the measured text')}. "
-        f"At most {points} records per set, sampled with seed {seed} "
-        f"({', '.join(f'{k}: {v}' for k, v in counts.items())}); all sets projected together, one panel per generated "
-        "level with the real set in grey. Coordinates are in fig4_embedding_map.csv."
+        f"Where the real set's records and each level's lie relative to each other: a {method_used} map of {how}, one point "
+        f"per record ({TEXT_NAMES.get(run.task, 'the measured text')}), at most {points} per set sampled with seed {seed} "
+        f"({', '.join(f'{k}: {v}' for k, v in counts.items())}). All sets were projected together and every panel has the "
+        "same axes, so a region is the same region in each; the real set is grey. Coordinates are in fig4_embedding_map.csv."
         + (f" Left out: {'; '.join(notes)}." if notes else "")
-        + f" {summary}"
     )
     return FigureResult("fig4_embedding_map", *FIG4, caption, png, files={"fig4_embedding_map.csv": _csv(names, coords)})
 
 
 def _draw(run: RunData, sets: list[dict], names: list[str], coords: np.ndarray) -> bytes:
+    """All sets on one panel, then real beside each level alone; every panel on the same axes,
+    one legend under them all, so no legend covers a point."""
     labels = np.array(names)
     real = [s for s in sets if s["role"] == "real" and s["dataset"] in names]
     gens = [s for s in sets if s["role"] == "generated" and s["dataset"] in names]
+    panels = [("all sets together", gens)] * (len(gens) > 1) + [(f"real vs {g['dataset']}", [g]) for g in gens]
     pad = 0.04 * (coords.max(axis=0) - coords.min(axis=0))
     lo, hi = coords.min(axis=0) - pad, coords.max(axis=0) + pad
     size = float(min(18, max(4, 4000 / len(names))))  # dots a few pixels wide at 8,000 points, bigger when few
+    handles = {}
     with style():
-        panel = (3.4, 3.3) if len(gens) > 1 else (5.2, 4.8)  # square panels; one alone is bigger, for the title
-        fig, axes = new_figure(len(gens), ncols=min(len(gens), 4), panel=panel, min_width=0)
-        for ax, g in zip(axes, gens):
-            for r in real:
-                pts = coords[labels == r["dataset"]]
-                ax.scatter(pts[:, 0], pts[:, 1], s=size, color="#9a9a9a", alpha=0.45, linewidths=0, label=f"{r['dataset']} ({len(pts)})")
-            pts = coords[labels == g["dataset"]]
-            ax.scatter(pts[:, 0], pts[:, 1], s=size, color=level_color(g["level"]), alpha=0.6, linewidths=0,
-                       label=f"{g['dataset']} ({len(pts)})")
+        panel = (3.6, 3.4) if len(panels) > 1 else (5.2, 4.8)  # square panels, two a row: still legible at phone width
+        fig, axes = new_figure(len(panels), ncols=min(len(panels), 2), panel=panel, min_width=0, sharex=True, sharey=True)
+        for ax, (title, shown) in zip(axes, panels):
+            for s, color, alpha in [(r, "#9a9a9a", 0.45) for r in real] + [(g, level_color(g["level"]), 0.6) for g in shown]:
+                pts = coords[labels == s["dataset"]]
+                dots = ax.scatter(pts[:, 0], pts[:, 1], s=size, color=color, alpha=alpha, linewidths=0, label=f"{s['dataset']} ({len(pts)})")
+                handles.setdefault(s["dataset"], dots)
             ax.set_xlim(lo[0], hi[0])
             ax.set_ylim(lo[1], hi[1])
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-            ax.set_title(f"real vs {g['dataset']}")
-            ax.legend(loc="lower left", markerscale=3, framealpha=0.85, handletextpad=0.2, borderpad=0.3)
+            ax.spines[:].set_visible(True)  # a closed frame: the panels read as one shared coordinate system
+            ax.set_title(title)
+        legend = [handles[s["dataset"]] for s in real + gens]
+        figure_legend(fig, legend, [h.get_label() for h in legend])
+        for entry in fig.legends[0].legend_handles:
+            entry.set_sizes([30.0])
         fig.suptitle(f"{FIG4[0]} — {FIG4[1]} ({run.task})", fontsize=11)
         return png_bytes(fig)
 

@@ -117,7 +117,7 @@ def trends_table(run: RunData) -> TextTable:
             "(test records resampled, seeds too when there are several; for diversity, the size-matched subsamples). "
             "Increasing or decreasing only when the interval excludes 0; with two points ρ is ±1 and only says whether "
             "their order is stable.")
-    return TextTable("table_trends", *TRENDS, note, ["trend", "where", "x", "y", "ρ [95 % CI]", "direction", "seeds"], body)
+    return TextTable("table_trends", *TRENDS, note, ["trend", "where", "x", "y", "ρ [95 % CI]", "direction", "n seeds"], body)
 
 
 def real_data_description(run: RunData) -> str | None:

@@ -90,7 +90,7 @@ def shift_column(frame) -> tuple[str, str] | None:
     return None
 
 
-def fig_generations(run: RunData, summary: str) -> FigureResult:
+def fig_generations(run: RunData) -> FigureResult:
     frame = _loop(run)
     shift = shift_column(frame)
     panels = [("test_loss", "test loss on real test data (nats/token)", "test loss"),
@@ -138,7 +138,7 @@ def fig_generations(run: RunData, summary: str) -> FigureResult:
             pad_ylim(ax, finite(values))
         figure_legend(fig, handles, labels)
         png = png_bytes(fig)
-    caption = (f"{summary} One line per scenario, {seed_note(seeds)}. Generation 0 trains on the real set; generation k "
+    caption = (f"One line per scenario, {seed_note(seeds)}. Generation 0 trains on the real set; generation k "
                "trains on data written by generation k-1's fine-tuned student (replace: that data alone; accumulate: the "
                "real set and every generation's data; accumulate-subsample: a fixed-size sample of that pool). The dashed "
                "line is the real data (for test loss: the student trained on it). 'New data' is what generation k adds "

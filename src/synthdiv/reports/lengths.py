@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.reports.plotting import REAL_COLOR, FigureResult, SkipFigure, level_color, new_figure, png_bytes, style
+from synthdiv.reports.plotting import REAL_COLOR, FigureResult, SkipFigure, figure_legend, level_color, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
 
@@ -32,10 +32,13 @@ def word_counts(texts: list[str]) -> np.ndarray:
 
 def kde(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Gaussian kernel density with Scott's bandwidth (at least half a word, so a set of equal lengths shows a peak)."""
-    n = values.size
-    bw = max(1.06 * float(values.std()) * n ** (-1 / 5), 0.5)
+    n, bw = values.size, bandwidth(values)
     z = (grid[:, None] - values[None, :]) / bw
     return np.exp(-0.5 * z**2).sum(axis=1) / (n * bw * math.sqrt(2 * math.pi))
+
+
+def bandwidth(values: np.ndarray) -> float:
+    return max(1.06 * float(values.std()) * values.size ** (-1 / 5), 0.5)
 
 
 def load_lengths(run: RunData) -> tuple[list[dict], list[str]]:
@@ -54,7 +57,7 @@ def load_lengths(run: RunData) -> tuple[list[dict], list[str]]:
     return sets, notes
 
 
-def fig3(run: RunData, summary: str) -> FigureResult:
+def fig3(run: RunData) -> FigureResult:
     if run.datasets is None:
         raise SkipFigure("the run has no datasets.csv")
     sets, notes = load_lengths(run)
@@ -65,47 +68,58 @@ def fig3(run: RunData, summary: str) -> FigureResult:
     rng = np.random.default_rng(0)
     table = []
     with style():
-        fig, axes = new_figure(len(fields), ncols=len(fields), panel=(5.4, 3.6))
+        # panels stacked, not side by side: at a phone's width a figure half as wide reads twice as large
+        fig, axes = new_figure(len(fields), ncols=1, panel=(6.4, 3.2), min_width=0)
         for ax, (key, name) in zip(axes, fields):
             present = [s for s in sets if key in s["counts"]]
-            top = max(float(np.percentile(s["counts"][key], 99.5)) for s in present)
-            low = min(float(np.percentile(s["counts"][key], 0.5)) for s in present)
-            # room for the kernels' tails on both sides; the axis starts at 0 unless that leaves it mostly empty
-            start = 0.0 if low < 0.5 * top else low * 0.9 - 2
-            grid = np.linspace(start, max(top * 1.1 + 2, 5), 400)
+            grid = whole_range(present, key)
             for s in present:
                 values = s["counts"][key]
                 table.append({"dataset": s["label"], "field": key, "records": values.size, "mean": values.mean(),
-                              "median": float(np.median(values)), "sd": values.std(ddof=1) if values.size > 1 else math.nan})
+                              "median": float(np.median(values)), "min": float(values.min()), "max": float(values.max()),
+                              "sd": values.std(ddof=1) if values.size > 1 else math.nan})
                 sample = values if values.size <= KDE_SAMPLE else rng.choice(values, KDE_SAMPLE, replace=False)
-                density = kde(sample, grid)
-                is_real = s["role"] == "real"
-                color = REAL_COLOR if is_real else level_color(s["level"])
-                ax.plot(grid, density, color=color, linewidth=2.2 if is_real else 1.4,
-                        label=f"{s['label']} (mean {values.mean():.1f})", zorder=3 if is_real else 2)
-                if is_real:
-                    ax.fill_between(grid, density, color=color, alpha=0.08, zorder=1)
+                _draw_set(ax, s, grid, kde(sample, grid), float(values.mean()))
             ax.set_xlim(grid[0], grid[-1])
             ax.set_ylim(bottom=0)
             ax.set_xlabel(f"words in the {name}")
             ax.set_ylabel("density")
             ax.set_title(name)
-            ax.legend(loc="upper right", framealpha=0.85)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure_legend(fig, handles, labels)  # under the panels, off the curves
         fig.suptitle(f"{FIG3[0]} — {FIG3[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     caption = (
-        "Distribution of lengths (whitespace words) of the real training set and each generated level, from their record "
-        f"files: {' and '.join(name for _, name in fields)}; kernel density estimates, the real set in black. "
-        "Per-set means, medians and sd are in fig3_lengths.csv."
-        + (f" Left out: {'; '.join(notes)}." if notes else "")
-        + f" {summary}"
+        "How long the real training set's records and each generated level's are, in whitespace words: "
+        f"{' and '.join(name for _, name in fields)}. Kernel density estimates over each set's whole range, the real set "
+        "in black; the short ticks on the x axis are the means. Per-set means, medians, sd, minimum and maximum are in "
+        "fig3_lengths.csv." + (f" Left out: {'; '.join(notes)}." if notes else "")
     )
     return FigureResult("fig3_lengths", *FIG3, caption, png, files={"fig3_lengths.csv": _csv(table)})
 
 
+def whole_range(present: list[dict], key: str) -> np.ndarray:
+    """x grid from the shortest to the longest record of any set, with three kernel widths beyond
+    for the densities to fall to ~0; from 0 unless that leaves the axis mostly empty."""
+    low = min(float(s["counts"][key].min()) for s in present)
+    top = max(float(s["counts"][key].max()) for s in present)
+    tail = 3 * max(bandwidth(s["counts"][key]) for s in present)
+    start = 0.0 if low < 0.5 * top else max(0.0, low - tail)
+    return np.linspace(start, max(top + tail, 5), 400)
+
+
+def _draw_set(ax, s: dict, grid: np.ndarray, density: np.ndarray, mean: float) -> None:
+    is_real = s["role"] == "real"
+    color = REAL_COLOR if is_real else level_color(s["level"])
+    ax.plot(grid, density, color=color, linewidth=2.2 if is_real else 1.4, label=s["label"], zorder=3 if is_real else 2)
+    if is_real:
+        ax.fill_between(grid, density, color=color, alpha=0.08, zorder=1)
+    ax.plot([mean], [0], marker="|", markersize=14, markeredgewidth=2, color=color, clip_on=False, zorder=4)
+
+
 def _csv(rows: list[dict]) -> bytes:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["dataset", "field", "records", "mean", "median", "sd"], lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=["dataset", "field", "records", "mean", "median", "sd", "min", "max"], lineterminator="\n")
     writer.writeheader()
     for r in rows:
         writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()})

@@ -48,7 +48,7 @@ def diversity_bars(pure) -> tuple[dict[str, float], str]:
     return {}, ""
 
 
-def fig2(run: RunData, summary: str) -> FigureResult:
+def fig2(run: RunData) -> FigureResult:
     pure = _checked_pure(run)
     size_sweep = len(pure_sizes(pure)) > 1
     pure, size = at_one_size(pure)
@@ -72,9 +72,12 @@ def fig2(run: RunData, summary: str) -> FigureResult:
                 heights = [bars.get(x, math.nan) for x in labels]
                 ax2.bar(range(len(labels)), [0 if math.isnan(h) else h for h in heights], width=0.6,
                         color=[level_color(level_of[x]) for x in labels], alpha=0.3,
-                        label="normalised diversity (right)")
+                        label="normalised diversity of the training set (right)")
+                for i, h in enumerate(heights):  # the value at the bar's foot, clear of the loss line and its bars
+                    if not math.isnan(h):
+                        ax2.text(i + 0.27, 0.02, f"{h:.3f}", ha="right", va="bottom", fontsize=7.5, color="#444444")
                 ax2.set_ylim(0, 1.15)
-                ax2.set_ylabel("normalised diversity")
+                ax2.set_ylabel("training-set diversity, normalised")
                 ax2.grid(False)
                 ax.set_zorder(ax2.get_zorder() + 1)  # the loss line above the bars
                 ax.patch.set_visible(False)
@@ -99,12 +102,11 @@ def fig2(run: RunData, summary: str) -> FigureResult:
         + (" Each bar is one model's interval over test records; two models share those records, so their paired "
            "difference (Findings, Results) can be resolved where these bars overlap." if yerr is not None else "")
         + (f" Training sets of {size_label(size)} records; the other sizes are in Figs. 8–9." if size_sweep else "")
-        + f" {summary}"
     )
     return FigureResult("fig2_test_loss_vs_diversity", *FIG2, caption, png)
 
 
-def fig8_9(run: RunData, summary: str) -> FigureResult:
+def fig8_9(run: RunData) -> FigureResult:
     pure = _checked_pure(run)
     sizes = pure_sizes(pure)
     if len(sizes) < 2:
@@ -135,6 +137,6 @@ def fig8_9(run: RunData, summary: str) -> FigureResult:
     caption = (
         f"Test loss of each model fine-tuned on real data alone or on one generated level alone, one line per "
         f"training-set size ({', '.join(size_label(s) for s in sizes)} records; {seed_note(seeds_of(pure))}; {bars_note}). "
-        f"{base_note(run.results)} {summary}"
+        f"{base_note(run.results)}"
     )
     return FigureResult("fig8_9_dataset_sizes", *FIG8, caption, png)

@@ -58,7 +58,7 @@ def _shared_legend(fig, axes) -> None:
     figure_legend(fig, handles, labels)
 
 
-def fig5(run: RunData, summary: str) -> FigureResult:
+def fig5(run: RunData) -> FigureResult:
     points = ratio_points(run.results, "fixed")
     points = points[points["test_loss"].notna()] if not points.empty else points
     if points.empty or not (points["x_ratio"].between(0.0, 1.0, inclusive="neither")).any():
@@ -79,12 +79,12 @@ def fig5(run: RunData, summary: str) -> FigureResult:
         f"Test loss of models fine-tuned on mixes of real and generated data of the same total size, against the share "
         f"of generated data ({', '.join(f'{r}%' for r in ratios)}); one line per source level"
         f"{' and size' if several_sizes else ''}, one panel per model; {seed_note(seeds_of(points))}; error bars where drawn: 95 % bootstrap intervals. "
-        f"0% is the real set alone. {base_note(run.results)} {summary}"
+        f"0% is the real set alone. {base_note(run.results)}"
     )
     return FigureResult("fig5_mixing_ratio", *FIG5, caption, png)
 
 
-def fig6_7(run: RunData, summary: str) -> FigureResult:
+def fig6_7(run: RunData) -> FigureResult:
     points = ratio_points(run.results, "variable")
     if points.empty:
         raise SkipFigure("no variable-size mixes (mixing.mode variable)")
@@ -107,7 +107,7 @@ def fig6_7(run: RunData, summary: str) -> FigureResult:
         f"error bars on the loss where drawn: 95 % bootstrap intervals)"
         + ("; last panel: the n-gram diversity score (distinct-1+…+distinct-5, not normalised, since the sets differ in size) "
            "of each training set" if has_div else "; results.csv has no diversity column, so no diversity panel")
-        + f". {base_note(run.results)} {summary}"
+        + f". {base_note(run.results)}"
     )
     return FigureResult("fig6_7_variable_size", *FIG6, caption, png)
 

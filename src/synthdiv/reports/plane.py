@@ -76,7 +76,7 @@ def _points_csv(groups: list[dict[str, Any]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def fig_plane(run: RunData, summary: str) -> FigureResult:
+def fig_plane(run: RunData) -> FigureResult:
     groups = _groups_with_points(run)
     with style():
         fig, axes = new_figure(len(groups), ncols=min(len(groups), 2), panel=(5.6, 4.2))
@@ -90,7 +90,7 @@ def fig_plane(run: RunData, summary: str) -> FigureResult:
         "embeddings, else the lexical bigram JS), y its size-matched diversity (distinct-1…n summed on equal-size subsamples; "
         "bars: 95 % interval over the subsamples), colour its student's test loss (one scale per student; with several seeds, "
         "one point per seed, named once). Panel titles give the regression's verdict. Test losses with their 95 % intervals "
-        f"are in fig_plane_points.csv; the regression is Table P. {summary}"
+        f"are in fig_plane_points.csv; the regression is Table P."
     )
     return FigureResult("fig_plane", *FIG_PLANE, caption, png, files={"fig_plane_points.csv": _points_csv(groups)})
 

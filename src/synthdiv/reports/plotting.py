@@ -88,14 +88,15 @@ def style():
         yield
 
 
-def new_figure(n_panels: int, ncols: int | None = None, panel=PANEL, sharey: bool = False, min_width: float = MIN_WIDTH):
+def new_figure(n_panels: int, ncols: int | None = None, panel=PANEL, sharey: bool = False, min_width: float = MIN_WIDTH,
+               sharex: bool = False):
     """A constrained-layout figure with ``n_panels`` axes in a grid; unused grid cells are hidden."""
     from matplotlib.figure import Figure
 
     ncols = max(1, min(ncols or n_panels, n_panels))
     nrows = math.ceil(n_panels / ncols)
     fig = Figure(figsize=(max(panel[0] * ncols, min_width), panel[1] * nrows), dpi=DPI, layout="constrained")
-    grid = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey)
+    grid = fig.subplots(nrows, ncols, squeeze=False, sharex=sharex, sharey=sharey)
     axes = [ax for row in grid for ax in row]
     for ax in axes[n_panels:]:
         ax.set_visible(False)

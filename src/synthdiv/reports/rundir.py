@@ -2,7 +2,8 @@
 
 Both tables are normalised on the way in, so the figure code can rely on them:
 text columns (role, level, mode, ...) are strings with "" for missing, number
-columns are floats with NaN for missing, and a column the runner did not write
+columns (and metric columns whose every value is a number) are floats with NaN for
+missing, and a column the runner did not write
 (no embedder: no embedding metrics) is simply absent from the metric columns.
 """
 
@@ -113,10 +114,17 @@ def normalise(frame):
     for col in NUMBER_COLUMNS:
         frame[col] = pd.to_numeric(frame[col], errors="coerce") if col in frame.columns else math.nan
     for col in metric_columns(frame):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+        frame[col] = _numbers_or_text(pd, frame[col])
     # "level" may have been read as a number-like string ("3.0") when all rows were numeric
     frame["level"] = frame["level"].map(_level_name)
     return frame.copy()  # one block per dtype again: the column-by-column writes above fragment the frame
+
+
+def _numbers_or_text(pd, column):
+    """A metric column as numbers when every value is one; a setting written as text (a tokenizer's
+    name, a p-value bound "≤ 1/201") stays text instead of turning into NaN."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().sum() == column.notna().sum() else column
 
 
 def add_size_group(frame, spec: dict[str, Any]):

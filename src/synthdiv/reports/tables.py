@@ -1,8 +1,10 @@
 """Table 2 (distribution distance between real and each generated level) and the diversity table.
 
 Both come from datasets.csv (results.csv when the run has none: its rows carry the
-same metrics of their training sets), one row per dataset, averaged over seeds.
-Columns the run did not compute (no embedder: no embedding metrics) are left out.
+same metrics of their training sets), one row per set, averaged over seeds, and hold
+metrics only (metric_columns.py): the settings they ran with are listed under the table.
+Columns the run did not compute (no embedder: no embedding metrics) are left out. Each
+column has one number format, chosen from its values, for its means, spreads and intervals.
 """
 
 from __future__ import annotations
@@ -10,54 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from synthdiv.reports.rundir import RunData, level_key, mean_sd
+from synthdiv.reports.metric_columns import DIVERSITY, MARKS, SETTINGS, SHIFT, UNKNOWN, Metric, is_metric_column
+from synthdiv.reports.rundir import RunData, level_key, mean_sd, round_ratio
 
-# column -> (header, what it is); the order is the table's
-DIVERSITY_COLUMNS = {
-    "div_distinct_1": ("distinct-1", "unique / total unigrams of the concatenated set (Eq. 4)"),
-    "div_distinct_2": ("distinct-2", "unique / total bigrams"),
-    "div_distinct_3": ("distinct-3", "unique / total trigrams"),
-    "div_distinct_4": ("distinct-4", "unique / total 4-grams"),
-    "div_distinct_5": ("distinct-5", "unique / total 5-grams"),
-    "div_ngram_diversity_score": ("sum d1–5", "distinct-1 + … + distinct-5: the paper's 'Distinct-5' values (higher = more diverse)"),
-    "div_norm": ("normalised", "sum d1–5 divided by the largest in its comparison group"),
-    "div_compression_ratio": ("compression", "raw size / compressed size (lower = more diverse)"),
-    "div_self_bleu": ("self-BLEU", "mean BLEU-4 of each text against the others (lower = more diverse)"),
-    "div_embedding_mean_pairwise_cosine_distance": ("cos. dist.", "mean pairwise cosine distance of embeddings (higher = more diverse)"),
-    "div_embedding_vendi_score": ("Vendi", "Vendi score: effective number of distinct samples (higher = more diverse)"),
-    "div_embedding_centroid_radius": ("radius", "mean distance of embeddings to their centroid"),
-    "div_embedding_kmeans_inertia": ("k-means inertia", "k-means inertia of the embeddings"),
-}
-SHIFT_COLUMNS = {
-    "shift_embedding_frechet_distance": ("Fréchet", "Fréchet distance of embedding Gaussians (lower = closer to real)"),
-    "shift_embedding_mmd2": ("MMD²", "unbiased squared MMD, RBF kernel (lower = closer)"),
-    "shift_embedding_mmd2_p_value": ("MMD p", "permutation p-value of MMD² (small = distributions differ)"),
-    "shift_embedding_precision": ("precision", "share of generated samples inside the real manifold (k-NN)"),
-    "shift_embedding_recall": ("recall", "share of real samples inside the generated manifold"),
-    "shift_embedding_density": ("density", "PRDC density"),
-    "shift_embedding_coverage": ("coverage", "PRDC coverage"),
-    "shift_embedding_mauve": ("MAUVE", "MAUVE (higher = closer to real)"),
-    "shift_embedding_mauve_sd": ("MAUVE sd", "sd of MAUVE over its k-means seeds"),
-    "shift_embedding_classifier_auc": ("clf. AUC", "AUC of a classifier telling real from generated (0.5 = indistinguishable)"),
-    "shift_ngram_js_1": ("JS 1-gram", "Jensen–Shannon divergence of unigram distributions, bits"),
-    "shift_ngram_js_2": ("JS 2-gram", "JS divergence of bigram distributions, bits"),
-    "shift_ngram_js_3": ("JS 3-gram", "JS divergence of trigram distributions, bits"),
-    "shift_lengths_text_ks": ("KS len", "Kolmogorov–Smirnov statistic of text lengths"),
-    "shift_lengths_text_wasserstein": ("W1 len", "Wasserstein-1 distance of text lengths, tokens"),
-    "shift_lengths_target_ks": ("KS target len", "KS statistic of target (completion / answer) lengths"),
-    "shift_lengths_target_wasserstein": ("W1 target len", "Wasserstein-1 of target lengths, tokens"),
-    "shift_lengths_question_ks": ("KS question len", "KS statistic of question lengths (QA)"),
-    "shift_lengths_question_wasserstein": ("W1 question len", "Wasserstein-1 of question lengths, tokens (QA)"),
-    "shift_lengths_context_ks": ("KS context len", "KS statistic of context lengths"),
-    "shift_lengths_context_wasserstein": ("W1 context len", "Wasserstein-1 of context lengths, tokens"),
-}
-# parts of flattened metric names that are details, not a distance to show
-DETAIL_PARTS = ("_ci95", "_bootstrap", "_samples", "_dimensions", "_seed", "timings", "_real_", "_generated_", "_quantiles")
 ROLE_ORDER = {"real": 0, "generated": 1, "mix": 2}
 SHIFT_TABLE = ("Table 2", "Distribution distance between real and generated data")
-DIVERSITY_TABLE = ("Diversity", "distinct-n, compression, self-BLEU and embedding diversity of each dataset")
+DIVERSITY_TABLE = ("Diversity", "distinct-n, compression, self-BLEU and embedding diversity of each set")
+HEAD = ("dataset", "set", "role", "level", "mode", "ratio", "size", "n_seeds")  # the CSV's leading columns
 
 
 @dataclass
@@ -66,17 +30,27 @@ class Table:
     number: str  # "Table 2"
     title: str
     note: str
-    columns: list[tuple[str, str, str]]  # (column, header, description)
-    rows: list[dict]  # dataset, role, seeds, and per column its mean and "<column>_sd"
+    metrics: list[Metric]
+    rows: list[dict]  # HEAD, and per metric its mean, "<column>_sd" (over seeds), "_within_sd", "_ci_low"/"_ci_high", "_bound"
+    settings: list[tuple[str, str]] = field(default_factory=list)  # (setting, value) shown under the table
 
     @property
     def filename(self) -> str:
         return f"{self.key}.csv"
 
+    def csv_columns(self) -> list[str]:
+        """HEAD, then each metric with the spreads and intervals some row has: no name twice."""
+        names = list(HEAD)
+        for m in self.metrics:
+            names.append(m.column)
+            names += [f"{m.column}{part}" for part in ("_sd", "_within_sd", "_ci_low", "_ci_high") if self._has(m.column + part)]
+        return names
+
+    def _has(self, name: str) -> bool:
+        return any(not _is_nan(r.get(name)) for r in self.rows)
+
     def to_csv(self) -> bytes:
-        with_sd = [c for c, _, _ in self.columns if any(not math.isnan(r.get(f"{c}_sd", math.nan)) for r in self.rows)]
-        head = ["dataset", "role", "level", "mode", "ratio", "size", "seeds"]
-        names = head + [name for c, _, _ in self.columns for name in ((c, f"{c}_sd") if c in with_sd else (c,))]
+        names = self.csv_columns()
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(names)
@@ -84,92 +58,155 @@ class Table:
             writer.writerow(["" if _is_nan(r.get(n)) else r.get(n) for n in names])
         return buf.getvalue().encode("utf-8")
 
+    def formats(self) -> dict[str, Callable[[float], str]]:
+        return {m.column: column_format([r.get(m.column) for r in self.rows]) for m in self.metrics}
+
+    def cell(self, row: dict, metric: Metric, form: Callable[[float], str]) -> tuple[str, str, str]:
+        """(value, spread or interval text, what the spread is) of one cell, all in the column's format."""
+        c = metric.column
+        value = form(row.get(c))
+        if row.get(f"{c}_bound") and value != "—":
+            value = f"≤ {value}"
+        if not _is_nan(row.get(f"{c}_ci_low")) and not _is_nan(row.get(f"{c}_ci_high")):
+            return value, f"[{form(row[f'{c}_ci_low'])}, {form(row[f'{c}_ci_high'])}]", "95 % interval"
+        for part, what in (("_sd", f"sd over {row['n_seeds']} seeds"), ("_within_sd", "sd of the metric itself (see its definition)")):
+            sd = row.get(f"{c}{part}")
+            if not _is_nan(sd) and sd > 1e-9 * max(1.0, abs(row.get(c) or 0)):  # not float noise of equal values
+                return value, f"± {form(sd)}", what
+        return value, "", ""
+
 
 def _is_nan(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def fmt(value) -> str:
-    """A metric for a table cell: 4 significant digits, thousands as integers, missing as a dash."""
-    if _is_nan(value):
-        return "—"
-    v = float(value)
-    if v == 0:
-        return "0"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) < 0.001:
-        return f"{v:.1e}"
-    return f"{v:.4g}"
+def column_format(values) -> Callable[[float], str]:
+    """One format for a whole column: as many decimals as give its largest value 4 significant
+    digits (at most 4), thousands without decimals, a column of tiny values in scientific notation."""
+    finite = [abs(float(v)) for v in values if not _is_nan(v) and math.isfinite(float(v))]
+    top = max(finite, default=0.0)
+    if 0 < top < 0.001:
+        spec = ".2e"
+    elif top >= 1000:
+        spec = ",.0f"
+    else:
+        spec = f".{0 if top == 0 else min(4, max(0, 3 - math.floor(math.log10(top))))}f"
+
+    def form(v) -> str:
+        return "—" if _is_nan(v) else format(float(v), spec)
+
+    return form
 
 
-def _columns(frame, known: dict, extra_prefix: str) -> list[tuple[str, str, str]]:
-    """The known columns the frame has values for, then other number columns under ``extra_prefix``
-    (a metric added later shows up without a code change; counts and details do not)."""
-    present = [(c, *known[c]) for c in known if c in frame.columns and frame[c].notna().any()]
-    extra = [c for c in frame.columns if c.startswith(extra_prefix) and c not in known and not any(p in c for p in DETAIL_PARTS)
+def _columns(frame, known: tuple[Metric, ...], extra_prefix: str) -> list[Metric]:
+    """The known metrics the frame has values for, then other number columns under ``extra_prefix``
+    (a metric added later shows up without a code change; settings, counts and details do not)."""
+    present = [m for m in known if m.column in frame.columns and frame[m.column].notna().any()]
+    listed = {m.column for m in known} | {m.spread for m in known}
+    extra = [c for c in frame.columns if c.startswith(extra_prefix) and c not in listed and is_metric_column(c)
              and frame[c].dtype.kind in "fi" and frame[c].notna().any()]
     short = extra_prefix.split("_")[0] + "_"
-    return present + [(c, c[len(short):].replace("_", " "), c) for c in extra]
+    return present + [Metric(c, c[len(short):].replace("_", " "), f"{c} ({MARKS[UNKNOWN]})", UNKNOWN) for c in extra]
 
 
 def measured_rows(run: RunData):
-    """One row per (dataset, seed) with metrics: datasets.csv, else the training sets of results.csv."""
+    """One row per (set, seed) with metrics: datasets.csv, else the training sets of results.csv.
+
+    The runner measures a level both as generated and as the training set made of all of it (a
+    ratio-0 or ratio-1 mix under the same name, the same records in another order, so a slightly
+    different distinct-n). Each set is shown once, as the training set: the number Fig. 2,
+    results.csv and the terminal show. A mix that is a subsample of its set keeps the set's row."""
     if run.datasets is not None and not run.datasets.empty:
         frame = run.datasets
     else:
         frame = run.results[run.results["role"] != "base"].drop_duplicates(["dataset", "seed", "size"])
-    # the runner measures a level both as generated and as a ratio-1 mix under one name: keep the unmixed one
-    unmixed = set(frame.loc[frame["mode"] == "", "dataset"])
-    return frame[(frame["mode"] == "") | ~frame["dataset"].isin(unmixed)]
+    unmixed, mixed = frame[frame["mode"] == ""], frame[frame["mode"] != ""]
+    whole = set(zip(mixed["dataset"], mixed["seed"], mixed["records"]))
+    trained_whole = {d for d, s, n in zip(unmixed["dataset"], unmixed["seed"], unmixed["records"]) if (d, s, n) in whole}
+    keep_unmixed = set(unmixed["dataset"]) - trained_whole
+    return frame[((frame["mode"] == "") & ~frame["dataset"].isin(trained_whole))
+                 | ((frame["mode"] != "") & ~frame["dataset"].isin(keep_unmixed))]
 
 
-def _aggregate(frame, columns: list[tuple[str, str, str]]) -> list[dict]:
+def set_label(row) -> str:
+    """What a row measured, in words: the set as made, or the training set built from it."""
+    n = row["records"] if not _is_nan(row.get("records")) else row.get("size")
+    count = f" ({int(n)} records)" if not _is_nan(n) else ""
+    if row["mode"] == "":
+        return ("real training set" if row["role"] == "real" else "generated set") + count
+    ratio = row["ratio"]
+    if _is_nan(ratio) or row["mode"] == "variable":
+        return f"training set ({row['mode']} mix){count}"
+    ratio = round_ratio(ratio)
+    return f"training set{count}" if ratio in (0, 1) else f"training set: {ratio:.0%} generated{count}"
+
+
+def _aggregate(frame, metrics: list[Metric]) -> list[dict]:
     rows = []
     for name, group in frame.groupby("dataset", sort=False):
         first = group.iloc[0]
-        row = {"dataset": name, "role": first["role"], "level": first["level"], "mode": first["mode"],
-               "ratio": mean_sd(group["ratio"])[0], "size": first["size"], "seeds": int(group["seed"].nunique())}
-        for col, _, _ in columns:
-            row[col], row[f"{col}_sd"], _ = mean_sd(group[col])
-        floor = _p_floor_text(group)
-        if floor:  # at the permutation floor the p-value is a bound, not a number
-            row["shift_embedding_mmd2_p_value_display"] = floor
+        row = {"dataset": name, "set": set_label(first), "role": first["role"], "level": first["level"], "mode": first["mode"],
+               "ratio": mean_sd(group["ratio"])[0], "size": first["size"], "n_seeds": int(group["seed"].nunique())}
+        for m in metrics:
+            row[m.column], row[f"{m.column}_sd"], _ = mean_sd(group[m.column])
+            if m.spread and m.spread in group.columns:
+                row[f"{m.column}_within_sd"] = mean_sd(group[m.spread])[0]
+            if m.interval and all(c in group.columns for c in m.interval) and len(group) == 1:
+                row[f"{m.column}_ci_low"], row[f"{m.column}_ci_high"] = (float(group[c].iloc[0]) for c in m.interval)
+        if _at_p_floor(group):  # every seed's p-value at the permutation floor: a bound, not a number
+            row["shift_embedding_mmd2_p_value_bound"] = True
         rows.append(row)
-    rows.sort(key=lambda r: (ROLE_ORDER.get(r["role"], 3), r["mode"], level_key(r["level"]),
+    rows.sort(key=lambda r: (r["level"] != "", ROLE_ORDER.get(r["role"], 3), level_key(r["level"]), r["mode"],
                              0 if _is_nan(r["ratio"]) else r["ratio"], 0 if _is_nan(r["size"]) else r["size"], r["dataset"]))
     return rows
 
 
-def _p_floor_text(group) -> str | None:
-    """"≤ 1/(B+1)" when every seed's MMD p-value sat at its permutation floor (metrics/shift.py)."""
-    flag, text = "shift_embedding_mmd_p_at_floor", "shift_embedding_mmd2_p_value_text"
-    if flag not in group.columns or text not in group.columns:
-        return None
-    at_floor = group[flag].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
-    texts = set(group[text].astype(str))
-    return texts.pop() if at_floor.all() and len(texts) == 1 else None
+def _at_p_floor(group) -> bool:
+    flag = "shift_embedding_mmd_p_at_floor"
+    return flag in group.columns and bool(group[flag].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0")).all())
+
+
+def settings_of(frame, prefix: str) -> list[tuple[str, str]]:
+    """(setting, value) of each setting column under ``prefix``: one value, or the value of each set."""
+    out = []
+    for column, label in SETTINGS.items():
+        if not column.startswith(prefix) or column not in frame.columns or not frame[column].notna().any():
+            continue
+        per_set = {name: sorted({_setting_text(v) for v in group[column] if not _is_nan(v)})
+                   for name, group in frame.groupby("dataset", sort=False)}
+        values = {v for vs in per_set.values() for v in vs}
+        text = values.pop() if len(values) == 1 else "; ".join(f"{name} {' / '.join(vs)}" for name, vs in per_set.items() if vs)
+        out.append((label, text))
+    return out
+
+
+def _setting_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def diversity_table(run: RunData) -> Table | None:
     frame = measured_rows(run)
-    columns = _columns(frame, DIVERSITY_COLUMNS, "div_embedding_")  # other div_ columns are n-gram counts
-    if frame.empty or not columns:
+    metrics = _columns(frame, DIVERSITY, "div_embedding_")  # other div_ columns are n-gram counts
+    if frame.empty or not metrics:
         return None
-    note = ("Diversity of every measured dataset (mean over seeds; ± sd where there are several). Distinct-n is over the "
-            "whole set concatenated (stories) or summed over long contexts (QA, Eq. 5); 'sum d1–5' is the value the paper "
-            "reports as Distinct-5.")
-    return Table("table_diversity", *DIVERSITY_TABLE, note, columns, _aggregate(frame, columns))
+    note = ("Diversity of every measured set (mean over seeds; ± sd where there are several, none with one seed). "
+            "↑ = more diverse. Distinct-n is over the whole set concatenated (stories) or summed over long contexts "
+            "(QA, Eq. 5); 'sum d1–5' is the value the paper reports as Distinct-5.")
+    return Table("table_diversity", *DIVERSITY_TABLE, note, metrics, _aggregate(frame, metrics), settings_of(frame, "div_"))
 
 
 def shift_table(run: RunData) -> Table | None:
     frame = measured_rows(run)
-    gen = frame[frame["role"] == "generated"]
-    if gen.empty:  # a run whose only pure levels are fixed-mode mixes at ratio 1
-        gen = frame[(frame["role"] == "mix") & (frame["mode"] == "fixed") & (frame["ratio"].round(2) == 1.0)]
-    columns = _columns(gen, SHIFT_COLUMNS, "shift_")
-    if gen.empty or not columns:
+    alone = (frame["role"].isin(["mix", "generated"]) & (frame["mode"] == "fixed")
+             & frame["ratio"].map(lambda r: not _is_nan(r) and round_ratio(r) == 1.0))
+    gen = frame[((frame["role"] == "generated") & (frame["mode"] == "")) | alone]
+    metrics = _columns(gen, SHIFT, "shift_")
+    if gen.empty or not metrics:
         return None
     note = ("Distance between the real training set and each generated level, compared at equal size (the paper's "
-            "'distribution distance' is not specified, so the whole panel is shown). Embedding columns need an embedder.")
-    return Table("table2_shift", *SHIFT_TABLE, note, columns, _aggregate(gen, columns))
+            "'distribution distance' is not specified, so the whole panel is shown). ↑ / ↓ = higher / lower is closer to "
+            "real; →1 = closer to 1 is. Mean over seeds, ± sd where there are several; with one seed, MAUVE and the "
+            "classifier AUC carry their own sd and the other columns have none. Embedding columns need an embedder.")
+    return Table("table2_shift", *SHIFT_TABLE, note, metrics, _aggregate(gen, metrics), settings_of(gen, "shift_"))

@@ -110,7 +110,7 @@ def _thin(entries: list) -> list:
     return [entries[i] for i in keep]
 
 
-def fig14(run: RunData, summary: str) -> FigureResult:
+def fig14(run: RunData) -> FigureResult:
     logs, missing, size = _logs(run)
     if not logs:
         raise SkipFigure("no train_log.csv found in the train_dir folders of results.csv" if missing or
@@ -152,6 +152,5 @@ def fig14(run: RunData, summary: str) -> FigureResult:
         + (f" Training sets of {size_label(size)} records only (the largest of the size sweep)." if size is not None else "")
         + (f" {dropped} curves left out so each panel shows at most {MAX_LINES}, spread over the sweep." if dropped else "")
         + (f" {missing} train_log.csv file(s) not found." if missing else "")
-        + f" {summary}"
     )
     return FigureResult("fig14_training_loss", *FIG14, caption, png)
