@@ -34,3 +34,35 @@ def test_run_prints_the_results_table_and_a_rerun_reuses_it(tmp_path, tiny_model
     assert "Gen-D1" in first and "real" in first and "base" in first
     assert main(args) == 0
     assert "stages reused" in capsys.readouterr().out
+
+
+def test_dry_run_prints_each_generate_stage_plan_and_the_total(tiny_spec, tmp_path, capsys):
+    config = tiny_spec(generation={"price_in": 1.0, "price_out": 2.0, "max_cost": 3.0})
+    assert main(["run", str(config), "--out", str(tmp_path / "run"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    stages = [line for line in out.splitlines() if line.startswith("generate ")]
+    assert len(stages) == 2 and all(": 8 requests (0 more cached)" in line for line in stages)  # 2 levels x n = 8
+    assert "total over 2 generate stages: 16 requests (0 more cached)" in out and "counted" not in out
+    assert "the dummy backend's words" in out and "generation.max_cost 3 USD caps each generate stage: at most 6 USD" in out
+    assert not (tmp_path / "stages" / "generate").exists()
+
+
+def test_the_cost_cap_stops_a_sweep_with_exit_3_and_leaves_the_stage_to_resume(tiny_spec, tmp_path, capsys):
+    config = tiny_spec(generation={"price_in": 0.0, "price_out": 1e6, "max_tokens": 40, "max_cost": 100.0})
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 3
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "2 of 8 records made" in errors[0] and "generation.max_cost" in errors[0]
+    assert not list((tmp_path / "stages" / "generate").glob("*/done.json"))  # not finished: the rerun resumes it
+
+
+def test_validate_counts_every_stage_kind_in_pipeline_order(capsys):
+    import re
+
+    from synthdiv.cli.experiments import PIPELINE
+
+    assert main(["validate", "demo", "story-levels"]) == 0
+    for line in capsys.readouterr().out.splitlines():
+        total, kinds = re.search(r"(\d+) stages: (.*)\)$", line).groups()
+        counts = [(kind, int(n)) for n, kind in (part.split(" ") for part in kinds.split(", "))]
+        assert sum(n for _, n in counts) == int(total), line
+        assert [k for k, _ in counts] == sorted((k for k, _ in counts), key=PIPELINE.index), line

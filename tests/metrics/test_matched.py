@@ -85,6 +85,9 @@ def test_cli_match_size_adds_a_matched_object(tmp_path, capsys):
             assert rep["matched"][key] == expected[key], key
     assert files[1]["matched"]["ci_low"] == files[1]["matched"]["ci_high"]  # b is the smallest: all of it
     assert main(["diversity", str(a), str(b), "--match-size", "--match-draws", "40"]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  matched at 6 samples")]
-    assert len(lines) == 2 and f"{ref[0]['ngram_diversity_score']:.4f}" in lines[0]
+    lines = capsys.readouterr().out.splitlines()
+    row = next(ln for ln in lines if ln.startswith("matched at 6: ngram_diversity_score"))  # one row, a column per file
+    assert row.split()[-2:] == [f"{r['ngram_diversity_score']:.4f}" for r in ref]
+    spread = next(ln for ln in lines if ln.startswith("  95% of draws in"))
+    assert f"[{ref[0]['ci_low']:.4f}, {ref[0]['ci_high']:.4f}]" in spread
     assert main(["diversity", str(a)]) == 0 and "matched" not in capsys.readouterr().out

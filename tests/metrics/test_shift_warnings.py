@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthdiv.cli.metrics import _print_shift
-from synthdiv.metrics.shift import MIN_POINTS, p_value_floor_text, sample_size_warnings, shift_report
+from synthdiv.cli.metrics_text import print_shift
+from synthdiv.metrics.shift import MIN_POINTS, p_value_floor_text, sample_size_warnings, shift_report, shift_verdict
 
 WORDS = ["cat", "dog", "sun", "rain", "house", "tree", "bird", "river"]
 
@@ -40,10 +40,10 @@ def test_small_sets_get_warnings_and_the_sizes_are_stated(capsys):
     # Far apart sets: no permutation reaches the observed MMD², the p-value sits at 1/21.
     emb = rep["embedding"]
     assert emb["mmd2_p_value"] == 1 / 21 and emb["mmd_p_at_floor"] is True and emb["mmd2_p_value_text"] == "≤ 1/21"
-    _print_shift(rep)
+    print_shift(rep | {"verdict": shift_verdict(rep)})
     out = capsys.readouterr().out
-    assert "  mmd2_p_value: ≤ 1/21 (floor of 20 permutations)" in out
-    assert out.count("  warning: ") == 4
+    assert "permutation p ≤ 1/21 (floor of 20 permutations)" in out
+    assert sum(line.startswith("warning: ") for line in out.splitlines()) == 4
 
 
 def test_thresholds_and_floor_text():

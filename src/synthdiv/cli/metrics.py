@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from synthdiv.cli.metrics_text import NORMALISED, print_diversity, print_shift
+from synthdiv.cli.quiet import say
 from synthdiv.errors import UserError
 from synthdiv.metrics.choices import (
     COMPRESSION_CHOICES,
     DEFAULT_COMPRESSION,
     DEFAULT_MAUVE_SETTING,
     DEFAULT_SMOOTHING,
+    DIVERSITY_METRICS,
     MAUVE_SETTINGS,
     SMOOTHINGS,
 )
 from synthdiv.metrics.matched import MATCHED
-
-NORMALISED = "normalised"
 
 
 def _parse_fields(values: list[str]) -> tuple[str, ...] | None:
@@ -42,70 +42,8 @@ def _emit(payload: dict[str, Any], as_json: bool, out: Optional[Path], human) ->
         human(payload)
 
 
-def _fmt(v) -> str:
-    return "null" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
-
-
-def _print_diversity(payload: dict[str, Any]) -> None:
-    reports = payload["files"] if "files" in payload else [payload]
-    for rep in reports:
-        orders = list(rep["distinct"])
-        typer.echo(f"{rep['file']}: {rep['samples']} samples, {rep['tokens']} tokens, mode {rep['mode']}, tokenizer {rep['tokenizer']}")
-        label = "sum over groups" if rep["mode"] == "group" else "distinct"
-        for k in orders:
-            line = f"  distinct-{k}: {_fmt(rep['distinct'][k])} ({label}; {rep['unique_ngrams'][k]} unique of {rep['ngrams'][k]})"
-            if rep.get("distinct_mean"):
-                line += f", mean over {rep['groups']} groups {_fmt(rep['distinct_mean'][k])}"
-            if NORMALISED in rep:
-                line += f", normalised {_fmt(rep[NORMALISED][k])}"
-            typer.echo(line)
-        score = f"  ngram_diversity_score (distinct-1..{orders[-1]} summed): {_fmt(rep['ngram_diversity_score'])}"
-        if NORMALISED in rep:
-            score += f", normalised {_fmt(rep[NORMALISED]['ngram_diversity_score'])}"
-        typer.echo(score)
-        if rep.get("matched"):
-            m = rep["matched"]
-            typer.echo(
-                f"  matched at {m['size']} samples ({m['mode']}, {m['draws']} draws): ngram_diversity_score "
-                f"{_fmt(m['ngram_diversity_score'])}, {100 * m['level']:g}% of draws in [{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
-            )
-        comp = rep["compression"]
-        typer.echo(f"  compression_ratio: {_fmt(rep['compression_ratio'])} ({comp['compressor']}, level {comp['level']})")
-        if "compression_gzip" in rep:
-            gz = rep["compression_gzip"]
-            typer.echo(f"  compression_ratio_gzip: {_fmt(rep['compression_ratio_gzip'])} ({gz['compressor']}, level {gz['level']})")
-        detail = rep["self_bleu_detail"]
-        smoothing = "" if detail["smoothing"] == DEFAULT_SMOOTHING else f" (smoothing {detail['smoothing']})"
-        typer.echo(f"  self_bleu-{detail['max_n']}: {_fmt(rep['self_bleu'])}{smoothing}")
-        if rep.get("embedding"):
-            for key, value in rep["embedding"].items():
-                typer.echo(f"  {key}: {value if isinstance(value, dict) else _fmt(value)}")
-
-
-def _print_shift(payload: dict[str, Any]) -> None:
-    typer.echo(
-        f"{payload['real']['file']} ({payload['real']['samples']}) vs {payload['generated']['file']} "
-        f"({payload['generated']['samples']}), {payload['samples_compared']} each"
-    )
-    for field, stats in payload["lengths"].items():
-        typer.echo(
-            f"  length[{field}]: mean {stats['real']['mean']:.2f} vs {stats['generated']['mean']:.2f}, "
-            f"KS {stats['ks']:.4f}, Wasserstein {stats['wasserstein']:.3f}"
-        )
-    typer.echo("  n-gram JS (bits): " + ", ".join(f"{k}: {_fmt(v)}" for k, v in payload["ngram_js"].items()))
-    embedding = payload.get("embedding") or {}
-    for key, value in embedding.items():
-        if key in ("mmd2_p_value_text", "mmd_p_at_floor"):
-            continue  # shown as the p-value's display text
-        if key == "mmd2_p_value" and "mmd2_p_value_text" in embedding:
-            value = embedding["mmd2_p_value_text"] + (f" (floor of {embedding['mmd_permutations']} permutations)" if embedding["mmd_p_at_floor"] else "")
-        typer.echo(f"  {key}: {_fmt(value) if not isinstance(value, list) else value}")
-    for note in payload.get("warnings", []):
-        typer.echo(f"  warning: {note}")
-
-
 def _collect_warnings(fn, *args, **kwargs):
-    """Run fn; print each warning it raised as one 'warning:' line on stderr."""
+    """Run fn; print each warning it raised as one 'warning:' line on stderr (above any bar)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fn(*args, **kwargs)
@@ -114,7 +52,7 @@ def _collect_warnings(fn, *args, **kwargs):
         msg = str(w.message).splitlines()[0]
         if msg not in seen and issubclass(w.category, (UserWarning, RuntimeWarning)):
             seen.add(msg)
-            print(f"warning: {msg}", file=sys.stderr)
+            say(f"warning: {msg}")
     return result
 
 
@@ -124,7 +62,13 @@ def diversity_cmd(
     mode: str = typer.Option("auto", "--mode", help="corpus | sample | group | auto (group for long-context QA, else corpus)."),
     tokenizer: str = typer.Option("regex", "--tokenizer",
                                   help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
-    fields: list[str] = typer.Option([], "--fields", help="Record fields measured, e.g. context,target (default: story context+target, QA question+target)."),
+    fields: list[str] = typer.Option([], "--fields", metavar="FIELD[,FIELD]",
+                                     help="Record fields measured, e.g. context,target (default: story context+target, QA question+target)."),
+    metrics: Optional[str] = typer.Option(
+        None, "--metrics", metavar="NAME[,NAME]",
+        help=f"What to compute, some of {', '.join(DIVERSITY_METRICS)}, e.g. --metrics distinct "
+             "(default: the first three, and embedding with --embedder).",
+    ),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
@@ -141,9 +85,10 @@ def diversity_cmd(
     ),
 ) -> None:
     """Diversity of each file: distinct-1..n, n-gram diversity score, compression ratio, self-BLEU.
-    Files given together are a comparison group: values are also divided by the group's maximum."""
+    Files given together are a comparison group, printed as one table (a column per file):
+    values are also divided by the group's maximum."""
     from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
-    from synthdiv.metrics.report import diversity_report
+    from synthdiv.metrics.report import diversity_report, resolve_metrics
     from synthdiv.metrics.texts import load_texts
 
     from synthdiv.paths import check_io
@@ -154,14 +99,17 @@ def diversity_cmd(
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
     _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
     field_names = _parse_fields(fields)
+    chosen = resolve_metrics(_parse_fields([metrics]) if metrics is not None else None, embedder is not None)
     sets = [load_texts(f, field_names) for f in files]
     options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,
-                   self_bleu_smoothing=self_bleu_smoothing)
+                   self_bleu_smoothing=self_bleu_smoothing, metrics=chosen)
     reports = [_collect_warnings(diversity_report, s, **options) for s in sets]
     if match_size:
         _add_matched(reports, sets, n=n, tokenizer=tokenizer, draws=match_draws, mode=mode)
     if len(reports) == 1:
         payload: dict[str, Any] = reports[0]
+    elif "distinct" not in chosen:
+        payload = {"files": reports}
     else:
         keys = ("distinct", "ngram_diversity_score", "ngrams", "unique_ngrams", "tokens", "samples", "tokenizer", "mode")
         as_results = {str(i): DistinctResult(**{k: r[k] for k in keys}) for i, r in enumerate(reports)}
@@ -169,7 +117,7 @@ def diversity_cmd(
         for i, rep in enumerate(reports):
             rep[NORMALISED] = normalised[str(i)]
         payload = {"files": reports}
-    _emit(payload, as_json, out, _print_diversity)
+    _emit(payload, as_json, out, print_diversity)
 
 
 def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:
@@ -194,7 +142,7 @@ def shift_cmd(
     generated: str = typer.Argument(..., help="The generated set: a record file or .txt."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm-l6 | mpnet-base | NAME; adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
-    fields: list[str] = typer.Option([], "--fields", help="Record fields that make the measured text (as for diversity)."),
+    fields: list[str] = typer.Option([], "--fields", metavar="FIELD[,FIELD]", help="Record fields that make the measured text, e.g. context,target."),
     seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
@@ -204,7 +152,7 @@ def shift_cmd(
     ),
 ) -> None:
     """Distribution shift between a real and a generated set, compared at equal size."""
-    from synthdiv.metrics.shift import shift_report
+    from synthdiv.metrics.shift import shift_report, shift_verdict
     from synthdiv.metrics.texts import load_texts
     from synthdiv.paths import check_io
 
@@ -216,7 +164,8 @@ def shift_cmd(
     real_set, gen_set = load_texts(real, field_names), load_texts(generated, field_names)
     mauve_options = _mauve_options(mauve_setting)
     payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed, **mauve_options)
-    _emit(payload, as_json, out, _print_shift)
+    payload["verdict"] = shift_verdict(payload)  # the reading, for --json too
+    _emit(payload, as_json, out, print_shift)
 
 
 def _mauve_options(setting: str) -> dict[str, Any]:

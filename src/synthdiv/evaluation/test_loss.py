@@ -46,8 +46,12 @@ class EvalResult:
         return d
 
 
-def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, max_length: int = 512, progress: bool = False) -> EvalResult:
-    """Test loss of ``model`` (plain or PEFT) on the target tokens of ``records``."""
+def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, max_length: int = 512, progress: bool = False,
+             desc: str = "evaluate") -> EvalResult:
+    """Test loss of ``model`` (plain or PEFT) on the target tokens of ``records``; ``progress`` draws a
+    bar labelled ``desc`` on stderr, counting records (batches differ in length, records are what the user gave)."""
+    import sys
+
     import torch
     from tqdm.auto import tqdm
 
@@ -61,12 +65,14 @@ def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, ma
     nll = [0.0] * len(data)
     batches = sorted_batches(data.lengths, batch_size)
     try:
-        with torch.no_grad():
-            for idx in tqdm(batches, desc="evaluate", unit="batch", disable=not progress):
+        bar = tqdm(total=len(data), desc=desc, unit="rec", file=sys.stderr, dynamic_ncols=True, disable=not progress)
+        with torch.no_grad(), bar:
+            for idx in batches:
                 batch = {k: v.to(device) for k, v in collate([data.examples[i] for i in idx], tokenizer.pad_token_id).items()}
                 per_sample, _ = scorer(**batch)
                 for i, value in zip(idx, per_sample.double().tolist()):
                     nll[i] = value
+                bar.update(len(idx))
     finally:
         model.train(was_training)
     total_nll = math.fsum(nll)  # exact summation: the order of batches cannot change the result

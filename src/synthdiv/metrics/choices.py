@@ -17,6 +17,11 @@ DEFAULT_COMPRESSION = "zstd"
 SMOOTHINGS = ("none", "method1", "method2")
 DEFAULT_SMOOTHING = "none"
 
+# What diversity_report computes (``synthdiv diversity --metrics``). The default is the three
+# lexical ones, and embedding as well when an embedder is given.
+DIVERSITY_METRICS = ("distinct", "compression", "self-bleu", "embedding")
+LEXICAL_METRICS = ("distinct", "compression", "self-bleu")
+
 # MAUVE settings (synthdiv.metrics.mauve.SETTINGS): ours (k-means++ for seeds 0, 1, 2) or
 # mauve-text's compute_mauve defaults (faiss k-means, 5 restarts, seed 25).
 MAUVE_SETTINGS = ("synthdiv", "mauve-text")

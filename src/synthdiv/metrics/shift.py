@@ -176,3 +176,42 @@ def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, pe
     out.update(classifier_auc(x, y, seed=seed))
     timings["classifier"] = time.perf_counter() - t0
     return out
+
+
+# ----- reading the panel: what each number's direction means, and the one test it has ----------
+# Only the MMD² permutation test compares the sets with a null (equal distributions); the other
+# statistics are distances or scores without a null reference here, so the verdict rests on it.
+VERDICT_LEVEL = 0.95  # the level of the panel's bootstrap intervals (ks_ci95, wasserstein_ci95)
+DIRECTIONS = {
+    "ks": "higher = more shifted",
+    "wasserstein": "higher = more shifted",
+    "ngram_js": "higher = more shifted (0 same, 1 disjoint)",
+    "frechet_distance": "higher = more shifted",
+    "mmd2": "higher = more shifted",
+    "precision": "higher = closer (generated inside the real support)",
+    "recall": "higher = closer (real support covered)",
+    "density": "near 1 = closer (above 1: packed more tightly than real)",
+    "coverage": "higher = closer",
+    "mauve": "higher = closer (1 same)",
+    "classifier_auc": "higher = more shifted (0.5 indistinguishable)",
+}
+NO_TEST = ("no verdict without an embedder: the lexical distances have no null reference here "
+           "(add --embedder minilm-l6 for the MMD² permutation test)")
+
+
+def shift_verdict(report: dict[str, Any], level: float = VERDICT_LEVEL) -> str:
+    """One line: does the MMD² permutation test reject equal distributions at ``1 - level``?"""
+    embedding = report.get("embedding") or {}
+    p = embedding.get("mmd2_p_value")
+    if p is None:
+        return NO_TEST
+    alpha = round(1 - level, 12)  # 1 - 0.95 is 0.050000000000000044 in floats
+    shown = embedding.get("mmd2_p_value_text") or f"{p:.4f}"
+    n = embedding.get("mmd_samples", report["samples_compared"])
+    if p < alpha:
+        return f"shifted: the MMD² permutation test rejects equal distributions (p {_p_words(shown)} < {alpha:g}, {n} per side)"
+    return f"no shift resolved at {n} per side: the MMD² permutation test does not reject equal distributions (p {_p_words(shown)} ≥ {alpha:g})"
+
+
+def _p_words(text: str) -> str:
+    return text if text.startswith("≤") else f"= {text}"
