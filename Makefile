@@ -28,9 +28,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 	touch $@
 
 # llama-cpp-python builds from source (4-6 minutes on 2 cores); its examples, tests and server are skipped.
+# track: mlflow-skinny and wandb, for the experiment-tracking tests (tests/training/test_tracking.py).
 $(VENV)/.dev: $(VENV)/.installed
 	CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF" \
-		$(PIP) install --quiet -e ".[all,dev,llamacpp]"
+		$(PIP) install --quiet -e ".[all,dev,llamacpp,track]"
 	touch $@
 
 # Reference implementations the metrics tests compare against (the `diversity` package's compression ratio,

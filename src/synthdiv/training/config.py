@@ -61,9 +61,11 @@ class TrainConfig:
     keep_checkpoints: int = 2
     precision: str = "auto"  # auto: bf16 on a GPU that supports it, else fp32; or "bf16", "fp32"
     progress: bool = True
+    # experiment trackers (tensorboard, mlflow, wandb; synthdiv.training.tracking): they see the run, never change it
+    report_to: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
-    MECHANICS = ("checkpoint_every", "keep_checkpoints", "progress", "extra")
+    MECHANICS = ("checkpoint_every", "keep_checkpoints", "progress", "report_to", "extra")
 
     def __post_init__(self) -> None:
         checks = [
@@ -91,6 +93,9 @@ class TrainConfig:
                             where="--loss-on")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise UserError(f"unknown precision {self.precision!r}; use auto, bf16 or fp32", where="--precision")
+        from synthdiv.training.tracking import parse_report_to
+
+        self.report_to = parse_report_to(self.report_to, where="--report-to")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -141,13 +141,16 @@ def train(
     tokenizer=None,
     resume: bool = True,
     on_step: Callable[[int, dict], None] | None = None,
+    tracker=None,
 ) -> TrainResult:
     """Fine-tune ``config.model`` (or the given ``model``/``tokenizer``) with LoRA on ``records``.
 
     Writes into ``out``: the adapter (``adapter_config.json``, ``adapter_model.safetensors``),
     the tokenizer, ``train_config.json`` (every setting and the run's numbers),
     ``train_log.csv``, ``tensorboard/`` and ``checkpoints/``. ``on_step(step, row)``
-    is called after each optimizer step (and its checkpoint)."""
+    is called after each optimizer step (and its checkpoint). ``tracker`` (a started
+    :class:`synthdiv.training.tracking.Tracker`) gets each step's loss and learning rate;
+    without one, ``config.report_to`` names the trackers of a run under ``out/tracking``."""
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -157,6 +160,7 @@ def train(
     from synthdiv.training.checkpoint import load_checkpoint, save_checkpoint
     from synthdiv.training.loss import TargetNLL
     from synthdiv.training.runlog import RunLog, epoch_losses
+    from synthdiv.training.tracking import train_params, training_tracker
 
     out = Path(out)
     accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision))
@@ -165,6 +169,7 @@ def train(
 
     # --- model and data
     _prepare_out(out, {"config": _fingerprint(config, None, world)["config"]}, resume)
+    tracker, own_tracker = training_tracker(config, out, tracker, accelerator.is_main_process)  # a missing package fails here
     if model is None:
         from synthdiv.models.registry import load_causal_lm
 
@@ -195,6 +200,8 @@ def train(
     resumed_from = step
     out.mkdir(parents=True, exist_ok=True)
     log = RunLog(out, resume_step=step, tensorboard=accelerator.is_main_process) if accelerator.is_main_process else None
+    if own_tracker:
+        tracker.start(out.resolve().name, train_params(config))
 
     # --- the loop
     bar = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True, disable=not (config.progress and accelerator.is_main_process))
@@ -241,6 +248,7 @@ def train(
             }  # fmt: skip
             if log is not None:
                 log.log(row)
+            tracker.log_metrics(step, {"train/loss": loss, "train/lr": lr, "train/tokens_per_s": row["tokens_per_s"]})
             bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{row['tokens_per_s']:.0f}", refresh=False)
             bar.update(1)
             if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
@@ -254,6 +262,8 @@ def train(
     bar.close()
     if log is not None:
         log.close()
+    if own_tracker:
+        tracker.finish()
 
     elapsed = time.perf_counter() - t0
     peft_model = accelerator.unwrap_model(loss_module).model
