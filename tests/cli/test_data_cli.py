@@ -102,3 +102,14 @@ def test_bad_column_option(tmp_path, capsys):
     src.write_text("a,b\n1,2\n")
     rc, err = run_err(capsys, ["data", "convert", str(src), "-f", "csv", "-t", "story_completion", "-o", str(tmp_path / "o.jsonl"), "--column", "ctx"])
     assert rc == 2 and "FIELD=NAME" in err
+
+
+def test_inspect_a_generated_file_shows_level_topic_and_generator(tmp_path, capsys):
+    out = tmp_path / "gen.jsonl"
+    assert main(["generate", "--backend", "dummy", "--n", "6", "--level", "D1", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["data", "inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "levels       D1: 6" in text and "generators   dummy/" in text and "topics       " in text
+    assert "sample 1: " in text and " level=D1 topic=" in text and " generator=dummy/" in text
+    assert "None" not in text and "groups" not in text

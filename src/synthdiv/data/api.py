@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from synthdiv.errors import UserError
@@ -21,9 +22,13 @@ def load_input(
 ) -> list[Record]:
     """Records of a source dataset, subsampled as the paper does (k per group, then N in all)."""
     from synthdiv.data.loaders import load
+
+    return _subsample(load(path, fmt=fmt, task=task, columns=columns), per_group=per_group, sample=sample, seed=seed)
+
+
+def _subsample(records: list[Record], *, per_group: int | None, sample: int | None, seed: int) -> list[Record]:
     from synthdiv.data.splits import sample_per_group, sample_records
 
-    records = load(path, fmt=fmt, task=task, columns=columns)
     if per_group is not None:
         records = sample_per_group(records, per_group, seed=seed)
     if sample is not None:
@@ -43,24 +48,36 @@ def convert(
     test_fraction: float | None = None,
     test_out: str | os.PathLike | None = None,
     seed: int = 0,
+    exclude_seeds_of: Sequence[str | os.PathLike] = (),
 ) -> dict[str, Any]:
     """Convert a source dataset to a record file (JSONL, CSV or Parquet by suffix).
-    With ``test_fraction``, split by group: train records go to ``out``, test records to ``test_out``."""
+    With ``exclude_seeds_of``, first drop every record that a prompt of those generated files showed
+    (seed_exclusion.py), then subsample. With ``test_fraction``, split by group: train records go to
+    ``out``, test records to ``test_out``."""
+    from synthdiv.data.loaders import load
     from synthdiv.data.records_io import detect_format, write_records
     from synthdiv.data.splits import split_by_group
 
     if detect_format(out) not in ("jsonl", "csv", "parquet"):
         raise UserError("output must end in .jsonl, .csv or .parquet", where=str(out))
-    records = load_input(path, fmt=fmt, task=task, columns=columns, per_group=per_group, sample=sample, seed=seed)
+    if test_fraction is not None and test_out is None:
+        raise UserError("--test-fraction needs --test-out for the test records")
+    records = load(path, fmt=fmt, task=task, columns=columns)
+    excluded: dict[str, Any] = {}
+    if exclude_seeds_of:
+        from synthdiv.data.seed_exclusion import exclude_seeds_of as exclude
+
+        exclusion = exclude(records, exclude_seeds_of)
+        records = exclusion.kept
+        excluded = {"dropped": exclusion.dropped, "kept": len(exclusion.kept), "seed_ids": exclusion.seed_ids}
+    records = _subsample(records, per_group=per_group, sample=sample, seed=seed)
     if test_fraction is None:
         write_records(records, out)
-        return {"records": len(records), "groups": len({r.group for r in records}), "out": str(out)}
-    if test_out is None:
-        raise UserError("--test-fraction needs --test-out for the test records")
+        return {"records": len(records), "groups": len({r.group for r in records}), "out": str(out), **excluded}
     train, test = split_by_group(records, test_fraction=test_fraction, seed=seed)
     write_records(test, test_out)
     write_records(train, out)
-    return {"records": len(records), "train": len(train), "test": len(test), "out": str(out), "test_out": str(test_out)}
+    return {"records": len(records), "train": len(train), "test": len(test), "out": str(out), "test_out": str(test_out), **excluded}
 
 
 def inspect(path: str | os.PathLike) -> dict[str, Any]:
