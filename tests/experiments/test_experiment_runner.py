@@ -158,3 +158,26 @@ def test_a_short_generation_in_a_sweep_goes_on_and_says_so(tmp_path, tiny_spec, 
     made = next(d["records"] for d in result.datasets if d["dataset"] == "Gen-D3" and d["role"] == "generated")
     assert made == 5
     assert f"warning: generate Gen-D3 (seed 0): only {made} of 8 records were generated" in capsys.readouterr().err
+
+
+def test_a_run_with_several_levels_reports_its_ladder(tmp_path, tiny_spec):
+    """ladder.csv: one row per generated level; findings.json and the terminal say whether it rises."""
+    import csv
+    import json
+
+    from synthdiv.experiments import layout
+
+    result = run_experiment(load_spec(tiny_spec(training={"models": []}, mixing={"ratios": [0.0]})), tmp_path / "run")
+    rows = list(csv.DictReader((tmp_path / "run" / f"{layout.LADDER}.csv").open()))
+    assert [r["set"] for r in rows] == ["Gen-D0", "Gen-D3"] and [r["topics_asked"] for r in rows] == ["1", "100"]
+    assert all(float(r["distinct_ci_low"]) <= float(r["distinct"]) <= float(r["distinct_ci_high"]) for r in rows)
+    ladder = json.loads((tmp_path / "run" / layout.FINDINGS).read_text())["ladder"]
+    assert [v["metric"] for v in ladder][0] == "distinct" and ladder[0]["levels"] == ["D0", "D3"]
+    assert "ladder, size-matched distinct 1-5 sum: " in result.evidence.format()
+    from synthdiv.reports import write_report
+
+    page = write_report(tmp_path / "run", map_points=20).read_text()
+    assert "Does measured diversity rise with the level?" in page and "ladder, size-matched distinct 1-5 sum: " in page
+    assert (tmp_path / "run" / "report" / "table_ladder.csv").is_file()
+    generated = [d for d in result.datasets if d.get("role") == "generated"]
+    assert generated and all(d["gen_copy_rate"] == 0.0 and 0 <= d["gen_reject_rate"] < 1 for d in generated)

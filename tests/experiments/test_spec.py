@@ -96,3 +96,14 @@ def test_find_config_names_shipped_ones_and_suggests(tmp_path):
     assert find_config("demo").name == "demo.yaml"
     with pytest.raises(UserError, match="did you mean the shipped config 'story-levels'"):
         find_config("story-level")
+
+
+def test_generation_max_cost_needs_prices_and_stays_out_of_the_stage_keys():
+    demo = build_graph(load_spec("demo"))
+    capped = build_graph(load_spec("demo", ["generation.max_cost=5", "generation.price_in=1", "generation.price_out=2"]))
+    assert [n.key for n in capped.nodes] == [n.key for n in demo.nodes]  # a budget does not change the data
+    gen = capped.of_kind("generate")[0]
+    assert gen.info["cost"] == {"price_in": 1.0, "price_out": 2.0, "max_cost": 5.0} and "max_cost" not in str(gen.params)
+    with pytest.raises(UserError, match=r"demo.yaml: generation: max_cost needs prices .* generation.price_in"):
+        load_spec("demo", ["generation.max_cost=5"])  # smollm2 on transformers has no built-in price
+    load_spec("demo", ["generation.backend=openai", "generation.model=gpt-4o-mini", "generation.max_cost=5"])  # a built-in price

@@ -66,3 +66,13 @@ def test_topic_lines_drop_labels_and_fragments_small_models_write():
     raw = ("Title: Magic\n### 2. \"The Machine\"\nSurvival: In this genre heroes\n1\nand death\nThese topics are Courage\n"
            "Magic, Illusion\nWhat do these suggest?\nwithout numbers or explanations\nTime travel (from the future)")
     assert parse_topic_lines(raw) == ["Magic", "The Machine", "Survival", "Magic", "Illusion", "Time travel"]
+
+
+def test_statements_are_not_paraphrased_questions():
+    from synthdiv.generation.parse import is_question
+
+    assert parse_paraphrase("Tom went home after the war.", "Where did Tom go?").reason.startswith("paraphrase is a statement")
+    assert parse_paraphrase("How did Tom feel.", "What did Tom feel?").value == "How did Tom feel."
+    assert parse_paraphrase("In what year did the war end", "When did the war end?").value == "In what year did the war end"
+    assert [is_question(t) for t in ("Tom left?", "Did Tom leave", "In the house, what was hidden", "In the house a cat slept.", "")] == \
+        [True, True, True, False, False]

@@ -28,6 +28,7 @@ class SamplingParams:
     max_tokens: int = 256
     seed: int | None = 0
     stop: tuple[str, ...] | None = None
+    constraint: str | None = None  # an output constraint's name (backends.constraints), for backends that decode with one
 
     def __post_init__(self) -> None:
         # refused here, where the settings live, so the CLI, the spec and the API all refuse them
@@ -47,6 +48,8 @@ class SamplingParams:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stop"] = list(self.stop) if self.stop else None
+        if self.constraint is None:
+            del d["constraint"]  # cache keys of unconstrained requests stay as they were before constraints existed
         return d
 
 

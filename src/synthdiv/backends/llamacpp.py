@@ -44,6 +44,7 @@ class LlamaCppBackend(Backend):
         self._llama_cpp = _import_llama_cpp()  # fail at construction, before any work (datatrove style)
         self.n_ctx, self.n_threads = int(n_ctx), n_threads
         self._llm = None
+        self._grammars: dict[str, object] = {}
 
     def _load(self):
         if self._llm is None:
@@ -51,6 +52,18 @@ class LlamaCppBackend(Backend):
                 model_path=str(resolve_gguf(self.model)), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
             )
         return self._llm
+
+    def _grammar(self, name: str | None):
+        """The constraint's GBNF grammar, compiled once per constraint."""
+        if name is None:
+            return None
+        if name not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            from synthdiv.backends.constraints import get_constraint
+
+            self._grammars[name] = LlamaGrammar.from_string(get_constraint(name).gbnf, verbose=False)
+        return self._grammars[name]
 
     def generate(
         self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
@@ -67,6 +80,7 @@ class LlamaCppBackend(Backend):
                     max_tokens=params.max_tokens,
                     seed=sample_seed(params.seed, req.first_sample + j),
                     stop=list(params.stop) if params.stop else None,
+                    grammar=self._grammar(params.constraint),
                 )
                 self.stats.requests += 1
                 texts.append(resp["choices"][0]["message"]["content"] or "")

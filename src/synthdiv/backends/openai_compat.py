@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
-from synthdiv.errors import UserError
+from synthdiv.backends.constraints import CONSTRAINT_MODES, openai_fields
+from synthdiv.errors import UserError, check_choice
 
 RETRY_STATUS = {408, 409, 425, 429}
 POOL_SHARD = 8  # connections per httpx client
@@ -93,6 +94,7 @@ class OpenAICompatBackend(Backend):
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
         silence_report_s: float = SILENCE_REPORT_S,
+        constraint_mode: str = "json_schema",
         **_: object,
     ):
         super().__init__(model)
@@ -109,8 +111,15 @@ class OpenAICompatBackend(Backend):
         self.silence_report_s = float(silence_report_s)
         if not self.silence_report_s > 0:  # 0 would spin the reporter; NaN compares false too
             raise UserError(f"must be a positive number of seconds (got {silence_report_s})", where="backend_options.silence_report_s")
+        self.constraint_mode = check_choice(constraint_mode, CONSTRAINT_MODES, what="constraint mode", where="backend_options.constraint_mode")
         self._rng = random.Random()
         self._timeouts = 0  # over the backend's life: the warning is printed once, at the third
+
+    def cache_identity(self) -> dict[str, Any]:
+        ident = super().cache_identity()
+        if self.constraint_mode != CONSTRAINT_MODES[0]:  # a grammar and a schema give differently shaped answers
+            ident["constraint_mode"] = self.constraint_mode
+        return ident
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(model={self.model!r}, base_url={self.base_url!r}, key_env={self.api_key_env!r})"
@@ -217,6 +226,7 @@ class OpenAICompatBackend(Backend):
             body["seed"] = sample_seed(params.seed, req.first_sample)
         if params.stop:
             body["stop"] = list(params.stop)
+        body.update(openai_fields(params.constraint, self.constraint_mode))
         return body
 
     async def _with_retries(

@@ -59,6 +59,22 @@ class VLLMBackend(Backend):
 
         return {"lora_request": LoRARequest("synthdiv-adapter", 1, str(self.adapter))}
 
+    def _guided(self, name: str | None) -> dict:
+        """vLLM's guided decoding by the constraint's regular expression (its name moved between versions)."""
+        if name is None:
+            return {}
+        from synthdiv.backends.constraints import get_constraint
+
+        regex = get_constraint(name).regex
+        try:
+            from vllm.sampling_params import StructuredOutputsParams  # vLLM >= 0.11
+
+            return {"structured_outputs": StructuredOutputsParams(regex=regex)}
+        except ImportError:
+            from vllm.sampling_params import GuidedDecodingParams
+
+            return {"guided_decoding": GuidedDecodingParams(regex=regex)}
+
     def generate(
         self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
     ) -> list[Completion]:
@@ -71,6 +87,7 @@ class VLLMBackend(Backend):
                 max_tokens=params.max_tokens,
                 seed=sample_seed(params.seed, r.first_sample),
                 stop=list(params.stop) if params.stop else None,
+                **self._guided(params.constraint),
             )
             for r in requests
         ]

@@ -40,24 +40,32 @@ def convert_cmd(
     format: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
     task: str = typer.Option(..., "--task", "-t", help=TASK_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
-    column: list[str] = typer.Option([], "--column", help="For jsonl/csv input: FIELD=NAME maps a record field to a column."),
+    column: list[str] = typer.Option(
+        [], "--column", metavar="FIELD=NAME", help="For jsonl/csv input: map a record field to a column, e.g. --column target=answer (repeatable)."),
     per_group: Optional[int] = typer.Option(None, "--per-group", help="Keep at most k records per group (k QA pairs per context)."),
     sample: Optional[int] = typer.Option(None, "--sample", help="Keep N records, drawn without replacement."),
     test_fraction: Optional[float] = typer.Option(None, "--test-fraction", help="Split by group; this share of groups is test."),
     test_out: Optional[Path] = typer.Option(None, "--test-out", help="Where the test records go with --test-fraction."),
     seed: int = typer.Option(0, "--seed", help="Seed for subsampling and the split."),
+    exclude_seeds_of: list[Path] = typer.Option(
+        [], "--exclude-seeds-of", help="Drop the records that prompts of this generated file showed (provenance.seed_ids); repeatable."
+    ),
 ) -> None:
     """Convert a real dataset into synthdiv records (JSONL by default)."""
     from synthdiv.data.api import convert
     from synthdiv.paths import check_io
 
     _require_positive(per_group=per_group, sample=sample)
-    check_io(inputs={"INPUT": input}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
+    seeds_of = {f"--exclude-seeds-of {p}": p for p in exclude_seeds_of}
+    check_io(inputs={"INPUT": input, **seeds_of}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
 
     result = convert(
         input, out, fmt=format, task=task, columns=_parse_columns(column), per_group=per_group,
-        sample=sample, test_fraction=test_fraction, test_out=test_out, seed=seed,
+        sample=sample, test_fraction=test_fraction, test_out=test_out, seed=seed, exclude_seeds_of=exclude_seeds_of,
     )
+    if "dropped" in result:
+        shown = ", ".join(str(p) for p in exclude_seeds_of)
+        typer.echo(f"dropped {result['dropped']} records that prompts of {shown} showed ({result['seed_ids']} seed ids), kept {result['kept']}")
     if "train" in result:
         typer.echo(f"wrote {result['train']} train records to {out} and {result['test']} test records to {test_out}")
     else:
@@ -82,7 +90,7 @@ def corpus_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output record file."),
     split: str = typer.Option("train", "--split", help="train | test | all."),
     sample: Optional[int] = typer.Option(None, "--sample", help="Keep N windows, drawn without replacement."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the --sample draw."),
 ) -> None:
     """Write the embedded real corpus (five-sentence windows of the World English Bible's prose books)."""
     from synthdiv.data.api import export_corpus

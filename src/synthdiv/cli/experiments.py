@@ -6,16 +6,17 @@ from pathlib import Path
 
 import typer
 
+PIPELINE = ("real", "generate", "select", "measure", "mix", "train", "evaluate")  # the order validate lists stage kinds in
 SET_HELP = "Override a config value, e.g. --set generation.n=50 --set training.models=[gpt2] (repeatable)."
 
 
 def run(
     config: str = typer.Argument(..., help="A config file, or the name of a shipped config (demo, story-levels …)."),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
     out: Path = typer.Option(None, "--out", "-o", help="Run folder (default runs/NAME); a rerun resumes it."),
     store: Path = typer.Option(None, "--store", help="Stage store (default: stages/ beside the run folder, shared by the runs there)."),
     executor: str = typer.Option("local", "--executor", help="local (in this process) or ray (stages as Ray tasks)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and check everything, list the stages, run none."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and check everything, list the stages and the planned requests and cost; run none."),
     report: bool = typer.Option(False, "--report", help="Write the HTML report when the run finishes."),
 ) -> None:
     """Run an experiment: generate → measure → mix → train → evaluate, skipping every finished stage."""
@@ -26,6 +27,8 @@ def run(
     _check_run(config, spec, out, store, executor)  # a dry run checks all a real run checks
     result = run_experiment(spec, out, store=store, executor=executor, dry_run=dry_run)
     if dry_run:
+        for line in result.plan:  # the generate stages' requests, tokens and cost
+            typer.echo(line)
         typer.echo(f"{spec.name}: valid; {len(result.graph.nodes)} stages ({result.reused} done). Nothing was run.")
         return
     _echo_tables(result)
@@ -35,8 +38,8 @@ def run(
 
 
 def validate(
-    configs: list[str] = typer.Argument(..., help="Config files or shipped config names."),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    configs: list[str] = typer.Argument(..., metavar="CONFIG", help="Config files or shipped config names."),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
 ) -> None:
     """Check configs against the schema and expand their sweeps; loads no data or model."""
     from synthdiv.experiments.graph import build_graph
@@ -46,16 +49,17 @@ def validate(
         spec = load_spec(config, set_)
         graph = build_graph(spec)
         counts: dict[str, int] = {}
-        for node in graph.nodes:  # every kind, in pipeline order, so the counts add up to the total
+        for node in graph.nodes:  # every kind, so the counts add up to the total
             counts[node.kind] = counts.get(node.kind, 0) + 1
-        kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        ordered = sorted(counts, key=lambda k: PIPELINE.index(k) if k in PIPELINE else len(PIPELINE))
+        kinds = ", ".join(f"{counts[kind]} {kind}" for kind in ordered)
         loop = f"; {len(graph.loops)} loop steps" if graph.loops else ""
         typer.echo(f"{config}: valid ({spec.name}: {len(graph.nodes)} stages: {kinds}{loop})")
 
 
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run folder; a second run reuses everything there."),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
 ) -> None:
     """Offline, on a CPU: the §4.2 story experiment at small scale (configs/demo.yaml), then the report."""
     from synthdiv.experiments.runner import run_experiment

@@ -20,12 +20,18 @@ def register(app: typer.Typer) -> None:
     def generate(
         task: str = typer.Option("story_completion", help="story_completion or long_context_qa"),
         strategy: str = typer.Option("topic", help="topic (stories, §3.2.1) or paraphrase (QA, Eq. 1-3)"),
-        level: str = typer.Option("D3", help="diversity level D0 (lowest) … D6 (highest)"),
+        level: str = typer.Option("D3", metavar="D0..D6", help="diversity level D0 (lowest) … D6 (highest), e.g. D3"),
         n: int = typer.Option(..., "--n", help="number of records to generate"),
         out: Path = typer.Option(..., help="output record file (.jsonl, .csv, .parquet)"),
         real: Path = typer.Option(None, help="real records used as seeds (default for stories: the embedded corpus)"),
         topics: str = typer.Option(None, help="topics file, one per line, or 'builtin' (paper A.4); default: generate a pool"),
         pool_size: int = typer.Option(None, help="topics to generate for the pool (default: the level's |T|)"),
+        pool_growth: str = typer.Option("tree", help="how a pool is asked for: tree (themes > subtopics > topics) or flat (one list prompt)"),
+        min_topic_adherence: float = typer.Option(None, help="reject stories whose own topic ranks below this among distractor topics "
+                                                             "(0.5 = chance; needs the embed extra); rejects keep the reason"),
+        constrain: bool = typer.Option(False, "--constrain",
+                                       help="decode five sentences with a grammar (llamacpp), regex (vllm) or JSON schema (openai) "
+                                            "so fewer answers are rejected"),
         topic_set_size: int = typer.Option(None, help="override |T| of the level"),
         k: int = typer.Option(None, help="real seed examples per prompt (default 3 stories / 5 QA pairs)"),
         m: int = typer.Option(None, help="QA: generated pairs per context (default 10)"),
@@ -45,7 +51,7 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(16, help="transformers: prompts per forward pass"),
         device: str = typer.Option(None, help="transformers: cpu, cuda … (default: GPU when there is one)"),
         temperature: float = typer.Option(0.7, help="sampling temperature (the paper's 0.7)"),
-        top_p: float = typer.Option(1.0),
+        top_p: float = typer.Option(1.0, help="nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all)"),
         max_tokens: int = typer.Option(None, help="answer budget in tokens (default 160 stories, 96 QA)"),
         seed: int = typer.Option(0, help="seed for topics, seeds, replacement and sampling"),
         max_attempts: int = typer.Option(3, help="tries per slot when an output does not parse"),
@@ -57,12 +63,15 @@ def register(app: typer.Typer) -> None:
         prompts_dir: Path = typer.Option(None, help="folder with replacement prompt templates"),
         price_in: float = typer.Option(None, help="price per 1M prompt tokens, for the cost line"),
         price_out: float = typer.Option(None, help="price per 1M completion tokens"),
+        max_cost: float = typer.Option(None, help="USD: send no request that could take this run past it, then exit 3; "
+                                                  "a rerun with a higher cap resumes (needs prices: given or built-in)"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="print the planned requests, tokens and cost; send and write nothing"),
         progress: bool = typer.Option(True, help="show the progress bar"),
         allow_partial: bool = typer.Option(False, "--allow-partial",
                                            help="exit 0 even when fewer than --n records were made (default: exit code 3)"),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
-        from synthdiv.generation.runner import GenerationConfig, check_complete, run_generation
+        from synthdiv.generation.runner import CostCapReached, GenerationConfig, check_complete, check_paths, run_generation
 
         if strategy == "topic":
             overrides = {"topic_set_size": topic_set_size, "k": k}
@@ -77,6 +86,9 @@ def register(app: typer.Typer) -> None:
             real=real,
             topics=topics,
             pool_size=pool_size,
+            pool_growth=pool_growth,
+            min_topic_adherence=min_topic_adherence,
+            constrain=constrain,
             backend=backend,
             model=model,
             backend_options={
@@ -97,8 +109,30 @@ def register(app: typer.Typer) -> None:
             price_in=price_in,
             price_out=price_out,
             progress=progress,
+            max_cost=max_cost,
         )
-        summary = run_generation(cfg)
+        if dry_run:
+            _print_plan(cfg, check_paths)
+            return
+        try:
+            summary = run_generation(cfg)
+        except CostCapReached as exc:  # the summary first, then the one error line (exit code 3)
+            for line in exc.summary.lines() if exc.summary else []:
+                typer.echo(line)
+            raise
         for line in summary.lines():
             typer.echo(line)
         check_complete(summary, allow_partial)  # the last line says when records fall short (exit code 3)
+
+
+def _print_plan(cfg, check_paths) -> None:
+    """``--dry-run``: the checks a run makes before work, then its plan (generation.cost)."""
+    from synthdiv.generation.cost import plan_generation
+
+    check_paths(cfg)
+    plan = plan_generation(cfg)
+    typer.echo(f"plan: {cfg.n} {cfg.task} records at {cfg.level} with {cfg.backend} {cfg.model} -> {cfg.out} (dry run: nothing sent or written)")
+    for line in plan.lines():
+        typer.echo(line)
+    if cfg.max_cost is not None:
+        typer.echo(f"cap: --max-cost {cfg.max_cost:g} USD stops the run before a request could pass it")

@@ -16,6 +16,8 @@ import sys
 
 import typer
 
+from synthdiv.cli.helpformat import use_plain_help
+from synthdiv.cli.quiet import quiet_libraries
 from synthdiv.errors import UserError
 
 app = typer.Typer(
@@ -39,6 +41,8 @@ STAGE_MODULES = (
     "synthdiv.cli.compare",
     "synthdiv.cli.export",
     "synthdiv.cli.select",
+    "synthdiv.cli.topics",
+    "synthdiv.cli.ladder",
 )
 
 
@@ -54,6 +58,7 @@ def _register_all() -> None:
 
 
 _register_all()
+use_plain_help(app)  # after registration: every command and sub-app, including ones added later
 
 
 # Exit codes (docs/errors.md). 1 is an internal bug (with its traceback); 3 is a partial
@@ -107,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     write failures one line naming the path and the cause (exit 4, or 2 for a path of the wrong kind)."""
     try:
         # standalone mode: typer/click print usage errors and --help themselves and exit
-        app(args=argv, prog_name="synthdiv", standalone_mode=True)
+        with quiet_libraries():  # library FutureWarnings and HF bars off; warnings above our bars
+            app(args=argv, prog_name="synthdiv", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except UserError as exc:

@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from synthdiv.errors import UserError
+from synthdiv.training.config import TrainConfig  # light: the defaults of the train options
 
 
 def read_input_records(path: str):
@@ -82,17 +83,20 @@ def train_cmd(
     max_length: int = typer.Option(512, "--max-length", help="Max tokens per record; longer prompts are cut from the left."),
     warmup_ratio: float = typer.Option(0.03, "--warmup-ratio", help="Share of steps with linear warm-up."),
     scheduler: str = typer.Option("linear", "--scheduler", help="linear | cosine | constant | constant_with_warmup."),
-    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="Comma-separated LoRA targets (default: per architecture)."),
-    seed: int = typer.Option(0, "--seed"),
+    target_modules: Optional[str] = typer.Option(
+        None, "--target-modules", metavar="NAME[,NAME]", help="Comma-separated LoRA targets, e.g. q_proj,v_proj (default: per architecture)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the LoRA initialisation, the shuffling and dropout."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
     loss_on: str = typer.Option("target", "--loss-on", help="target (the completion only; the paper) | text (the whole record)."),
-    checkpoint_every: int = typer.Option(200, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
+    checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
     test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
-    eval_batch_size: int = typer.Option(8, "--eval-batch-size"),
+    eval_batch_size: int = typer.Option(8, "--eval-batch-size", help="Records per batch of the --test evaluation; changes the speed, not the loss."),
     merge: bool = typer.Option(False, "--merge", help="Also save the merged weights to OUT/merged."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Ignore checkpoints in OUT and start over (default: resume)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars on stderr: the training steps and the --test evaluation."),
+    report_to: list[str] = typer.Option(
+        [], "--report-to", help="Experiment trackers: tensorboard, mlflow, wandb (comma list or repeated); runs under OUT/tracking."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fine-tune a causal LM with LoRA on records (loss on the target tokens, or the whole record); resumes after a kill."""
@@ -107,7 +111,7 @@ def train_cmd(
         lora_dropout=lora_dropout, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
         warmup_ratio=warmup_ratio, scheduler=scheduler, seed=seed, max_steps=max_steps, loss_on=loss_on,
         target_modules=[t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None,
-        checkpoint_every=checkpoint_every, precision=precision, progress=progress,
+        checkpoint_every=checkpoint_every, precision=precision, progress=progress, report_to=report_to,
     )  # fmt: skip
     from synthdiv.evaluation.loading import is_adapter_folder
 
@@ -119,20 +123,17 @@ def train_cmd(
     records = read_input_records(train_file)
     test_records = read_input_records(test) if test else None  # read before training: a bad file fails fast
     from synthdiv.training.recipe import save_merged, train
+    from synthdiv.training.tracking import make_tracker, tracked, train_params
 
-    result = train(records, config, out, resume=not overwrite)
-    summary = {"train": result.summary()}
-    if test_records is not None:
-        from synthdiv.evaluation.test_loss import evaluate, evaluate_base
-
-        kw = {"batch_size": eval_batch_size, "max_length": max_length}
-        before = evaluate_base(result.model, result.tokenizer, test_records, **kw)
-        after = evaluate(result.model, result.tokenizer, test_records, **kw)
-        summary["test"] = {"file": test, "base_test_loss": before.test_loss, **after.to_dict()}
-        from synthdiv.fileio import atomic_write
-
-        with atomic_write(out / "eval.json") as fh:
-            json.dump(summary["test"], fh, indent=2)
+    tracker = make_tracker(config.report_to, out / "tracking")  # before training: a missing package fails now
+    with tracked(tracker, out.resolve().name, train_params(config)):
+        result = train(records, config, out, resume=not overwrite, tracker=tracker)
+        summary = {"train": result.summary()}
+        if test_records is not None:
+            summary["test"], per_sample = _test_losses(result, test_records, test, eval_batch_size, max_length, progress)
+            tracker.log_metrics(result.steps, _eval_metrics(summary["test"], per_sample))
+            tracker.log_artifact(out / "eval.json")
+        tracker.log_artifact(out / "train_log.csv")
     if merge:
         summary["merged"] = str(save_merged(result.model, result.tokenizer, out))
     if as_json:
@@ -149,6 +150,18 @@ def train_cmd(
         typer.echo(f"test loss on {t['samples']} records ({t['tokens']} tokens): base {t['base_test_loss']:.4f} -> fine-tuned {t['test_loss']:.4f}")
 
 
+def _loss_with_interval(result) -> str:
+    """'3.1950 [3.0203, 3.3762]': the test loss and its 95 % bootstrap interval over the test records."""
+    from synthdiv.evaluation.formatting import format_interval
+    from synthdiv.evaluation.uncertainty import loss_interval
+
+    rows = result.per_sample
+    if len(rows) < 2:
+        return f"{result.test_loss:.4f} (one record: no interval)"
+    ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
+    return format_interval(result.test_loss, ci.ci_low, ci.ci_high)
+
+
 def evaluate_cmd(
     model: str = typer.Option(..., "--model", help="Adapter folder from 'synthdiv train', registry name, hub id or model folder."),
     test: str = typer.Option(..., "--test", help="Test records (a record file, or a Story Cloze / ROCStories CSV)."),
@@ -157,7 +170,8 @@ def evaluate_cmd(
     base: bool = typer.Option(True, "--base/--no-base", help="For an adapter, also report the base model's loss."),
     per_sample: Optional[Path] = typer.Option(None, "--per-sample", help="Write per-record losses to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (keys: test_loss, tokens, samples, ...)."),
-    progress: bool = typer.Option(False, "--progress/--no-progress"),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Show a progress bar on stderr (default: when stderr is a terminal)."),
 ) -> None:
     """Test loss: summed NLL of all target tokens / their number (independent of batch size)."""
     from synthdiv.paths import check_io
@@ -178,10 +192,12 @@ def evaluate_cmd(
     if torch.cuda.is_available():
         net.to("cuda")
     length = max_length or info["train_config"].get("max_length") or 512
-    result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=progress)
+    show = sys.stderr.isatty() if progress is None else progress
+    result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=show)
     report = {"model": model, "base_model": info["base_model"], "adapter": info["adapter"], "test": test, **result.to_dict()}
     if info["adapter"] and base:
-        report["base_test_loss"] = evaluate_base(net, tokenizer, records, batch_size=batch_size, max_length=length).test_loss
+        report["base_test_loss"] = evaluate_base(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=show,
+                                                 desc="evaluate, base model").test_loss
     if per_sample is not None:
         from synthdiv.fileio import atomic_write
 
@@ -191,13 +207,36 @@ def evaluate_cmd(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    line = f"test loss {result.test_loss:.4f} nats/token ({result.loss_per_char:.4f} per char) on {result.samples} records, {result.tokens} target tokens"
+    line = f"test loss {_loss_with_interval(result)} nats/token ({result.loss_per_char:.4f} per char) on {result.samples} records, {result.tokens} target tokens"
     if "base_test_loss" in report:
         line += f"; base model {report['base_test_loss']:.4f}"
     if result.truncated_records:
         line += f"; {result.truncated_records} prompts truncated at {length} tokens"
     typer.echo(line)
     sys.stdout.flush()
+
+
+def _test_losses(result, records, test: str, batch_size: int, max_length: int, progress: bool = False) -> tuple[dict, list[dict]]:
+    """Base and fine-tuned test loss on ``records`` (written to OUT/eval.json) and the per-record losses."""
+    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+    from synthdiv.fileio import atomic_write
+
+    kw = {"batch_size": batch_size, "max_length": max_length, "progress": progress}  # a bar each: minutes on a CPU
+    before = evaluate_base(result.model, result.tokenizer, records, desc="test loss, base model", **kw)
+    after = evaluate(result.model, result.tokenizer, records, desc="test loss, fine-tuned", **kw)
+    losses = {"file": test, "base_test_loss": before.test_loss, **after.to_dict()}
+    with atomic_write(result.out / "eval.json") as fh:
+        json.dump(losses, fh, indent=2)
+    return losses, after.per_sample
+
+
+def _eval_metrics(losses: dict, rows: list[dict]) -> dict[str, float]:
+    """The test losses for the trackers, the fine-tuned one with its 95 % interval (test records resampled)."""
+    from synthdiv.evaluation.uncertainty import loss_interval
+
+    ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
+    return {"eval/test_loss": losses["test_loss"], "eval/test_loss_ci_low": ci.ci_low, "eval/test_loss_ci_high": ci.ci_high,
+            "eval/base_test_loss": losses["base_test_loss"]}
 
 
 def _loss_line(r) -> str:

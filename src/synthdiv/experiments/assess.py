@@ -33,15 +33,18 @@ class Evidence:
     test_records: int | None = None
     test_tokens: int | None = None
     plane: dict[str, Any] | None = None  # the diversity–shift regression (plane.py), written as plane.json
+    ladder: list[dict[str, Any]] = field(default_factory=list)  # per diversity: does it rise with the level (ladder.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "resolves": self.resolves,
                 "test_records": self.test_records, "test_tokens": self.test_tokens,
-                "confidence": 0.95}
+                "confidence": 0.95, "ladder": self.ladder}
 
     def format(self) -> str:
         text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
-        lines = [format_plane(g) for g in (self.plane or {}).get("groups", [])]
+        from synthdiv.experiments.ladder import format_ladder
+
+        lines = format_ladder(self.ladder) + [format_plane(g) for g in (self.plane or {}).get("groups", [])]
         return "\n".join([text, *lines]) if lines else text
 
 

@@ -164,7 +164,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
                     params["n"] = spec.selection.pool  # the same key as a plain generation of that many records
                 gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real},
                                  info={"dataset": name, "role": "generated", "level": level, "seed": seed,
-                                       "backend_mechanics": _mechanics(spec)}))
+                                       "backend_mechanics": _mechanics(spec), "cost": _cost(spec)}))
                 b.add(Node("measure", f"measure {name} (seed {seed})", {**measure_cfg, "seed": seed},
                            {"data": gen, "reference": real}, info=dict(gen.info)))
                 gens[level] = _add_selections(b, spec, real, gen, level, seed) if spec.selection is not None else [gen]
@@ -205,7 +205,7 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
                 new_info = _loop_info(scenario if k > 1 else "", k, seed, model, data=True)
                 new = b.add(Node("generate", f"generate G{k} data{f' ({scenario})' if k > 1 else ''} (seed {seed})",
                                  {**gen_params, "generation": k}, {"real": real, "generator": train},
-                                 info={**new_info, "backend_mechanics": _mechanics(spec)}))
+                                 info={**new_info, "backend_mechanics": _mechanics(spec), "cost": _cost(spec)}))
                 generated.append(new)
                 pool = generated[-1:] if scenario == "replace" else generated
                 size = loop.subsample_size if scenario == "accumulate-subsample" else None
@@ -237,6 +237,14 @@ def _loop_info(scenario: str, k: int, seed: int, model: str, data: bool = False)
 def _mechanics(spec: ExperimentSpec) -> dict[str, Any]:
     assert spec.generation is not None
     return {k: v for k, v in spec.generation.backend_options.items() if k in RUN_MECHANICS}
+
+
+def _cost(spec: ExperimentSpec) -> dict[str, Any]:
+    """Prices and the cap of a generate stage: they change what a run may spend, never what it writes,
+    so they travel in ``info`` (outside the key) like the request mechanics."""
+    assert spec.generation is not None
+    g = spec.generation
+    return {"price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
 
 
 def _train_params(spec: ExperimentSpec, model: str, seed: int) -> dict[str, Any]:
@@ -320,4 +328,8 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> dict[str,
         "backend_options": {k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
         # only when set: stages keyed before the option existed keep their keys
         **({"overdraw": g.overdraw} if g.overdraw != 1.0 else {}),
+        # a generated pool's growth changes the topics (stages keyed before trees existed asked flat lists)
+        **({"pool_growth": g.pool_growth} if topics is None else {}),
+        **({"min_topic_adherence": g.min_topic_adherence} if g.min_topic_adherence is not None else {}),
+        **({"constrain": True} if g.constrain else {}),
     }

@@ -11,6 +11,7 @@ RUN_DIR/
   findings.json      the paper's claims this run can test, each with a verdict
   plane.json         test loss regressed on size-matched diversity and shift across the trained sets
   generations.csv/.parquet  the recursive-training loop, when the spec has one
+  ladder.csv/.parquet     one row per generated level: topics, adherence, seed copying, rejects, diversity with intervals
   report/            ``synthdiv report``
 """
 
@@ -23,6 +24,7 @@ RESULTS = "results"
 AGGREGATE = "aggregate"
 TRENDS = "trends"
 GENERATIONS = "generations"
+LADDER = "ladder"
 FINDINGS = "findings.json"
 PLANE = "plane.json"
 REPORT = "report"

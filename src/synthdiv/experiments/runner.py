@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class RunResult:
     reused: int  # stages found finished before this run
     tables: list[Path]
     evidence: Any = None  # synthdiv.experiments.assess.Evidence; None for a dry run
+    plan: list[str] = field(default_factory=list)  # a dry run: what the generate stages would send and cost
 
 
 def default_out(spec: ExperimentSpec) -> Path:
@@ -69,6 +70,7 @@ def run_experiment(
     from synthdiv.experiments import stages
     from synthdiv.experiments.preflight import preflight
     from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
+    from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
     from synthdiv.experiments.results import gather, gather_generations, write_table
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
@@ -76,6 +78,7 @@ def run_experiment(
     out = Path(out or default_out(spec))
     graph, st = plan(spec, out, store)
     stages.OPTIONS["checkpoint_every"] = checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every
+    stages.OPTIONS["tracking"] = _tracking_options(spec, out)  # checks the trackers' packages before anything runs
     counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage
     reused = sum(st.is_done(n) for n in graph.nodes)
     log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
@@ -87,18 +90,78 @@ def run_experiment(
     if dry_run:
         for line in describe(graph, st):
             log(line)
-        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [])
+        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(spec, graph, st))
     run_graph(graph, st, executor, log)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])
     evidence = assess(datasets, results, eval_dirs, resamples=spec.evaluation.resamples)
+    ladder = ladder_rows(graph, st, spec.metrics.embedder)  # is measured diversity rising with the level?
+    evidence.ladder = ladder_verdicts(ladder)
+    copy_to_datasets(ladder, datasets)
     tables = write_table(table_rows(datasets), out / layout.DATASETS) + write_table(results, out / layout.RESULTS)
     tables += write_evidence(evidence, out, write_table)
+    tables += write_table(ladder, out / layout.LADDER) if ladder else []
     generations = gather_generations(spec.name, graph, st) if graph.loops else []
     if generations:
         tables += write_table(generations, out / layout.GENERATIONS)
+    track_run_folder(spec, out, graph)
     return RunResult(out, graph, datasets, results, generations, time.monotonic() - start, reused, tables, evidence)
+
+
+def _tracking_options(spec: ExperimentSpec, out: Path) -> dict[str, Any]:
+    """Where the train stages' tracked runs go (RUN_DIR/tracking); building the tracker checks its packages."""
+    from synthdiv.training.tracking import make_tracker, parse_report_to
+
+    names = parse_report_to(spec.training.report_to, where="training.report_to")
+    make_tracker(names, out / "tracking", where="training.report_to")
+    return {"names": names, "dir": str((out / "tracking").resolve()), "project": spec.name}
+
+
+def track_run_folder(spec: ExperimentSpec, out: Path, graph: Graph) -> None:
+    """One summary run per sweep holding the run folder's tables, findings and report as artifacts.
+    The report is there when it was written before this call (``synthdiv report`` writes it after a run)."""
+    from synthdiv.training.tracking import make_tracker, tracked
+
+    if not spec.training.report_to:
+        return
+    files = [out / layout.SPEC, out / f"{layout.RESULTS}.csv", out / f"{layout.DATASETS}.csv", out / layout.FINDINGS, out / layout.REPORT]
+    tracker = make_tracker(spec.training.report_to, out / "tracking", project=spec.name, where="training.report_to")
+    with tracked(tracker, f"{spec.name} summary", {"experiment": spec.name, "stages": len(graph.nodes),
+                                                   "train_stages": len(graph.of_kind("train"))}):
+        for path in files:
+            if path.exists():
+                tracker.log_artifact(path)
+
+
+def generation_plan(spec: ExperimentSpec, graph: Graph, store: Store) -> list[str]:
+    """A dry run's cost lines: each generate stage still to run (generation.cost.plan_generation), then the total."""
+    from synthdiv.experiments.stages import generation_config
+    from synthdiv.generation.cost import plan_generation
+
+    lines, plans = [], []
+    for node in graph.of_kind("generate"):
+        if store.is_done(node):
+            lines.append(f"{node.name}: done before, nothing to send")
+            continue
+        cfg = generation_config(node, store.dir(node), {role: store.dir(dep) for role, dep in node.deps.items()})
+        plans.append(plan_generation(cfg))
+        p = plans[-1]
+        lines.append(f"{node.name}: {p.requests} requests ({p.cached} more cached), {p.prompt_tokens} prompt tokens, "
+                     f"at most {p.completion_bound} completion tokens; cost {p.cost_text()}")
+    if not plans:
+        return lines
+    methods = "; ".join(sorted({p.counter for p in plans}))
+    costs = [p.cost for p in plans]
+    cost = ("no price known for some stages: set generation.price_in/price_out" if None in costs else
+            f"at most {sum(costs):.4f} USD, up to {sum(c * p.max_attempts for c, p in zip(costs, plans)):.4f} USD with every retry")
+    lines.append(f"total over {len(plans)} generate stages: {sum(p.requests for p in plans)} requests "
+                 f"({sum(p.cached for p in plans)} more cached), {sum(p.prompt_tokens for p in plans)} prompt tokens ({methods}), "
+                 f"at most {sum(p.completion_bound for p in plans)} completion tokens (max_tokens per request); cost {cost}")
+    cap = spec.generation.max_cost if spec.generation is not None else None
+    if cap is not None:
+        lines.append(f"generation.max_cost {cap:g} USD caps each generate stage: at most {cap * len(plans):g} USD over these {len(plans)}")
+    return lines
 
 
 def _write_graph(out: Path, graph: Graph, store: Store) -> None:

@@ -70,6 +70,9 @@ class GenerationSpec(Strict):
     n: int = Field(100, ge=1, description="records generated per level")
     topics: str | None = Field("builtin", description="'builtin' (paper A.4), a file, or null to generate a pool")
     pool_size: int | None = Field(None, ge=1)
+    pool_growth: Literal["tree", "flat"] = Field("tree", description="a generated pool: 'tree' (themes > subtopics > topics) or 'flat' (one list prompt)")
+    min_topic_adherence: float | None = Field(None, ge=0, le=1, description="reject stories whose own topic ranks below this among distractors (0.5 = chance)")
+    constrain: bool = Field(False, description="decode stories with a five-sentence grammar / regex / JSON schema where the backend can")
     level_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {k: 3, topic_set_size: 50} for every level")
     temperature: float = Field(0.7, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
@@ -81,6 +84,16 @@ class GenerationSpec(Strict):
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
     price_in: float | None = None
     price_out: float | None = None
+    max_cost: float | None = Field(None, ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
+
+    @model_validator(mode="after")
+    def _max_cost_has_prices(self):
+        from synthdiv.generation.cost import resolve_prices
+
+        if self.max_cost is not None and resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
+            raise ValueError(f"max_cost needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
+                             "set generation.price_in and generation.price_out")
+        return self
 
     @field_validator("levels")
     @classmethod
@@ -135,7 +148,8 @@ class MixingSpec(Strict):
         return self
 
 
-_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS}
+# report_to is a mechanic (in no stage key) that a spec still sets: training.report_to: [tensorboard]
+_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS} - {"report_to"}
 
 
 def _training_fields() -> dict[str, Any]:
@@ -157,7 +171,7 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
 
     models: list[str] = Field(default_factory=lambda: ["smollm2-135m-instruct"])
     evaluate_base: bool = Field(True, description="also evaluate each model without fine-tuning")
-    checkpoint_every: int = Field(50, ge=0)
+    checkpoint_every: int = Field(TrainConfig.checkpoint_every, ge=0)  # one default: the recipe's
 
     @model_validator(mode="after")
     def _checked_by_train_config(self):

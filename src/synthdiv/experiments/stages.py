@@ -18,12 +18,13 @@ from synthdiv.errors import UserError
 from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
+from synthdiv.training.config import TrainConfig  # light: the recipe's checkpoint default
 
 # A model trained in this process, kept for the evaluate stage that follows it so the
 # adapter is not loaded back from disk (the local executor runs them back to back).
 _TRAINED: dict[str, tuple[Any, Any]] = {}
 # Run mechanics that do not change what a stage computes (so they are not in its key).
-OPTIONS: dict[str, Any] = {"checkpoint_every": 50, "keep_in_memory": True}
+OPTIONS: dict[str, Any] = {"checkpoint_every": TrainConfig.checkpoint_every, "keep_in_memory": True}
 
 
 def data_file(node: Node, folder: Path) -> Path:
@@ -96,22 +97,33 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
 
 
 # ----- generate ---------------------------------------------------------------
-def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def generation_config(node: Node, folder: Path, deps: dict[str, Path]):
+    """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``)."""
     from synthdiv.backends.base import SamplingParams
-    from synthdiv.generation.runner import GenerationConfig, run_generation, summary_dict
+    from synthdiv.generation.runner import GenerationConfig
 
     p = node.params
     options = {"base_url": p["base_url"], **p["backend_options"], **node.info.get("backend_mechanics", {})}
     if "generator" in deps:  # a loop generation: the previous generation's student writes the data
         options["adapter"] = str(deps["generator"])
-    cfg = GenerationConfig(
+    return GenerationConfig(
         task=p["task"], strategy=p["strategy"], level=p["level"], n=p["n"], out=folder / "records.jsonl",
         real=deps["real"] / "train.jsonl", topics=p["topics"], pool_size=p["pool_size"], backend=p["backend"],
         model=p["model"], backend_options=options,
         sampling=SamplingParams(temperature=p["temperature"], top_p=p["top_p"], seed=p["seed"], max_tokens=p["max_tokens"]),
         level_overrides=p["level_overrides"], seed=p["seed"], max_attempts=p["max_attempts"],
         rejects=folder / "rejects.jsonl", progress=True, generation=p.get("generation"), overdraw=p.get("overdraw", 1.0),
+        pool_growth=p.get("pool_growth", "tree"), min_topic_adherence=p.get("min_topic_adherence"), constrain=p.get("constrain", False),
+        **node.info.get("cost", {}),  # prices and generation.max_cost: outside the key (graph._cost)
     )
+
+
+def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+    from synthdiv.generation.runner import run_generation, summary_dict
+
+    p = node.params
+    cfg = generation_config(node, folder, deps)
+    options = cfg.backend_options
     summary = summary_dict(run_generation(cfg))
     if summary["records"] < p["n"]:
         # a sweep goes on (its sets are then smaller, as datasets.csv's records column shows), but says so
@@ -198,11 +210,16 @@ def run_measure(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, An
 # ----- train and evaluate ------------------------------------------------------
 def run_train(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
     from synthdiv.data.records_io import read_records
-    from synthdiv.training.config import TrainConfig
     from synthdiv.training.recipe import train
+    from synthdiv.training.tracking import make_tracker, tracked, train_params
 
     config = TrainConfig(**node.params, checkpoint_every=OPTIONS["checkpoint_every"], progress=True)
-    result = train(read_records(deps["data"] / "records.jsonl"), config, folder)
+    # a tracked run per train stage, named after it; the runner fills OPTIONS["tracking"] from training.report_to
+    track = OPTIONS.get("tracking") or {"names": [], "dir": str(folder / "tracking"), "project": "synthdiv"}
+    tracker = make_tracker(track["names"], track["dir"], project=track["project"], where="training.report_to")
+    params = {**train_params(config), "stage_key": node.key, "dataset": node.info.get("dataset")}
+    with tracked(tracker, node.name, params):
+        result = train(read_records(deps["data"] / "records.jsonl"), config, folder, tracker=tracker)
     if OPTIONS["keep_in_memory"]:
         _TRAINED.clear()  # at most one model held: the one the next stage evaluates
         _TRAINED[node.key] = (result.model, result.tokenizer)

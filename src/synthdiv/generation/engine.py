@@ -10,6 +10,11 @@ backend as one batch. A retry that returns the very text its slot was just
 rejected for stops the slot's retries: the server decodes greedily and every
 further retry would be the same wasted request. Given the same answers the
 outcome is the same, so a rerun over a warm cache rebuilds exactly the same records.
+
+With a cost cap (``budget``, :class:`synthdiv.generation.cost.Budget`) a request is sent
+only while what was spent plus its bound stays under the cap; at the first that would
+not fit the engine sends nothing more (the requests already handed to the backend finish),
+and :func:`fill_slots` returns what it has. Cached answers are free: they never ask the cap.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class Answer:
     text: str | None
     error: str | None = None
     cached: bool = False
+    unsent: bool = False  # held back by the cost cap: neither a reject nor a failure
 
 
 @dataclass
@@ -63,8 +69,9 @@ class Accepted:
 class Engine:
     """Cache-first access to one backend with one set of sampling parameters."""
 
-    def __init__(self, backend: Backend, params: SamplingParams, cache, progress=None):
+    def __init__(self, backend: Backend, params: SamplingParams, cache, progress=None, budget=None):
         self.backend = backend
+        self.budget = budget
         self.params = params
         self.cache = cache
         self.progress = progress
@@ -74,6 +81,25 @@ class Engine:
         self.rejects: list[dict[str, Any]] = []
         self._next_sample: dict[str, int] = defaultdict(int)
         self._keys = KeyMaker(self.identity, self.params_dict)
+
+    def with_constraint(self, name: str | None) -> Engine:
+        """The same engine (backend, cache, counters, rejects, budget) asking with an output
+        constraint (backends.constraints): its answers are cached apart from unconstrained ones."""
+        if name is None or self.params.constraint == name:
+            return self
+        import copy
+        from dataclasses import replace
+
+        other = copy.copy(self)
+        other.params = replace(self.params, constraint=name)
+        other.params_dict = other.params.to_dict()
+        other._keys = KeyMaker(self.identity, other.params_dict)
+        return other
+
+    @property
+    def stopped(self) -> bool:
+        """True once the cost cap held a request back: nothing more is sent this run."""
+        return self.budget is not None and self.budget.stopped
 
     @staticmethod
     def serialise(messages: Messages) -> tuple[str, str]:
@@ -106,8 +132,22 @@ class Engine:
         for key, (messages, sample) in zip(keys, jobs, strict=True):
             requests.setdefault(key, ChatRequest(messages=messages, n=1, first_sample=sample))
         for batch in self._batches(list(requests), answers):
-            self._send(batch, requests, answers)
+            if self.budget is not None:
+                batch = self._affordable(batch, requests)
+            if batch:
+                self._send(batch, requests, answers)
+        if self.budget is not None:
+            for key in keys:
+                answers.setdefault(key, Answer(None, error="not sent: the cost cap", unsent=True))
         return [answers[k] for k in keys]
+
+    def _affordable(self, batch: list[str], requests: dict[str, ChatRequest]) -> list[str]:
+        """The part of ``batch`` the cap lets through: a prefix, or for a batch-aligned backend
+        (whose batches are generated whole, cached members too) all of it or nothing."""
+        fits = self.budget.admit([requests[k].messages for k in batch])
+        if getattr(self.backend, "batch_alignment", None):
+            return batch if fits == len(batch) else []
+        return batch[:fits]
 
     def _batches(self, unique_keys: list[str], answers: dict[str, Answer]) -> list[list[str]]:
         """What to send: every unanswered job at once, or, for a backend whose text depends on
@@ -208,10 +248,13 @@ def fill_slots(
             blobs.append(blob)
             meta.append((g, j, tries, messages, phash, sample))
         answers = engine.answer(jobs, blobs)
-        if answers and all(a.error for a in answers):
-            raise UserError(f"every request of a wave of {len(answers)} failed (last: {answers[-1].error}); "
+        sent = [a for a in answers if not a.unsent]
+        if sent and all(a.error for a in sent):
+            raise UserError(f"every request of a wave of {len(sent)} failed (last: {sent[-1].error}); "
                             "check the backend and rerun: answered prompts are cached")
         for ans, (g, j, tries, messages, phash, sample) in zip(answers, meta, strict=True):
+            if ans.unsent:
+                continue
             if ans.error:
                 engine.reject(step, (g, j), phash, sample, f"request failed: {ans.error}", None)
                 continue
@@ -230,6 +273,8 @@ def fill_slots(
                     active.append((g, j, tries + 1))
         if engine.progress is not None:
             engine.progress.tick(engine, force=True)
+        if engine.stopped:  # the cost cap: keep what was accepted, send nothing more
+            break
         for g in wanted:
             open_slots(g)
     for g in accepted:

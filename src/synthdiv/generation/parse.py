@@ -61,6 +61,23 @@ def _story_lines(raw: str) -> list[str]:
     return lines
 
 
+def _json_sentences(raw: str) -> str:
+    """The sentences of a {"sentences": [...]} answer joined by spaces; any other text as it is."""
+    text = raw.strip()
+    if not text.startswith("{"):
+        return raw
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return raw
+    sentences = value.get("sentences") if isinstance(value, dict) else None
+    if not isinstance(sentences, list) or not all(isinstance(s, str) for s in sentences):
+        return raw
+    return " ".join(s.strip() for s in sentences)
+
+
 def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ratio: float = 2.0, truncate: bool = True) -> Parsed:
     """Four context sentences and one target from a story output.
 
@@ -68,8 +85,9 @@ def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ra
     then split into sentences; only complete sentences count, so an answer cut off by
     ``max_tokens`` loses its last fragment. More than five sentences: the first five are
     kept when ``truncate`` (small models rarely stop at five), else it is a reject.
-    The story's word count must lie within [min_ratio, max_ratio] × the seeds' mean."""
-    lines = _story_lines(raw)
+    The story's word count must lie within [min_ratio, max_ratio] × the seeds' mean.
+    A JSON answer {"sentences": [...]} (a backend's JSON-schema constraint) is read as its sentences."""
+    lines = _story_lines(_json_sentences(raw))
     if not lines:
         return Parsed(reason="empty output")
     sentences = [s for s in split_sentences(" ".join(lines)) if re.search(r"[.!?][\"'”’)\]]*$", s)]
@@ -131,8 +149,34 @@ def parse_paraphrase(raw: str, original: str) -> Parsed:
             return Parsed(reason="paraphrase is identical to the original question")
         if word_count(line) > 3 * max(5, word_count(original)):
             return Parsed(reason="paraphrase is far longer than the original question")
+        if not is_question(line):
+            return Parsed(reason="paraphrase is a statement, not a question (no '?' and no question word first)")
         return Parsed(value=line)
     return Parsed(reason="empty output")
+
+
+# First words that open an English question without a question mark ("Who is Tom's sister.").
+QUESTION_WORDS = frozenset(
+    "what who whom whose which when where why how is are was were am do does did can could will would shall should "
+    "may might must has have had".split()
+)
+_PREPOSITIONS = frozenset("in on at for from to by with according".split())  # "In what year ...", "According to whom ..."
+_QUESTION_OPENING = re.compile(r"^(?:in|on|at|for|from|to|by|with|according)\s+(?:to\s+)?(?:what|which|whom|whose|the\s+\w+,?\s+(?:what|who|which|how))\b")
+
+
+def is_question(text: str) -> bool:
+    """A question: it ends with '?', or it opens with a question word ("How did Tom feel."),
+    or with a preposition and a question word ("In what year ..."). A statement the small
+    offline model writes instead of a question ("Tom went home.") is neither."""
+    text = text.strip().strip('"\'').strip()
+    if text.endswith("?"):
+        return True
+    words = text.lower().split()
+    if not words:
+        return False
+    if words[0] in _PREPOSITIONS:
+        return bool(_QUESTION_OPENING.match(text.lower()))
+    return words[0] in QUESTION_WORDS
 
 
 _TOPIC_LABEL = re.compile(r"^(?:#+\s*)?(?:\d+[.)]\s*)*(?:(?:title|topic|theme)\s*\d*\s*[:.-]\s*)?", re.IGNORECASE)

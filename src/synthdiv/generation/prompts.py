@@ -18,7 +18,7 @@ from string import Template
 from synthdiv.errors import UserError
 from synthdiv.records import Record
 
-STEPS = ("topics", "story", "qa_pair", "qa_paraphrase")
+STEPS = ("topics", "topic_tree", "story", "qa_pair", "qa_paraphrase")
 _SECTION = re.compile(r"^\[(\w+)\]\s*$")
 
 
@@ -72,6 +72,21 @@ def topics_messages(count: int, examples: list[str], prompts_dir: str | None = N
     return [
         {"role": "system", "content": _fill(t["system"], "topics.txt", **values)},
         {"role": "user", "content": _fill(t["user"], "topics.txt", **values)},
+    ]
+
+
+def topic_tree_messages(count: int, path: tuple[str, ...], examples: list[str], prompts_dir: str | None = None) -> list[dict[str, str]]:
+    """A request for ``count`` children of the tree node ``path`` (the root when empty),
+    after one worked exchange of the same kind (the template's example answer)."""
+    t = load_template("topic_tree", prompts_dir)
+    kind = "child" if path else "root"
+    shown = {"count": len(t[f"example_{kind}"].splitlines()), "examples": ", ".join(examples), "parent": "Seaside", "path": "Seaside"}
+    values = {"count": count, "examples": ", ".join(examples), "parent": path[-1] if path else "", "path": " > ".join(path)}
+    return [
+        {"role": "system", "content": _fill(t["system"], "topic_tree.txt", **values)},
+        {"role": "user", "content": _fill(t[kind], "topic_tree.txt", **shown)},
+        {"role": "assistant", "content": t[f"example_{kind}"]},
+        {"role": "user", "content": _fill(t[kind], "topic_tree.txt", **values)},
     ]
 
 

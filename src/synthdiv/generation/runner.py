@@ -17,6 +17,7 @@ failing to parse) still writes what it made; the CLI then ends with
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ from synthdiv.generation.engine import Engine
 from synthdiv.records import Record
 
 STRATEGY_TASK = {"topic": "story_completion", "paraphrase": "long_context_qa"}
+POOL_GROWTHS = ("tree", "flat")  # topic_tree.grow_topic_tree, topics.generate_topic_pool
 
 
 @dataclass
@@ -42,6 +44,9 @@ class GenerationConfig:
     real: Path | None = None
     topics: str | None = None  # a file, "builtin", or None = generate a pool with the model
     pool_size: int | None = None  # default: the level's topic-set size
+    pool_growth: str = "tree"  # how a pool is asked for: 'tree' (topic_tree) or 'flat' (one list prompt, topics.py)
+    min_topic_adherence: float | None = None  # reject stories whose own topic ranks below this (metrics.adherence)
+    constrain: bool = False  # ask the backend to decode five sentences (backends.constraints) where it can
     backend: str = "transformers"
     model: str = "smollm2-135m-instruct"
     backend_options: dict[str, Any] = field(default_factory=dict)
@@ -58,11 +63,10 @@ class GenerationConfig:
     progress: bool = True
     generation: int | None = None  # a recursive-training loop's generation: in provenance and ids
     overdraw: float = 1.0  # requests in flight per missing record (engine.fill_slots)
+    max_cost: float | None = None  # USD: no request is sent that could take this run's spend past it (generation.cost)
 
     def __post_init__(self) -> None:
         # refused where the settings live: the CLI, the experiment stage and the API get the same checks
-        import math
-
         at_least_one = {"--n": self.n, "--max-attempts": self.max_attempts, "--pool-size": self.pool_size,
                         "--concurrency": self.backend_options.get("concurrency"),
                         "--batch-size": self.backend_options.get("batch_size")}
@@ -78,6 +82,21 @@ class GenerationConfig:
                 raise UserError(f"must be a positive number (got {value})", where="--" + option)
         if not (math.isfinite(self.overdraw) and 1 <= self.overdraw <= 10):
             raise UserError(f"must be between 1 and 10 (got {self.overdraw})", where="--overdraw")
+        if self.pool_growth not in POOL_GROWTHS:
+            raise UserError(f"unknown pool growth {self.pool_growth!r}; use one of {', '.join(POOL_GROWTHS)}", where="--pool-growth")
+        if self.min_topic_adherence is not None and not 0 <= self.min_topic_adherence <= 1:
+            raise UserError(f"must lie in [0, 1] (got {self.min_topic_adherence}; 0.5 is chance)", where="--min-topic-adherence")
+        if self.max_cost is not None:
+            self._check_max_cost()
+
+    def _check_max_cost(self) -> None:
+        from synthdiv.generation.cost import resolve_prices
+
+        if not (math.isfinite(self.max_cost) and self.max_cost >= 0):
+            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", where="--max-cost")
+        if resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
+            raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
+                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
 
 
 @dataclass
@@ -98,6 +117,7 @@ class Summary:
     out: str = ""
     rejects_file: str = ""
     requested: int = 0  # the n asked for; records may fall short (PartialGeneration)
+    price_source: str = ""  # "given" or "built-in for MODEL (…)": generation.cost.resolve_prices
 
     def lines(self) -> list[str]:
         short = f" of {self.requested} asked" if self.records < self.requested else ""
@@ -110,7 +130,8 @@ class Summary:
         ]
         if self.cost is not None:
             factor = f" x {self.price_factor:g} (batch prices)" if self.price_factor != 1 else ""
-            out.append(f"cost: {self.cost:.4f} (at the configured prices per 1M tokens{factor})")
+            source = "configured" if self.price_source in ("", "given") else self.price_source
+            out.append(f"cost: {self.cost:.4f} (at the {source} prices per 1M tokens{factor})")
         if self.skipped_replacements:
             out.append(f"replacements skipped (no paraphrase parsed): {self.skipped_replacements}")
         return out
@@ -148,6 +169,14 @@ class PartialGeneration(UserError):
     """Fewer records than asked; the output holds those that were made."""
 
     exit_code = 3
+
+
+class CostCapReached(PartialGeneration):
+    """The cost cap stopped the run; ``summary`` (None after pickling) says what it did."""
+
+    def __init__(self, message: str, summary: Summary | None = None):
+        super().__init__(message)
+        self.summary = summary
 
 
 def check_complete(summary: Summary, allow_partial: bool = False) -> None:
@@ -210,17 +239,33 @@ def load_real(cfg: GenerationConfig) -> list[Record]:
     return records
 
 
-def run_generation(cfg: GenerationConfig) -> Summary:
-    from synthdiv.backends import get_backend
-    from synthdiv.generation.cache import NullCache, ResponseCache
+def check_strategy(cfg: GenerationConfig):
+    """The level of ``cfg`` once its strategy and task agree (a UserError when they do not)."""
     from synthdiv.generation.levels import paraphrase_level, topic_level
 
     if cfg.strategy not in STRATEGY_TASK:
         raise UserError(f"unknown strategy {cfg.strategy!r}; use 'topic' (stories) or 'paraphrase' (QA)", where="--strategy")
     if STRATEGY_TASK[cfg.strategy] != cfg.task:
         raise UserError(f"strategy {cfg.strategy!r} generates {STRATEGY_TASK[cfg.strategy]} data, not {cfg.task}", where="--strategy")
+    return (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
+
+
+def generate_records(engine: Engine, cfg: GenerationConfig, level, real: list[Record], write_pool: bool = True) -> list[Record]:
+    """Run the strategy of ``cfg`` on ``engine`` (the plan of a dry run passes ``write_pool=False``)."""
+    if cfg.strategy == "topic":
+        return _run_topic(engine, cfg, level, real, write_pool)
+    from synthdiv.generation.paraphrase import QAOptions, generate_qa
+
+    return generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw))
+
+
+def run_generation(cfg: GenerationConfig) -> Summary:
+    from synthdiv.backends import get_backend
+    from synthdiv.generation.cache import NullCache, ResponseCache
+    from synthdiv.generation.cost import budget_for
+
+    level = check_strategy(cfg)
     check_paths(cfg)
-    level = (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
     real = load_real(cfg)
     start = time.monotonic()
     cache_folder = cfg.cache_dir or default_cache_dir()
@@ -228,18 +273,16 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     backend = get_backend(cfg.backend, model=cfg.model, **{"state_dir": str(cache_folder / "batches"), **cfg.backend_options})
     cache = ResponseCache(cache_folder) if cfg.cache else NullCache()
     progress = Progress(cfg.n, cfg.progress)
-    engine = Engine(backend, cfg.sampling, cache, progress)
+    engine = Engine(backend, cfg.sampling, cache, progress, budget=budget_for(cfg, backend))
     rejects_file = rejects_path(cfg)
     try:
-        if cfg.strategy == "topic":
-            records = _run_topic(engine, cfg, level, real)
-        else:
-            from synthdiv.generation.paraphrase import QAOptions, generate_qa
-
-            records = generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir,
-                                                                                  overdraw=cfg.overdraw))
+        records = generate_records(engine, cfg, level, real)
         engine.counters.records = len(records)
         progress.tick(engine)
+    except UserError:
+        if engine.stopped:  # a step that needs all its answers (a QA context's m pairs, the topic pool) was cut short
+            raise CostCapReached(engine.budget.message(0, cfg.n, "nothing was written")) from None
+        raise
     finally:
         progress.close()
         backend.close()
@@ -256,7 +299,10 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     with atomic_write(rejects_file) as fh:
         for rej in engine.rejects:
             fh.write(json.dumps(rej, ensure_ascii=False) + "\n")
-    return _summary(engine, cfg, records, time.monotonic() - start, rejects_file)
+    summary = _summary(engine, cfg, records, time.monotonic() - start, rejects_file)
+    if engine.stopped:
+        raise CostCapReached(engine.budget.message(len(records), cfg.n, f"{cfg.out} holds them"), summary)
+    return summary
 
 
 def _mark_generation(records: list[Record], generation: int) -> None:
@@ -269,35 +315,58 @@ def _mark_generation(records: list[Record], generation: int) -> None:
             r.provenance.parent_id = f"{r.provenance.parent_id}-g{generation}"
 
 
-def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record]) -> list[Record]:
+def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record], write_pool: bool = True) -> list[Record]:
     from synthdiv.generation.topic_guided import StoryOptions, generate_stories
-    from synthdiv.generation.topics import generate_topic_pool, read_topics
+    from synthdiv.generation.topics import read_topics
 
     if cfg.topics:
         pool = read_topics(cfg.topics)
     else:
-        size = cfg.pool_size or level.topic_set_size
-        pool = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir,
-                                   warn=lambda msg: print(msg, file=sys.stderr))
-        with atomic_write(topics_path(cfg)) as fh:
-            fh.write("\n".join(pool) + "\n")
+        pool = _grow_pool(engine, cfg, cfg.pool_size or level.topic_set_size, write_pool)
     if level.topic_set_size > len(pool):
         print(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}",
               file=sys.stderr)
-    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw)
+    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
+                        min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
     records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
-    if len(records) < cfg.n:
+    if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
         print(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file", file=sys.stderr)
     return records
 
 
+def _grow_pool(engine: Engine, cfg: GenerationConfig, size: int, write_pool: bool) -> list[str]:
+    """A topic pool of ``size`` topics asked from the model, written beside the output (with paths)."""
+    from synthdiv.generation.topics import generate_topic_pool
+
+    def warn(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
+    if cfg.pool_growth == "flat":
+        pool = lines = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir, warn=warn)
+    else:
+        from synthdiv.generation.topic_tree import grow_topic_tree
+
+        growth = grow_topic_tree(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir)
+        if not growth.topics:
+            raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
+        if len(growth.topics) < size:
+            warn(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
+                 f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
+        pool, lines = [t.text for t in growth.topics], [t.line for t in growth.topics]
+    if write_pool:
+        with atomic_write(topics_path(cfg)) as fh:
+            fh.write("\n".join(lines) + "\n")
+    return pool
+
+
 def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_file: Path) -> Summary:
     stats = engine.backend.stats
+    from synthdiv.generation.cost import resolve_prices
+
     price_factor = float(getattr(engine.backend, "price_factor", 1.0))
-    cost = None
-    if cfg.price_in is not None or cfg.price_out is not None:
-        # a batch backend bills at a fraction of the online price (its price_factor setting)
-        cost = (stats.prompt_tokens * (cfg.price_in or 0) + stats.completion_tokens * (cfg.price_out or 0)) / 1e6 * price_factor
+    prices = resolve_prices(cfg.backend, cfg.model, cfg.price_in, cfg.price_out)
+    # a batch backend bills at a fraction of the online price (its price_factor setting)
+    cost = None if prices is None else prices.cost(stats.prompt_tokens, stats.completion_tokens, price_factor)
     return Summary(
         records=len(records),
         requests=stats.requests,
@@ -311,6 +380,7 @@ def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rej
         seconds=seconds,
         cost=cost,
         price_factor=price_factor,
+        price_source="" if prices is None else prices.source,
         skipped_replacements=engine.counters.skipped_replacements,
         out=str(cfg.out),
         rejects_file=str(rejects_file),

@@ -19,6 +19,7 @@ from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_story, word_count
 from synthdiv.generation.prompts import story_messages, story_text
 from synthdiv.generation.topics import draw_topic_set, normalise_topic
+from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
 from synthdiv.records import Provenance, Record
 
 
@@ -30,6 +31,11 @@ class StoryOptions:
     truncate: bool = True
     prompts_dir: str | None = None
     overdraw: float = 1.0  # requests in flight per missing story (engine.fill_slots)
+    # a story that copies one of its seeds (metrics.seed_copy: a run of this many words, or this ROUGE-L) is rejected
+    copy_run_words: int = COPY_RUN_WORDS
+    copy_rouge_l: float = COPY_ROUGE_L
+    min_topic_adherence: float | None = None  # reject stories whose own topic ranks lower (metrics.adherence); None: keep all
+    constrain: bool = False  # decode with the five-sentence constraint where the backend can (backends.constraints)
 
 
 def generate_stories(
@@ -37,6 +43,8 @@ def generate_stories(
 ) -> list[Record]:
     """``n`` generated story-completion records (fewer only if the model keeps failing)."""
     real = [r for r in real if r.task == "story_completion"]
+    if opts.constrain:
+        engine = engine.with_constraint(constrained_for(engine.backend))
     if len(real) < level.k:
         raise UserError(f"need at least k={level.k} real stories as seeds, got {len(real)}", where="--real")
     topic_set = draw_topic_set(pool, level.topic_set_size, seed)
@@ -57,13 +65,23 @@ def generate_stories(
         topic, seeds, words = plan(j)
         return story_messages(topic, seeds, words, opts.prompts_dir)
 
+    adherence = _adherence_check(pool, seed, opts.min_topic_adherence)
+
     def parse(_g, j: int, text: str) -> Parsed:
-        parsed = parse_story(text, plan(j)[2], min_ratio=opts.min_ratio, max_ratio=opts.max_ratio, truncate=opts.truncate)
-        if parsed.ok:
-            key = normalise_topic(" ".join(parsed.value))
-            if key in seen_texts:
-                return Parsed(reason="duplicate of an earlier generated story")
-            seen_texts.add(key)
+        topic, seeds, words = plan(j)
+        parsed = parse_story(text, words, min_ratio=opts.min_ratio, max_ratio=opts.max_ratio, truncate=opts.truncate)
+        if not parsed.ok:
+            return parsed
+        story = " ".join(parsed.value)
+        copied = seed_copy(story, [(s.id, story_text(s)) for s in seeds])
+        if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
+            return Parsed(reason=copied.reason())
+        if adherence is not None and (reason := adherence(story, topic)):
+            return Parsed(reason=reason)
+        key = normalise_topic(story)
+        if key in seen_texts:
+            return Parsed(reason="duplicate of an earlier generated story")
+        seen_texts.add(key)
         return parsed
 
     def on_accept(_acc) -> None:
@@ -100,3 +118,32 @@ def generate_stories(
             )
         )
     return records
+
+
+def _adherence_check(pool: list[str], seed: int, minimum: float | None):
+    """``check(story, topic)``: the reject reason of an off-topic story, or None (None when no minimum)."""
+    if minimum is None:
+        return None
+    from synthdiv.metrics.adherence import AdherenceScorer
+
+    scorer = AdherenceScorer(pool, seed=seed)
+
+    def check(story: str, topic: str) -> str | None:
+        score = scorer.score(story, topic)
+        return None if score >= minimum else f"off topic: its topic {topic!r} ranks {score:.2f} among the distractor topics (minimum {minimum})"
+
+    return check
+
+
+CONSTRAINING_BACKENDS = ("llamacpp", "vllm", "openai", "openai-batch")  # the backends that send a constraint
+
+
+def constrained_for(backend) -> str | None:
+    """The story constraint's name, or None (with a warning once) for a backend that cannot decode with one."""
+    if backend.name in CONSTRAINING_BACKENDS:
+        return "five_sentences"
+    import sys
+
+    print(f"warning: the {backend.name} backend cannot constrain its output; the parser checks every story instead",
+          file=sys.stderr)
+    return None

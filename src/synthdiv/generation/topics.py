@@ -36,7 +36,8 @@ def read_topics(path: str | Path) -> list[str]:
     """Unique topics of a file, one per line (``#`` lines and blanks skipped); ``builtin`` = Appendix A.4."""
     if str(path) == "builtin":
         return builtin_topics()
-    topics = _unique(line.strip() for _, line in read_lines(path) if line.strip() and not line.lstrip().startswith("#"))
+    # a line of a `synthdiv topics` pool is 'Theme > Subtopic > Topic': the topic is its last part
+    topics = _unique(line.rsplit(">", 1)[-1].strip() for _, line in read_lines(path) if line.strip() and not line.lstrip().startswith("#"))
     if not topics:
         raise UserError("topics file has no topics; put one topic per line", where=str(path))
     return topics

@@ -32,13 +32,13 @@ OUTPUT_FILES = (
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
     "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
-    "samples_generations.csv",
+    "samples_generations.csv", "samples_levels.csv", "table_ladder.csv",
 )
 
 
-def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
+def _builders(run: RunData, embedder, encoder, map_points, log):
     """(number, title, build) in the order the page shows them (the paper's order)."""
-    from synthdiv.reports import embedding_map, evidence, lengths, loss_figures, mixing_figures, tables, training_curves
+    from synthdiv.reports import embedding_map, evidence, ladder, lengths, loss_figures, mixing_figures, samples, tables, training_curves
 
     def table(make: Callable[[RunData], Table | None], reason: str):
         def build():
@@ -53,22 +53,24 @@ def _builders(run: RunData, summary: str, embedder, encoder, map_points, log):
         (*evidence.FINDINGS, lambda: evidence.findings_table(run)),
         (*evidence.RESULTS, lambda: evidence.results_table(run)),
         (*evidence.TRENDS, lambda: evidence.trends_table(run)),
-        *_plane_builders(run, summary),
-        (*loss_figures.FIG2, lambda: loss_figures.fig2(run, summary)),
-        (*lengths.FIG3, lambda: lengths.fig3(run, summary)),
-        (*embedding_map.FIG4, lambda: embedding_map.fig4(run, summary, embedder, encoder, map_points, log)),
+        *_plane_builders(run),
+        (*loss_figures.FIG2, lambda: loss_figures.fig2(run)),
+        (*lengths.FIG3, lambda: lengths.fig3(run)),
+        (*embedding_map.FIG4, lambda: embedding_map.fig4(run, embedder, encoder, map_points, log)),
         (*tables.SHIFT_TABLE,
          table(tables.shift_table, "no generated dataset with shift_* columns (the runner measures shift when metrics.shift is on)")),
         (*tables.DIVERSITY_TABLE, table(tables.diversity_table, "no div_* columns in datasets.csv or results.csv")),
-        (*mixing_figures.FIG5, lambda: mixing_figures.fig5(run, summary)),
-        (*mixing_figures.FIG6, lambda: mixing_figures.fig6_7(run, summary)),
-        (*loss_figures.FIG8, lambda: loss_figures.fig8_9(run, summary)),
-        (*training_curves.FIG14, lambda: training_curves.fig14(run, summary)),
-        *_loop_builders(run, summary),
+        (*ladder.LADDER, lambda: ladder.ladder_table(run)),
+        (*samples.SAMPLES, lambda: samples.samples_table(run)),
+        (*mixing_figures.FIG5, lambda: mixing_figures.fig5(run)),
+        (*mixing_figures.FIG6, lambda: mixing_figures.fig6_7(run)),
+        (*loss_figures.FIG8, lambda: loss_figures.fig8_9(run)),
+        (*training_curves.FIG14, lambda: training_curves.fig14(run)),
+        *_loop_builders(run),
     ]
 
 
-def _plane_builders(run: RunData, summary: str):
+def _plane_builders(run: RunData):
     """The diversity–shift plane and its regression; none for a run folder without plane.json (written before it existed)."""
     from synthdiv.experiments import layout
     from synthdiv.reports import plane
@@ -76,19 +78,19 @@ def _plane_builders(run: RunData, summary: str):
     if not (run.run_dir / layout.PLANE).is_file():
         return []
     return [
-        (*plane.FIG_PLANE, lambda: plane.fig_plane(run, summary)),
+        (*plane.FIG_PLANE, lambda: plane.fig_plane(run)),
         (*plane.TABLE_PLANE, lambda: plane.table_plane(run)),
     ]
 
 
-def _loop_builders(run: RunData, summary: str):
+def _loop_builders(run: RunData):
     """The recursive-training loop's figure and tables; none at all for a run without a loop."""
     from synthdiv.reports import generations
 
     if run.generations is None:
         return []
     return [
-        (*generations.FIG_LOOP, lambda: generations.fig_generations(run, summary)),
+        (*generations.FIG_LOOP, lambda: generations.fig_generations(run)),
         (*generations.TABLE_LOOP, lambda: generations.table_generations(run)),
         (*generations.SAMPLES, lambda: generations.samples_table(run)),
     ]
@@ -96,12 +98,9 @@ def _loop_builders(run: RunData, summary: str):
 
 def build_blocks(run: RunData, *, embedder=None, encoder=None, map_points=None, log=None):
     """(figures and tables in page order, skipped items), computed in memory."""
-    from synthdiv.reports.describe import run_summary
-
-    summary = run_summary(run)
     blocks: list[FigureResult | Table | TextTable] = []
     skipped: list[Skipped] = []
-    for number, title, build in _builders(run, summary, embedder, encoder, map_points, log):
+    for number, title, build in _builders(run, embedder, encoder, map_points, log):
         if log:
             log(f"drawing {number}")
         try:

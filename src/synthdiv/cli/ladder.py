@@ -1,0 +1,91 @@
+"""``synthdiv ladder``: does measured diversity rise with the level? (docs/generation.md)
+
+    synthdiv ladder d0.jsonl d3.jsonl d6.jsonl --real real.jsonl
+
+One row per generated file (topics, adherence, seed copying, rejects, two diversities with
+intervals) and a verdict per diversity. Thin: read, :func:`synthdiv.metrics.ladder.measure_ladder`, print.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def _level_set(path: Path):
+    from synthdiv.data.records_io import read_records
+    from synthdiv.errors import UserError
+    from synthdiv.metrics.ladder import LevelSet
+
+    records = [r for r in read_records(path) if r.is_generated]
+    if not records:
+        raise UserError("has no generated records (source 'generated' with provenance)", where=str(path))
+    levels = {r.provenance.level for r in records}
+    level = levels.pop() if len(levels) == 1 else None
+    rejects_file = path.with_name(path.stem + ".rejects.jsonl")
+    rejects = None
+    if rejects_file.is_file():
+        rejects = [json.loads(line).get("reason", "") for line in rejects_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    asked = (records[0].provenance.extra.get("level_params") or {}).get("topic_set_size")
+    return LevelSet(f"Gen-{level}" if level else path.stem, level, records, rejects, asked)
+
+
+def format_rows(rows) -> list[str]:
+    from synthdiv.evaluation.formatting import format_interval
+
+    header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'adherence [95% CI]':>26} {'copy':>5} {'rejects':>7} "
+              f"{'distinct 1-5 [95% CI]':>26} {'Vendi [95% CI]':>28}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        adh = format_interval(r.get("adherence"), r.get("adherence_ci_low"), r.get("adherence_ci_high"))
+        dist = format_interval(r.get("distinct"), r.get("distinct_ci_low"), r.get("distinct_ci_high"))
+        vendi = format_interval(r.get("vendi"), r.get("vendi_ci_low"), r.get("vendi_ci_high"))
+        rej = "-" if r.get("reject_rate") is None else f"{r['reject_rate']:.0%}"
+        lines.append(f"{r['set'][:10]:<10} {r['records']:>4} {r.get('topics_asked') or '-':>9} {r['topics_used']:>5} {adh:>26} "
+                     f"{r['copy_rate']:>5.0%} {rej:>7} {dist:>26} {vendi:>28}")
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ladder", help="Check that measured diversity rises with the diversity level, with intervals.")
+    def ladder_cmd(
+        files: list[Path] = typer.Argument(..., help="generated record files, one per level"),
+        real: Path = typer.Option(None, help="the real records the prompts showed as seeds (for the copy check; default: the embedded corpus)"),
+        embedder: str = typer.Option("minilm-l6", help="embedder for adherence and Vendi, or 'none' to skip both"),
+        draws: int = typer.Option(200, help="random half-size subsets per set, for the diversity intervals"),
+        seed: int = typer.Option(0, help="seed of the subsets and of the bootstrap"),
+        json_out: Path = typer.Option(None, "--json", help="also write the rows and verdicts to this JSON file"),
+    ) -> None:
+        from synthdiv.data.records_io import read_records
+        from synthdiv.fileio import atomic_write
+        from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
+
+        sets = [_level_set(p) for p in files]
+        if real is not None:
+            seeds = read_records(real)
+        else:
+            from synthdiv.data.corpus import load_corpus_stories
+
+            seeds = load_corpus_stories("train")
+        embed = None
+        if embedder != "none":
+            from synthdiv.metrics.embed_cache import embed_texts
+
+            def embed(texts):
+                return embed_texts(texts, embedder)
+
+        rows = measure_ladder(sets, {r.id: r for r in seeds}, embed, draws=draws, seed=seed)
+        verdicts = [verdict(rows, m) for m in ("distinct", "vendi") if any(r.get(m) is not None for r in rows)]
+        for line in format_rows(rows):
+            typer.echo(line)
+        size = rows[0]["subset_size"]
+        typer.echo(f"diversity on {draws} random subsets of {size} records per set (95 % percentile intervals); "
+                   "adherence: rank of the story's own topic among distractor topics (0.5 = chance), records bootstrapped; "
+                   "copy: share of records copying a seed")
+        for v in verdicts:
+            typer.echo(format_verdict(v))
+        if json_out is not None:
+            with atomic_write(json_out) as fh:
+                json.dump({"rows": rows, "verdicts": verdicts}, fh, indent=2)

@@ -1,0 +1,87 @@
+"""The run's diversity ladder: one row per generated set (metrics.ladder), written as ladder.csv,
+and a verdict per diversity in the terminal and findings.
+
+Only runs whose spec generates several levels of the same task, model and seed have a ladder;
+a loop's generations and selections are left out (their sets are not levels of one generator).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthdiv.experiments.graph import Graph
+from synthdiv.experiments.store import Store
+
+
+def _generate_nodes(graph: Graph) -> list:
+    return [n for n in graph.nodes if n.kind == "generate" and n.params.get("generation") is None]
+
+
+def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0) -> list[dict[str, Any]]:
+    """Rows for every seed of the sweep that generated two or more levels (empty otherwise)."""
+    import json
+
+    from synthdiv.data.records_io import read_records
+    from synthdiv.generation.levels import topic_level
+    from synthdiv.metrics.ladder import LevelSet, measure_ladder
+
+    by_seed: dict[Any, list] = {}
+    for node in _generate_nodes(graph):
+        by_seed.setdefault((node.params.get("seed"), node.params.get("model")), []).append(node)
+    rows: list[dict[str, Any]] = []
+    embed = None
+    if embedder:
+        from synthdiv.metrics.embed_cache import embed_texts
+
+        def embed(texts):
+            return embed_texts(texts, embedder)
+
+    for (gen_seed, model), nodes in by_seed.items():
+        if len({n.params["level"] for n in nodes}) < 2:
+            continue
+        sets, real = [], {}
+        for node in nodes:
+            folder = store.dir(node)
+            rejects_file = folder / "rejects.jsonl"
+            rejects = [json.loads(x).get("reason", "") for x in rejects_file.read_text(encoding="utf-8").splitlines() if x.strip()] \
+                if rejects_file.is_file() else None
+            asked = topic_level(node.params["level"], **node.params.get("level_overrides", {})).topic_set_size \
+                if node.params.get("strategy") == "topic" else None
+            sets.append(LevelSet(f"Gen-{node.params['level']}", node.params["level"], read_records(folder / "records.jsonl"), rejects, asked))
+            real_node = node.deps.get("real")
+            if real_node is not None:
+                real.update({r.id: r for r in read_records(store.dir(real_node) / "train.jsonl")})
+        for row in measure_ladder(sets, real, embed, seed=seed):
+            rows.append({"seed": gen_seed, "model": model, **row})
+    return rows
+
+
+def ladder_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from synthdiv.metrics.ladder import verdict
+
+    out = []
+    for key in sorted({(r["seed"], r["model"]) for r in rows}, key=str):
+        group = [r for r in rows if (r["seed"], r["model"]) == key]
+        for metric in ("distinct", "vendi"):
+            if any(r.get(metric) is not None for r in group):
+                out.append({"seed": key[0], "model": key[1], **verdict(group, metric)})
+    return out
+
+
+def format_ladder(verdicts: list[dict[str, Any]]) -> list[str]:
+    from synthdiv.metrics.ladder import format_verdict
+
+    return [f"{format_verdict(v)} (generator {v['model']}, seed {v['seed']})" for v in verdicts]
+
+
+LADDER_COLUMNS = ("adherence", "adherence_ci_low", "adherence_ci_high", "adherence_hit_rate", "copy_rate", "reject_rate", "topics_used")
+
+
+def copy_to_datasets(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:
+    """Each generated set's row in datasets gets its level's adherence, copy and reject rates."""
+    by_set = {(r["set"], r["seed"]): r for r in rows}
+    for d in datasets:
+        row = by_set.get((d.get("dataset"), d.get("seed"))) if d.get("role") == "generated" else None
+        if row is not None:
+            for col in LADDER_COLUMNS:
+                d[f"gen_{col}"] = row.get(col)

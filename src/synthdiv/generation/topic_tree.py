@@ -1,0 +1,200 @@
+"""Topic pools of any size, grown as a tree: root themes, their subtopics, their topics.
+
+One flat "list 25 topics" prompt saturates: a small model repeats itself long before
+10,000 distinct topics (the paper's D6 pool; SmolLM2-135M reached 377 of 500). Asking
+for the children of a node instead ("narrower parts of 'Harbour life' (in Places >
+Harbour life)") keeps each answer local, so the tree keeps finding new topics.
+
+Growth is breadth first: the root is asked a few times for themes, then every node of
+the shallowest unexpanded depth is asked once, until the pool has ``size`` distinct
+topics or the request budget is spent. A topic is new when its normalised text is new
+and, when an embedder is given, its cosine similarity to every kept topic is below
+``near_duplicate_threshold`` (docs/generation.md gives the value's reasoning). Every
+kept topic remembers its path. Prompts depend only on the node's path and the seed, so
+a rerun sends the same prompts and is answered from the response cache.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from synthdiv.errors import UserError
+from synthdiv.generation.parse import Parsed, parse_topic_lines
+from synthdiv.generation.prompts import topic_tree_messages
+from synthdiv.generation.topics import builtin_topics, normalise_topic
+
+if TYPE_CHECKING:  # numpy is imported where embeddings are compared: `synthdiv --help` reads this module's defaults
+    import numpy as np
+
+PATH_SEPARATOR = " > "
+# MiniLM cosine at or above which two topics are the same topic said twice. Measured:
+# "Fishing trip" / "A fishing trip" 0.98 and "Storm at sea" / "Storms at sea" 0.94 (removed);
+# "time travel" / "time-travel adventures" 0.85, "Rose" / "Roses" 0.82, "Lost dog" / "Missing dog"
+# 0.75, "harbour" / "lighthouse" 0.50 (kept: a lower limit would start merging different topics).
+NEAR_DUPLICATE_THRESHOLD = 0.9
+MAX_DEPTH = 3  # theme > subtopic > topic
+
+Embed = Callable[[list[str]], "np.ndarray"]
+
+
+@dataclass(frozen=True)
+class Topic:
+    text: str
+    path: tuple[str, ...] = ()  # its ancestors, root theme first
+
+    @property
+    def line(self) -> str:
+        """The topic as a pool-file line: 'Theme > Subtopic > Topic'."""
+        return PATH_SEPARATOR.join((*self.path, self.text))
+
+
+@dataclass
+class TreeGrowth:
+    """A grown pool and how it went."""
+
+    topics: list[Topic]
+    requests: int = 0
+    candidates: int = 0  # topics parsed from the answers, repeats included
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    by_depth: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def duplicate_rate(self) -> float:
+        return (self.exact_duplicates + self.near_duplicates) / self.candidates if self.candidates else 0.0
+
+    def summary(self) -> dict:
+        return {"topics": len(self.topics), "requests": self.requests, "candidates": self.candidates,
+                "exact_duplicates": self.exact_duplicates, "near_duplicates": self.near_duplicates,
+                "duplicate_rate": round(self.duplicate_rate, 4), "by_depth": dict(sorted(self.by_depth.items()))}
+
+
+class TopicSet:
+    """The kept topics, with the exact and near-duplicate tests."""
+
+    def __init__(self, embed: Embed | None, threshold: float):
+        self.embed, self.threshold = embed, threshold
+        self.keys: set[str] = set()
+        self.topics: list[Topic] = []
+        self._bank: np.ndarray | None = None  # unit vectors of the kept topics, first _rows rows
+        self._rows = 0
+
+    def add_all(self, candidates: list[Topic], growth: TreeGrowth, limit: int) -> list[Topic]:
+        fresh: list[Topic] = []
+        for topic in candidates:
+            key = normalise_topic(topic.text)
+            if not key or key in self.keys or any(key == normalise_topic(p) for p in topic.path):
+                growth.exact_duplicates += 1
+                continue
+            self.keys.add(key)
+            fresh.append(topic)
+        kept = self._drop_near_duplicates(fresh, growth)[: max(0, limit - len(self.topics))]
+        self.topics.extend(kept)
+        return kept
+
+    def _drop_near_duplicates(self, fresh: list[Topic], growth: TreeGrowth) -> list[Topic]:
+        if self.embed is None or not fresh:
+            return fresh
+        import numpy as np
+
+        vectors = _unit(np.asarray(self.embed([t.text for t in fresh]), dtype=np.float32))
+        if self._bank is None:
+            self._bank = np.zeros((max(1024, 2 * len(fresh)), vectors.shape[1]), dtype=np.float32)
+        kept = []
+        for topic, v in zip(fresh, vectors, strict=True):
+            if self._rows and float((self._bank[: self._rows] @ v).max()) >= self.threshold:
+                growth.near_duplicates += 1
+                continue
+            if self._rows == self._bank.shape[0]:  # grow by doubling: O(n) copies in all
+                self._bank = np.vstack([self._bank, np.zeros_like(self._bank)])
+            self._bank[self._rows] = v
+            self._rows += 1
+            kept.append(topic)
+        return kept
+
+
+def grow_topic_tree(
+    engine,
+    size: int,
+    seed: int,
+    *,
+    per_request: int = 10,
+    max_depth: int = MAX_DEPTH,
+    embed: Embed | None = None,
+    near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    prompts_dir: str | None = None,
+    max_requests: int | None = None,
+    progress: Callable[[TreeGrowth], None] | None = None,
+) -> TreeGrowth:
+    """Grow a pool of ``size`` distinct topics (fewer when the budget runs out: the caller warns)."""
+    if size < 1 or per_request < 1 or max_depth < 1:
+        raise UserError("the pool size, topics per request and tree depth must be at least 1", where="--size/--per-request/--depth")
+    kept = TopicSet(embed, near_duplicate_threshold)
+    growth = TreeGrowth(topics=kept.topics)  # the same list: progress sees it grow
+    budget = max_requests if max_requests is not None else 20 + 4 * math.ceil(size / per_request)
+    examples = builtin_topics()
+    expanded: dict[tuple[str, ...], int] = {}
+
+    def make_prompt(node: tuple[str, ...], _j: int):
+        rng = random.Random(f"{seed}:topic-tree:{PATH_SEPARATOR.join(node)}")
+        return topic_tree_messages(per_request, node, rng.sample(examples, 5), prompts_dir)
+
+    def parse(_node, _j, text: str) -> Parsed:
+        topics = parse_topic_lines(text)
+        return Parsed(value=topics) if topics else Parsed(reason="no topic lines found")
+
+    from synthdiv.generation.engine import fill_slots
+
+    while len(kept.topics) < size and growth.requests < budget:
+        wanted = _next_requests(kept.topics, expanded, size, per_request, max_depth, budget - growth.requests)
+        if not wanted:
+            break
+        results = fill_slots(engine, "topic_tree", wanted, make_prompt, parse, max_attempts=1, max_slots_factor=1.0)
+        growth.requests += sum(wanted.values())
+        for node, n in wanted.items():
+            expanded[node] = expanded.get(node, 0) + n
+        for node in wanted:  # in the order chosen, so the pool does not depend on answer timing
+            candidates = [Topic(text, node) for acc in results[node] for text in acc.value]
+            growth.candidates += len(candidates)
+            for topic in kept.add_all(candidates, growth, size):
+                growth.by_depth[len(topic.path) + 1] = growth.by_depth.get(len(topic.path) + 1, 0) + 1
+        if progress is not None:
+            progress(growth)
+    return growth
+
+
+def _next_requests(topics: Sequence[Topic], expanded: dict, size: int, per_request: int, max_depth: int, left: int) -> dict:
+    """The nodes to ask next and how many requests each: the root a few times at first
+    (about sqrt(size) themes), then every node of the shallowest depth not yet asked,
+    about 1.5 requests per missing ``per_request`` topics; once every node is asked,
+    the least-asked nodes again (a new sample of the same prompt)."""
+    missing = size - len(topics)
+    need = min(left, max(1, math.ceil(1.5 * missing / per_request)))
+    if not expanded:
+        return {(): min(need, max(1, math.ceil(math.sqrt(size) / per_request)))}
+    nodes = [(*t.path, t.text) for t in topics if len(t.path) + 1 < max_depth]
+    fresh = [n for n in sorted(nodes, key=len) if n not in expanded]
+    if fresh:
+        depth = len(fresh[0])
+        return {n: 1 for n in [n for n in fresh if len(n) == depth][:need]}
+    pool = [(), *nodes]
+    fewest = min(expanded.get(n, 0) for n in pool)
+    again = [n for n in pool if expanded.get(n, 0) == fewest][:need]
+    return {n: 1 for n in again}
+
+
+def parse_pool_line(line: str) -> Topic:
+    """'Theme > Subtopic > Topic' (or a bare topic) as a :class:`Topic`."""
+    parts = tuple(p.strip() for p in line.split(PATH_SEPARATOR.strip()) if p.strip())
+    return Topic(parts[-1], parts[:-1]) if parts else Topic("")
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)

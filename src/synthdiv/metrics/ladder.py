@@ -1,0 +1,130 @@
+"""Is the diversity ladder a ladder? One row per generated set, and a verdict.
+
+For each set (one diversity level of one run): the topics asked and used, topic
+adherence (:mod:`synthdiv.metrics.adherence`), seed copying
+(:mod:`synthdiv.metrics.seed_copy`), the reject rate, and two diversities with
+intervals, each measured at one common size:
+
+* the size-matched distinct-1…5 sum (:func:`synthdiv.metrics.matched.matched_diversity`);
+* the Vendi score (q = 1) of the MiniLM embeddings.
+
+Both are measured on ``draws`` random subsets of *half* the smallest set (without
+replacement), and the interval is the percentile interval over the subsets. At the
+full size every draw would be the whole set and the interval zero-wide; at half the
+size the spread stands for what a fresh set from the same generator would vary by
+(subsampling; Politis & Romano 1994), so two levels whose intervals overlap are not
+told apart by this run. :func:`verdict` says whether each diversity rises with the
+level and names every adjacent pair of levels whose intervals overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthdiv.generation.levels import LEVELS
+from synthdiv.records import Record
+
+DRAWS = 200
+METRICS = {"distinct": "size-matched distinct 1-5 sum", "vendi": "Vendi (q=1, MiniLM)"}
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass
+class LevelSet:
+    """One generated set: its label (e.g. 'Gen-D3'), level, records and reject reasons."""
+
+    label: str
+    level: str | None
+    records: list[Record]
+    rejects: list[str] | None = None  # reject reasons, one per rejected answer (None: unknown)
+    topics_asked: int | None = None  # |T| of the level
+
+
+def story_text(r: Record) -> str:
+    return " ".join(x.strip() for x in (r.context, r.question or "", r.target) if x and x.strip())
+
+
+def mean_interval(values: Sequence[float], *, seed: int = 0, resamples: int = 2000, level: float = 0.95) -> tuple[float | None, float | None, float | None]:
+    """Mean and percentile bootstrap interval over the values (records resampled)."""
+    from synthdiv.evaluation.uncertainty import loss_interval
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return None, None, None
+    ci = loss_interval(v, np.ones_like(v), resamples=resamples, seed=seed, level=level)
+    return float(ci.estimate), float(ci.ci_low), float(ci.ci_high)
+
+
+def _draw_vendi(vectors: np.ndarray, size: int, draws: int, seed: int) -> np.ndarray:
+    from synthdiv.metrics.embedding import vendi_score
+
+    rng = np.random.default_rng(seed)
+    return np.array([vendi_score(vectors[np.sort(rng.choice(len(vectors), size, replace=False))], 1.0) for _ in range(draws)])
+
+
+def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Embed | None, *,
+                   draws: int = DRAWS, seed: int = 0, size: int | None = None) -> list[dict[str, Any]]:
+    """One row per set (see the module docstring); ``real``: the seed records by id."""
+    from synthdiv.metrics.adherence import distractor_topics, topic_adherence
+    from synthdiv.metrics.matched import matched_diversity
+    from synthdiv.metrics.seed_copy import seed_copy
+
+    sizes = [len(s.records) for s in sets]
+    size = size or max(2, min(sizes) // 2)
+    texts = [[story_text(r) for r in s.records] for s in sets]
+    matched = matched_diversity(texts, size=size, draws=draws, seed=seed)
+    pool = [t for s in sets for t in dict.fromkeys(r.provenance.topic for r in s.records if r.provenance.topic)]
+    distractors = distractor_topics(pool, seed=seed)
+    rows = []
+    for s, set_texts, m in zip(sets, texts, matched, strict=True):
+        row: dict[str, Any] = {"set": s.label, "level": s.level, "records": len(s.records), "topics_asked": s.topics_asked}
+        topics = [r.provenance.topic for r in s.records]
+        row["topics_used"] = len({t for t in topics if t})
+        row["topic_set_reached"] = next((r.provenance.extra.get("topic_set_size_effective") for r in s.records
+                                         if r.provenance.extra.get("topic_set_size_effective") is not None), None)
+        copies = [seed_copy(t, [(i, story_text(real[i])) for i in r.provenance.seed_ids if i in real])
+                  for t, r in zip(set_texts, s.records, strict=True)]
+        row["copy_rate"] = float(np.mean([c.is_copy() for c in copies])) if copies else None
+        row["copy_rouge_l_mean"] = float(np.mean([c.rouge_l for c in copies])) if copies else None
+        row["copy_longest_run_max"] = max((c.longest_run for c in copies), default=None)
+        row["rejects"] = None if s.rejects is None else len(s.rejects)
+        row["reject_rate"] = None if s.rejects is None else len(s.rejects) / max(1, len(s.rejects) + len(s.records))
+        row.update({"distinct": m["ngram_diversity_score"], "distinct_ci_low": m["ci_low"], "distinct_ci_high": m["ci_high"],
+                    "subset_size": size, "draws": draws})
+        if embed is not None and all(topics):
+            rank, hit = topic_adherence(set_texts, topics, embed, distractors)
+            row["adherence"], row["adherence_ci_low"], row["adherence_ci_high"] = mean_interval(rank, seed=seed)
+            row["adherence_hit_rate"] = float(hit.mean())
+        if embed is not None:
+            vendi = _draw_vendi(np.asarray(embed(set_texts), dtype=np.float32), size, draws, seed)
+            low, high = np.quantile(vendi, [0.025, 0.975])
+            row.update({"vendi": float(vendi.mean()), "vendi_ci_low": float(low), "vendi_ci_high": float(high)})
+        rows.append(row)
+    return rows
+
+
+def verdict(rows: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """Whether ``metric`` rises with the level (point estimates in level order), and the
+    adjacent pairs whose intervals overlap (not separated by this run)."""
+    ordered = sorted((r for r in rows if r.get(metric) is not None and r.get("level") in LEVELS), key=lambda r: LEVELS.index(r["level"]))
+    values = [r[metric] for r in ordered]
+    monotone = len(values) >= 2 and all(b > a for a, b in zip(values, values[1:]))
+    overlapping = [(a["level"], b["level"]) for a, b in zip(ordered, ordered[1:])
+                   if a.get(f"{metric}_ci_high") is not None and b.get(f"{metric}_ci_low") is not None
+                   and b[f"{metric}_ci_low"] <= a[f"{metric}_ci_high"]]
+    return {"metric": metric, "levels": [r["level"] for r in ordered], "values": values,
+            "monotone": monotone, "not_separated": overlapping}
+
+
+def format_verdict(v: dict[str, Any]) -> str:
+    name = METRICS.get(v["metric"], v["metric"])
+    if len(v["levels"]) < 2:
+        return f"ladder, {name}: fewer than two levels, no verdict"
+    order = " < ".join(v["levels"]) if v["monotone"] else "not monotone in level"
+    pairs = "; ".join(f"{a} and {b} are not separated" for a, b in v["not_separated"])
+    head = f"ladder, {name}: {'rises with level' if v['monotone'] else 'does NOT rise with level'} ({order})"
+    return f"{head}; {pairs}" if pairs else f"{head}; every adjacent pair separated (95 % intervals)"

@@ -1,0 +1,55 @@
+"""The report's ladder table: per generated level, the topics, adherence, seed copying, rejects
+and the two diversities with their intervals (ladder.csv), and the verdicts (findings.json)."""
+
+from __future__ import annotations
+
+from synthdiv.evaluation.formatting import format_interval, is_number
+from synthdiv.experiments import layout
+from synthdiv.reports.evidence import read_findings
+from synthdiv.reports.generations import TextTable
+from synthdiv.reports.plotting import SkipFigure
+from synthdiv.reports.rundir import RunData
+
+LADDER = ("Ladder", "Does measured diversity rise with the level?")
+HEADERS = ["set", "generator seed", "records", "|T| asked", "topics used", "adherence ↑ [95 % CI]", "seed copies ↓",
+           "rejects", "distinct 1-5 ↑ [95 % CI]", "Vendi ↑ [95 % CI]"]
+
+
+def _interval(row, name: str) -> str:
+    return format_interval(_float(row.get(name)), _float(row.get(f"{name}_ci_low")), _float(row.get(f"{name}_ci_high")), missing="–")
+
+
+def _float(v):
+    try:
+        return float(v) if v not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _share(v) -> str:
+    x = _float(v)
+    return f"{x:.0%}" if is_number(x) else "–"
+
+
+def ladder_table(run: RunData) -> TextTable:
+    path = run.run_dir / f"{layout.LADDER}.csv"
+    if not path.is_file():
+        raise SkipFigure("no ladder.csv: the run generated fewer than two levels of one generator")
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    body = [[r["set"], r.get("seed", ""), r["records"], r.get("topics_asked") or "–", r.get("topics_used") or "–",
+             _interval(r, "adherence"), _share(r.get("copy_rate")), _share(r.get("reject_rate")),
+             _interval(r, "distinct"), _interval(r, "vendi")] for r in rows]
+    size = rows[0].get("subset_size") if rows else None
+    draws = rows[0].get("draws") if rows else None
+    from synthdiv.metrics.ladder import format_verdict
+
+    verdicts = [format_verdict(v) for v in (read_findings(run) or {}).get("ladder", [])]
+    note = (f"Diversity on {draws} random subsets of {size} records per set (half the smallest set), 95 % percentile "
+            "intervals over the subsets; adherence: the rank of each story's own topic among distractor topics "
+            "(1 = closest, 0.5 = chance), records bootstrapped; seed copies: share of records with a 10-word run or "
+            "ROUGE-L ≥ 0.6 in common with a seed its prompt showed; rejects: share of answers rejected "
+            "(docs/generation.md). " + " ".join(f"{v}." for v in verdicts))
+    return TextTable("table_ladder", *LADDER, note, HEADERS, body)

@@ -1,0 +1,38 @@
+"""Seed copying on hand-made cases: longest common word run, ROUGE-L, the copy rule."""
+
+from __future__ import annotations
+
+from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, lcs_length, longest_common_run, rouge_l, seed_copy, words
+
+SEED = "Tom went to the market on Monday. He bought three red apples and a loaf of bread for his mother."
+
+
+def test_words_drop_case_and_punctuation():
+    assert words("Tom's dog, Rex!") == ["tom's", "dog", "rex"]
+
+
+def test_longest_run_and_lcs_by_hand():
+    a, b = "a b c d e".split(), "x b c d y e".split()
+    assert longest_common_run(a, b) == 3 and lcs_length(a, b) == 4
+    assert rouge_l(a, b) == 2 * (4 / 5) * (4 / 6) / (4 / 5 + 4 / 6)
+    assert rouge_l([], b) == 0.0 and longest_common_run(a, []) == 0
+
+
+def test_a_verbatim_sentence_is_a_copy_and_shared_phrases_are_not():
+    copied = seed_copy("One day she smiled. He bought three red apples and a loaf of bread for his mother.", [("s1", SEED)])
+    assert copied.longest_run == 13 and copied.seed_id == "s1" and copied.is_copy()
+    assert "copies seed s1: 13-word run" in copied.reason()
+    own = seed_copy("Anna went to the park on a sunny day. She fed the ducks and then walked home.", [("s1", SEED)])
+    assert own.longest_run == 3 and own.rouge_l < COPY_ROUGE_L and not own.is_copy()
+
+
+def test_a_retelling_with_words_changed_is_caught_by_rouge_l():
+    retold = "Tom went to the shop on Monday. He bought three green apples and a bag of bread for his father."
+    s = seed_copy(retold, [("s1", SEED)])
+    assert s.longest_run < COPY_RUN_WORDS and s.rouge_l >= COPY_ROUGE_L and s.is_copy()
+
+
+def test_the_closest_of_several_seeds_is_named():
+    s = seed_copy(SEED, [("far", "Nothing alike here at all."), ("near", SEED)])
+    assert s.seed_id == "near" and s.rouge_l == 1.0
+    assert seed_copy("anything", []).seed_id is None
