@@ -9,7 +9,6 @@ the requests it could not answer sit in a newer, remembered batch.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import defaultdict
 from typing import Any
@@ -18,6 +17,7 @@ from synthdiv.backends.base import ChatRequest, Completion, OnResult, SamplingPa
 from synthdiv.backends.batch_state import TERMINAL, BatchEntry, BatchStore, line_status
 from synthdiv.backends.openai_compat import RETRY_STATUS, _parse_body
 from synthdiv.errors import UserError
+from synthdiv.console import say
 
 Failures = dict[str, tuple[str, bool]]  # custom id -> (error, worth another batch)
 
@@ -223,4 +223,4 @@ def progress_line(answered: int, failed: int, total: int, running: list[tuple[in
 
 
 def emit(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    say(line)

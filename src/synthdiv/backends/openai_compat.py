@@ -22,7 +22,6 @@ import email.utils
 import json
 import os
 import random
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from typing import Any
 from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
 from synthdiv.backends.constraints import CONSTRAINT_MODES, openai_fields
 from synthdiv.errors import UserError, check_choice
+from synthdiv.console import say
 
 RETRY_STATUS = {408, 409, 425, 429}
 POOL_SHARD = 8  # connections per httpx client
@@ -371,4 +371,4 @@ def _message_of(data: dict) -> str | None:
 
 def _say(line: str) -> None:
     # sys.stderr looked up at each call, so a captured or redirected stderr gets it
-    print(line, file=sys.stderr, flush=True)
+    say(line)

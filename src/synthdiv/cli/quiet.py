@@ -17,24 +17,16 @@ Nothing here imports a library: ``synthdiv --help`` stays fast.
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from synthdiv.console import say  # noqa: F401  (ours and the libraries' warnings share one printer)
+
 LIBRARIES = ("transformers", "peft", "accelerate", "torch", "sentence_transformers", "huggingface_hub", "datasets", "sklearn")
 PROGRESS_ENV = "HF_HUB_DISABLE_PROGRESS_BARS"
 OURS = str(Path(__file__).resolve().parents[1]) + os.sep  # src/synthdiv/
-
-
-def say(line: str) -> None:
-    """One line on stderr, above any tqdm bar that is running."""
-    tqdm = sys.modules.get("tqdm")
-    if tqdm is not None and getattr(tqdm, "tqdm", None) is not None:
-        tqdm.tqdm.write(line, file=sys.stderr)
-    else:
-        print(line, file=sys.stderr, flush=True)
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:

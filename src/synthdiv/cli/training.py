@@ -207,7 +207,8 @@ def evaluate_cmd(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    line = f"test loss {_loss_with_interval(result)} nats/token ({result.loss_per_char:.4f} per char) on {result.samples} records, {result.tokens} target tokens"
+    line = (f"test loss {_loss_with_interval(result)} nats/token ({result.loss_per_char:.4f} per char) "
+            f"on {result.samples} records, {result.tokens} target tokens")
     if "base_test_loss" in report:
         line += f"; base model {report['base_test_loss']:.4f}"
     if result.truncated_records:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +18,7 @@ from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
 from synthdiv.training.config import TrainConfig  # light: the recipe's checkpoint default
+from synthdiv.console import say
 
 # A model trained in this process, kept for the evaluate stage that follows it so the
 # adapter is not loaded back from disk (the local executor runs them back to back).
@@ -127,8 +127,8 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
     summary = summary_dict(run_generation(cfg))
     if summary["records"] < p["n"]:
         # a sweep goes on (its sets are then smaller, as datasets.csv's records column shows), but says so
-        print(f"warning: {node.name}: only {summary['records']} of {p['n']} records were generated "
-              f"({summary['rejects']} answers rejected); the training sets built from it are smaller", file=sys.stderr)
+        say(f"warning: {node.name}: only {summary['records']} of {p['n']} records were generated "
+              f"({summary['rejects']} answers rejected); the training sets built from it are smaller")
     if "adapter" in options:
         summary["adapter"] = options["adapter"]  # which student wrote the data
     _write_json(folder / "summary.json", summary)

@@ -29,6 +29,7 @@ from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
 from synthdiv.generation.engine import Engine
 from synthdiv.records import Record
+from synthdiv.console import say
 
 STRATEGY_TASK = {"topic": "story_completion", "paraphrase": "long_context_qa"}
 POOL_GROWTHS = ("tree", "flat")  # topic_tree.grow_topic_tree, topics.generate_topic_pool
@@ -288,7 +289,7 @@ def run_generation(cfg: GenerationConfig) -> Summary:
         backend.close()
         cache.close()
     if greedy := engine.greedy_warning():  # once per run, after the bar: the count covers every step
-        print(greedy, file=sys.stderr)
+        say(greedy)
     if cfg.generation is not None:
         _mark_generation(records, cfg.generation)
     if len({r.id for r in records}) != len(records):  # an internal bug, not a user error
@@ -324,13 +325,12 @@ def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record],
     else:
         pool = _grow_pool(engine, cfg, cfg.pool_size or level.topic_set_size, write_pool)
     if level.topic_set_size > len(pool):
-        print(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}",
-              file=sys.stderr)
+        say(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}")
     opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
                         min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
     records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
     if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
-        print(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file", file=sys.stderr)
+        say(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file")
     return records
 
 
@@ -339,7 +339,7 @@ def _grow_pool(engine: Engine, cfg: GenerationConfig, size: int, write_pool: boo
     from synthdiv.generation.topics import generate_topic_pool
 
     def warn(msg: str) -> None:
-        print(msg, file=sys.stderr)
+        say(msg)
 
     if cfg.pool_growth == "flat":
         pool = lines = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir, warn=warn)

@@ -21,6 +21,7 @@ from synthdiv.generation.prompts import story_messages, story_text
 from synthdiv.generation.topics import draw_topic_set, normalise_topic
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
 from synthdiv.records import Provenance, Record
+from synthdiv.console import say
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,6 @@ def constrained_for(backend) -> str | None:
     """The story constraint's name, or None (with a warning once) for a backend that cannot decode with one."""
     if backend.name in CONSTRAINING_BACKENDS:
         return "five_sentences"
-    import sys
 
-    print(f"warning: the {backend.name} backend cannot constrain its output; the parser checks every story instead",
-          file=sys.stderr)
+    say(f"warning: the {backend.name} backend cannot constrain its output; the parser checks every story instead")
     return None

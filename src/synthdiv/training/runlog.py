@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from pathlib import Path
 
 from synthdiv.fileio import atomic_write
+from synthdiv.console import say
 
 COLUMNS = ("step", "epoch", "loss", "lr", "target_tokens", "tokens", "tokens_per_s", "elapsed_s")
 
@@ -35,7 +35,7 @@ class RunLog:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:  # pragma: no cover - tensorboard is in the train extra
-                print("warning: tensorboard is not installed; logging to train_log.csv only", file=sys.stderr)
+                say("warning: tensorboard is not installed; logging to train_log.csv only")
             else:
                 # purge_step drops events a killed run wrote after its last checkpoint
                 self._tb = SummaryWriter(str(out / "tensorboard"), purge_step=resume_step + 1 if resume_step else None)
