@@ -25,7 +25,8 @@ def test_openai_payload_carries_the_json_schema_or_a_grammar():
     body = be._payload(ChatRequest(MSG), SamplingParams(constraint="five_sentences"))
     assert body["response_format"] == {"type": "json_schema", "json_schema": {
         "name": "five_sentence_story", "strict": True,
-        "schema": {"type": "object", "properties": {"sentences": {"type": "array", "items": {"type": "string"}, "minItems": 5, "maxItems": 5}},
+        "schema": {"type": "object", "properties": {"sentences": {"type": "array", "items": {"type": "string", "maxLength": 142},
+                                                                                 "minItems": 5, "maxItems": 5}},
                    "required": ["sentences"], "additionalProperties": False}}}
     assert "response_format" not in be._payload(ChatRequest(MSG), SamplingParams())
     server = get_backend("openai", model="m", base_url="http://localhost:1/v1", constraint_mode="grammar")
@@ -48,6 +49,8 @@ def test_the_batch_file_carries_the_same_body():
 def test_the_regex_and_the_grammar_accept_five_sentences_only():
     assert re.fullmatch(FIVE_SENTENCES.regex, FIVE)
     assert not re.fullmatch(FIVE_SENTENCES.regex, "Ann woke up. She made tea.")
+    run_on = "Ann woke up" + ", and she woke up again" * 10 + ". She made tea. It rained. They read. Then they slept."
+    assert not re.fullmatch(FIVE_SENTENCES.regex, run_on)  # a sentence over 140 characters is not allowed
     assert FIVE_SENTENCES.gbnf.startswith('root ::= sentence " " sentence " " sentence " " sentence " " sentence\n')
 
 
@@ -100,6 +103,7 @@ def test_a_constrained_engine_keys_apart_and_leaves_unconstrained_keys_as_they_w
     engine = Engine(get_backend("dummy"), SamplingParams(), NullCache())
     constrained = engine.with_constraint("five_sentences")
     assert "constraint" not in engine.params_dict and constrained.params_dict["constraint"] == "five_sentences"
+    assert constrained.params_dict["constraint_fingerprint"] == FIVE_SENTENCES.fingerprint
     assert constrained._keys.key("[]", 0) != engine._keys.key("[]", 0)
     assert constrained.counters is engine.counters and constrained.rejects is engine.rejects
     assert engine.with_constraint(None) is engine

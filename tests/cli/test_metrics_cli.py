@@ -60,7 +60,8 @@ def test_the_default_is_unchanged_and_equals_asking_for_all_three(files, capsys)
     assert list(default) == list(asked)  # same keys in the same order: the results tables keep their columns
 
 
-@pytest.mark.parametrize(("value", "words"), [("distinct,colour", "unknown metric 'colour'"), ("embedding", "needs an embedding model")])
+@pytest.mark.parametrize(("value", "words"), [("distinct,colour", "unknown metric 'colour'"), ("embedding", "needs an embedding model"),
+                                             (",", "names no metric")])
 def test_a_bad_metrics_list_is_one_line_exit_2(files, capsys, value, words):
     real, _ = files
     assert main(["diversity", str(real), "--metrics", value]) == 2

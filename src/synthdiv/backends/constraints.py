@@ -33,9 +33,23 @@ class OutputConstraint:
     regex: str
     json_schema: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def fingerprint(self) -> str:
+        """Of all three forms: a changed grammar keys the cache anew (cached answers obeyed the old one)."""
+        import hashlib
+        import json
 
-_SENTENCE_GBNF = '[A-Z"] [^.!?\\n]+ [.!?]'
-_SENTENCE_RE = r'[A-Z"][^.!?\n]+[.!?]'
+        blob = json.dumps([self.gbnf, self.regex, self.json_schema], sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+# A sentence is at most SENTENCE_CHARS characters: without a bound a small model loops inside one
+# run-on sentence ("and he put it on himself again, and ...") until max_tokens cuts it, and the
+# grammar has then forced nothing. Five sentences of 140 characters are about 150 tokens, inside the
+# story step's default budget of 160.
+SENTENCE_CHARS = 140
+_SENTENCE_GBNF = f'[A-Z"] [^.!?\\n]{{2,{SENTENCE_CHARS}}} [.!?]'
+_SENTENCE_RE = rf'[A-Z"][^.!?\n]{{2,{SENTENCE_CHARS}}}[.!?]'
 
 FIVE_SENTENCES = OutputConstraint(
     name="five_sentences",
@@ -46,7 +60,8 @@ FIVE_SENTENCES = OutputConstraint(
         "strict": True,
         "schema": {
             "type": "object",
-            "properties": {"sentences": {"type": "array", "items": {"type": "string"}, "minItems": 5, "maxItems": 5}},
+            "properties": {"sentences": {"type": "array", "items": {"type": "string", "maxLength": SENTENCE_CHARS + 2},
+                                          "minItems": 5, "maxItems": 5}},
             "required": ["sentences"],
             "additionalProperties": False,
         },

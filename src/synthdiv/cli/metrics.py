@@ -99,6 +99,8 @@ def diversity_cmd(
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
     _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
     field_names = _parse_fields(fields)
+    if metrics is not None and _parse_fields([metrics]) is None:
+        raise UserError("names no metric; give one or more of distinct, compression, self-bleu, embedding", where="--metrics")
     chosen = resolve_metrics(_parse_fields([metrics]) if metrics is not None else None, embedder is not None)
     sets = [load_texts(f, field_names) for f in files]
     options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,

@@ -90,9 +90,11 @@ class Engine:
         import copy
         from dataclasses import replace
 
+        from synthdiv.backends.constraints import get_constraint
+
         other = copy.copy(self)
         other.params = replace(self.params, constraint=name)
-        other.params_dict = other.params.to_dict()
+        other.params_dict = {**other.params.to_dict(), "constraint_fingerprint": get_constraint(name).fingerprint}
         other._keys = KeyMaker(self.identity, other.params_dict)
         return other
 
