@@ -40,11 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _corpus import markov_texts  # noqa: E402
 
-from synthdiv.metrics.backend import numba_available  # noqa: E402
+from synthdiv.metrics.ngrams.engine import numba_available  # noqa: E402
 from synthdiv.metrics.distinct import distinct_n  # noqa: E402
 from synthdiv.metrics.distinct_reference import reference_counts  # noqa: E402
-from synthdiv.metrics.ngram_count import count_ngrams  # noqa: E402
-from synthdiv.metrics.tokenize import tokenize  # noqa: E402
+from synthdiv.metrics.ngrams.count import count_ngrams  # noqa: E402
+from synthdiv.metrics.ngrams.tokenize import tokenize  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -9,7 +9,7 @@ from synthdiv.cli.main import main
 from synthdiv.data.records_io import write_records
 from synthdiv.export.panels import fmt
 from synthdiv.export.settings import config_name, size_category
-from synthdiv.metrics.report import diversity_report
+from synthdiv.metrics.panel import diversity_report
 from synthdiv.metrics.shift import shift_report
 from synthdiv.metrics.texts import load_texts
 

@@ -12,7 +12,7 @@ import pytest
 
 from synthdiv.cli.main import main
 from synthdiv.metrics.compression import gzip_compression_ratio
-from synthdiv.metrics.report import diversity_report
+from synthdiv.metrics.panel import diversity_report
 
 TEXTS = ["The cat sat on the mat.", "A dog, a café — naïve!", "the cat sat on the mat again"] * 5
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from synthdiv.errors import UserError
 from synthdiv.metrics import distinct_n, normalise_within_group
 from synthdiv.metrics.distinct_reference import reference_counts
-from synthdiv.metrics.tokenize import split_words, tokenize
+from synthdiv.metrics.ngrams.tokenize import split_words, tokenize
 
 texts_strategy = st.lists(
     st.lists(st.sampled_from(["a", "b", "c", "A", "c,", "."]), max_size=10).map(" ".join), min_size=1, max_size=8

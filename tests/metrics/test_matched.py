@@ -11,7 +11,7 @@ from synthdiv.cli.main import main
 from synthdiv.errors import UserError
 from synthdiv.metrics.distinct import distinct_n
 from synthdiv.metrics.matched import MATCHED, matched_diversity, subset_token_ids
-from synthdiv.metrics.tokenize import tokenize
+from synthdiv.metrics.ngrams.tokenize import tokenize
 
 DIVERSE = [f"story {i} about the {w} and a {v}" for i, (w, v) in enumerate(zip("cat dog owl fox bee elk yak ant emu cod".split(), "hill lake road farm town sea moor wood cave field".split()))]
 REPEATED = ["the cat sat on the mat"] * 8 + ["the dog sat on the log", "a bird sang"]

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthdiv.metrics import ngram_count
+from synthdiv.metrics.ngrams import count as ngram_count
 from synthdiv.metrics.distinct_reference import reference_counts
-from synthdiv.metrics.ngram_count import count_ngrams, ngram_ids
+from synthdiv.metrics.ngrams.count import count_ngrams, ngram_ids
 
 # Tiny vocabularies make repeats (the hard case) common; empty samples and samples
 # shorter than n are included on purpose.

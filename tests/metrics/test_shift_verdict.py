@@ -60,4 +60,4 @@ def test_without_an_embedder_there_is_no_verdict():
 def test_every_printed_statistic_has_a_direction():
     assert {"ks", "wasserstein", "ngram_js", "frechet_distance", "mmd2", "precision", "recall", "density", "coverage",
             "mauve", "classifier_auc"} == set(DIRECTIONS)
-    assert all("higher = " in words for words in DIRECTIONS.values())
+    assert all(words.startswith(("higher = ", "near 1 = ")) for words in DIRECTIONS.values())  # density: near 1 = closer

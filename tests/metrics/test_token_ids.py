@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthdiv.metrics.tokenize import split_words, tokenize
+from synthdiv.metrics.ngrams.tokenize import split_words, tokenize
 
 pieces = st.sampled_from(
     ["a", "B", "c,", "\t", "\n", " ", "é", "Σ", "ΣΑ", "x\x00y", "", "  ", ".", "İ", "don't"]
@@ -48,7 +48,7 @@ def test_numba_ids_are_the_numpy_ids_on_any_unicode_text(texts, tokenizer):
 
 def test_unicode_space_table_is_str_isspace():
     pytest.importorskip("numba")
-    from synthdiv.metrics.jit_tokenize import unicode_space_table
+    from synthdiv.metrics.ngrams.jit_tokenize import unicode_space_table
 
     table = unicode_space_table()
     assert [cp for cp in range(table.size) if table[cp]] == [cp for cp in range(0x110000) if chr(cp).isspace()]
@@ -67,7 +67,7 @@ def test_importing_the_metrics_package_loads_nothing_heavy():
 def test_a_process_where_numba_cannot_import_uses_numpy():
     code = (
         "import sys; sys.modules['numba'] = None\n"  # any import of numba now raises ImportError
-        "from synthdiv.metrics.backend import resolve_backend\n"
+        "from synthdiv.metrics.ngrams.engine import resolve_backend\n"
         "from synthdiv.metrics.distinct import distinct_n\n"
         "r = distinct_n(['a b a b', 'b a'], n=2, mode='group', groups=[0, 1], tokenizer='whitespace')\n"
         "print(resolve_backend(), r.unique_ngrams)"

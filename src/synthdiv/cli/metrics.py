@@ -88,7 +88,7 @@ def diversity_cmd(
     Files given together are a comparison group, printed as one table (a column per file):
     values are also divided by the group's maximum."""
     from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
-    from synthdiv.metrics.report import diversity_report, resolve_metrics
+    from synthdiv.metrics.panel import diversity_report, resolve_metrics
     from synthdiv.metrics.texts import load_texts
 
     from synthdiv.paths import check_io

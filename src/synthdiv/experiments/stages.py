@@ -191,7 +191,7 @@ def _run_generation_set(p: dict[str, Any], real: list[Record], deps: dict[str, P
 
 # ----- measure ----------------------------------------------------------------
 def run_measure(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
-    from synthdiv.metrics.report import diversity_report
+    from synthdiv.metrics.panel import diversity_report
     from synthdiv.metrics.shift import shift_report
     from synthdiv.metrics.texts import load_texts
 

@@ -1,5 +1,5 @@
 """Diversity and shift of one set being exported, with the metrics stage's own functions
-(:func:`synthdiv.metrics.report.diversity_report`, :func:`synthdiv.metrics.shift.shift_report`),
+(:func:`synthdiv.metrics.panel.diversity_report`, :func:`synthdiv.metrics.shift.shift_report`),
 flattened to the column names of a run's datasets.csv (``div_distinct_3``, ``shift_ngram_js_1`` …)
 so the card reads both kinds of input the same way."""
 
@@ -17,7 +17,7 @@ def measure_file(path: str, real_path: str | None, embedder: str | None) -> tupl
     """(flat metrics, notes) of the record file ``path``; the shift against ``real_path`` when given.
     An embedder that cannot be loaded leaves the lexical metrics and says why in the notes."""
     from synthdiv.experiments.results import flatten
-    from synthdiv.metrics.report import diversity_report
+    from synthdiv.metrics.panel import diversity_report
     from synthdiv.metrics.texts import load_texts
 
     notes: list[str] = []

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.metrics.ngram_count import count_ngrams
-from synthdiv.metrics.tokenize import TokenIds, tokenize
+from synthdiv.metrics.ngrams.count import count_ngrams
+from synthdiv.metrics.ngrams.tokenize import TokenIds, tokenize
 
 MODES = ("corpus", "sample", "group")
 
@@ -72,7 +72,7 @@ def distinct_n(
 
     ``groups`` (one key per text) is required in group mode; texts of a group need
     not be adjacent, they are concatenated in their original order. ``backend``
-    ("auto", "numba", "numpy"; see :mod:`synthdiv.metrics.backend`) changes the speed,
+    ("auto", "numba", "numpy"; see :mod:`synthdiv.metrics.ngrams.engine`) changes the speed,
     never the result."""
     if mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", where="--mode")

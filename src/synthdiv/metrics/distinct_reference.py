@@ -1,7 +1,7 @@
 """The plain-Python definition of Distinct-n, a set of tuples per order.
 
 Slow and obviously right: the property tests check the fast counter
-(:mod:`synthdiv.metrics.ngram_count`) against it on random corpora, and the
+(:mod:`synthdiv.metrics.ngrams.count`) against it on random corpora, and the
 benchmark measures the speed-up over it. Nothing else should call it.
 """
 

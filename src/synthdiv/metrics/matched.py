@@ -30,7 +30,7 @@ from synthdiv.metrics.texts import TextSet
 if TYPE_CHECKING:
     import numpy as np
 
-    from synthdiv.metrics.tokenize import TokenIds
+    from synthdiv.metrics.ngrams.tokenize import TokenIds
 
 MATCHED_MODES = ("corpus", "sample")  # group mode is left out: a record subset splits its groups
 
@@ -66,7 +66,7 @@ def matched_diversity(
     distinct-1 + ... + distinct-n), ``ci_low``/``ci_high`` (the percentile interval over
     the draws), ``distinct`` (order -> mean distinct-k), ``draw_scores``, ``draws``,
     ``level``, ``seed``, ``mode``. A score is None when some draw has no n-gram at all."""
-    from synthdiv.metrics.tokenize import tokenize
+    from synthdiv.metrics.ngrams.tokenize import tokenize
 
     sets = [list(s.texts) if isinstance(s, TextSet) else list(s) for s in texts_per_set]
     if not sets:
@@ -94,7 +94,7 @@ def subset_token_ids(tok: TokenIds, keep: np.ndarray) -> TokenIds:
     """The token ids of texts ``keep`` (indices, in that order), as if tokenised alone."""
     import numpy as np
 
-    from synthdiv.metrics.tokenize import TokenIds
+    from synthdiv.metrics.ngrams.tokenize import TokenIds
 
     starts, lengths = tok.offsets[:-1][keep], tok.lengths[keep]
     offsets = np.zeros(keep.size + 1, dtype=np.int64)

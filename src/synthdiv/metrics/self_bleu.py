@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from synthdiv.metrics.choices import DEFAULT_SMOOTHING, SMOOTHINGS
-from synthdiv.metrics.ngram_count import ngram_ids
-from synthdiv.metrics.tokenize import TokenIds, tokenize
+from synthdiv.metrics.ngrams.count import ngram_ids
+from synthdiv.metrics.ngrams.tokenize import TokenIds, tokenize
 
 
 @dataclass

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthdiv.metrics.ngram_count import ngram_ids
-from synthdiv.metrics.tokenize import tokenize
+from synthdiv.metrics.ngrams.count import ngram_ids
+from synthdiv.metrics.ngrams.tokenize import tokenize
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -20,7 +20,7 @@ from synthdiv.metrics.compression import DEFAULT_COMPRESSION, compression_ratios
 from synthdiv.metrics.distinct import MODES, distinct_n
 from synthdiv.metrics.self_bleu import DEFAULT_SMOOTHING, self_bleu
 from synthdiv.metrics.texts import TextSet
-from synthdiv.metrics.tokenize import tokenize
+from synthdiv.metrics.ngrams.tokenize import tokenize
 
 
 def resolve_mode(mode: str | None, textset: TextSet) -> str:

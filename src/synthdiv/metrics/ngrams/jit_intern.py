@@ -1,4 +1,4 @@
-"""The compiled loop of :mod:`synthdiv.metrics.jit_tokenize`: find the tokens in the
+"""The compiled loop of :mod:`synthdiv.metrics.ngrams.jit_tokenize`: find the tokens in the
 UTF-8 bytes and give each distinct token an id (first seen, first numbered).
 
 Tokens are interned in an open-addressing hash table (linear probing) over a byte

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synthdiv.errors import UserError
-from synthdiv.metrics.report import diversity_report, resolve_metrics
+from synthdiv.metrics.panel import diversity_report, resolve_metrics
 
 TEXTS = ["the cat sat on the mat", "a dog ran in the park", "the cat ran to the dog", "birds sing at dawn"]
 

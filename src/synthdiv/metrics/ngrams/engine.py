@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-BACKENDS = ("auto", "numba", "numpy")
+ENGINES = ("auto", "numba", "numpy")  # not the LLM backends (synthdiv.backends): how n-grams are counted
 
 
 @lru_cache(maxsize=1)
@@ -30,8 +30,8 @@ def numba_available() -> bool:
 def resolve_backend(backend: str = "auto") -> str:
     """``numba`` or ``numpy`` for a requested backend; ValueError for an unknown name or
     for ``numba`` when numba is not installed."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if backend not in ENGINES:
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(ENGINES)}")
     if backend == "auto":
         if os.environ.get("SYNTHDIV_NUMBA", "1") == "0":
             return "numpy"

@@ -1,6 +1,6 @@
 """Compiled exact n-gram counter (numba): partition refinement, no sort, no hash.
 
-Imported only by :func:`synthdiv.metrics.ngram_count.count_ngrams` when the numba
+Imported only by :func:`synthdiv.metrics.ngrams.count.count_ngrams` when the numba
 backend is chosen; gives exactly its numpy path's counts.
 
 The positions are kept grouped by the n-gram starting there: order 1 is a

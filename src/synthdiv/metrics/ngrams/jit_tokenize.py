@@ -1,6 +1,6 @@
 """Compiled tokeniser (numba): UTF-8 bytes of the joined texts -> token ids, in one pass.
 
-Gives exactly the ids of :func:`synthdiv.metrics.tokenize.tokenize`'s Python path
+Gives exactly the ids of :func:`synthdiv.metrics.ngrams.tokenize.tokenize`'s Python path
 (same tokens, ids in first-seen order, same vocabulary size). Imported only by
 ``tokenize`` when the numba backend is chosen.
 
@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from synthdiv.metrics.jit_intern import MULTI, PUNCT, SPACE, WORD, tokenize_kernel, utf8_length
+from synthdiv.metrics.ngrams.jit_intern import MULTI, PUNCT, SPACE, WORD, tokenize_kernel, utf8_length
 
 _REGEX = re.compile(r"\w+|[^\w\s]")
 

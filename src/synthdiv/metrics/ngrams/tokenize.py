@@ -18,9 +18,9 @@ any other name
     names such as ``smollm2-135m-instruct`` are resolved through
     :func:`synthdiv.models.registry.resolve_causal_lm`. Special tokens are not added.
 
-The two built-in tokenisers run compiled (:mod:`synthdiv.metrics.jit_tokenize`)
+The two built-in tokenisers run compiled (:mod:`synthdiv.metrics.ngrams.jit_tokenize`)
 when numba is installed, else in Python; both give identical ids (``backend``,
-see :mod:`synthdiv.metrics.backend`).
+see :mod:`synthdiv.metrics.ngrams.engine`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from itertools import chain
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.metrics.backend import resolve_backend
+from synthdiv.metrics.ngrams.engine import resolve_backend
 
 REGEX_PATTERN = r"\w+|[^\w\s]"
 _REGEX = re.compile(REGEX_PATTERN)
@@ -80,7 +80,7 @@ def tokenize(texts: Sequence[str], tokenizer: str = "regex", *, backend: str = "
     if tokenizer in BUILTIN_TOKENIZERS:
         texts = list(texts)
         if texts and resolve_backend(backend) == "numba":
-            from synthdiv.metrics.jit_tokenize import tokenize_words
+            from synthdiv.metrics.ngrams.jit_tokenize import tokenize_words
 
             ids, offsets, vocab_size = tokenize_words(texts, tokenizer)
             return TokenIds(ids=ids, offsets=offsets, vocab_size=vocab_size, tokenizer=tokenizer)

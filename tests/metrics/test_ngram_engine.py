@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthdiv.metrics import backend as backend_module
-from synthdiv.metrics.backend import resolve_backend
+from synthdiv.metrics.ngrams import engine as backend_module
+from synthdiv.metrics.ngrams.engine import resolve_backend
 from synthdiv.metrics.distinct import distinct_n
 
 
