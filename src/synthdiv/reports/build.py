@@ -38,7 +38,7 @@ OUTPUT_FILES = (
 
 def _builders(run: RunData, embedder, encoder, map_points, log):
     """(number, title, build) in the order the page shows them (the paper's order)."""
-    from synthdiv.reports import embedding_map, evidence, ladder, lengths, loss_figures, mixing_figures, samples, tables, training_curves
+    from synthdiv.reports import embedding_map, evidence, lengths, loss_figures, mixing_figures, samples, tables, training_curves
 
     def table(make: Callable[[RunData], Table | None], reason: str):
         def build():
@@ -60,7 +60,7 @@ def _builders(run: RunData, embedder, encoder, map_points, log):
         (*tables.SHIFT_TABLE,
          table(tables.shift_table, "no generated dataset with shift_* columns (the runner measures shift when metrics.shift is on)")),
         (*tables.DIVERSITY_TABLE, table(tables.diversity_table, "no div_* columns in datasets.csv or results.csv")),
-        (*ladder.LADDER, lambda: ladder.ladder_table(run)),
+        *_ladder_builders(run),
         (*samples.SAMPLES, lambda: samples.samples_table(run)),
         (*mixing_figures.FIG5, lambda: mixing_figures.fig5(run)),
         (*mixing_figures.FIG6, lambda: mixing_figures.fig6_7(run)),
@@ -68,6 +68,16 @@ def _builders(run: RunData, embedder, encoder, map_points, log):
         (*training_curves.FIG14, lambda: training_curves.fig14(run)),
         *_loop_builders(run),
     ]
+
+
+def _ladder_builders(run: RunData):
+    """The ladder table; none for a run without ladder.csv (one level, or a folder written before it existed)."""
+    from synthdiv.experiments import layout
+    from synthdiv.reports import ladder
+
+    if not (run.run_dir / f"{layout.LADDER}.csv").is_file():
+        return []
+    return [(*ladder.LADDER, lambda: ladder.ladder_table(run))]
 
 
 def _plane_builders(run: RunData):
