@@ -89,3 +89,13 @@ def test_dry_run_lists_the_stages_and_runs_none(tmp_path, tiny_spec, capsys):
     captured = capsys.readouterr()
     assert code == 0 and "valid; 27 stages" in captured.out and "to run  generate" in captured.err
     assert not (tmp_path / "stages" / "generate").exists()
+
+
+def test_llamacpp_takes_the_registry_name_or_an_existing_gguf(tmp_path, tiny_spec, capsys):
+    pytest.importorskip("llama_cpp")
+    code, err = run_cli(capsys, tiny_spec(generation={"backend": "llamacpp", "model": "smollm2-135m-instruct"}),
+                        "--out", tmp_path / "run", "--dry-run")
+    assert code == 0, err
+    config = tiny_spec(generation={"backend": "llamacpp", "model": str(tmp_path / "missing.gguf")})
+    code, err = run_cli(capsys, config, "--out", tmp_path / "run2")
+    assert_stopped_early(code, err, tmp_path / "run2", "generation.model: GGUF file")

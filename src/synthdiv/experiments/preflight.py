@@ -95,12 +95,15 @@ def check_backend(spec: ExperimentSpec) -> None:
         check_openai(g.base_url or DEFAULT_BASE_URL, g.api_key_env, float(g.backend_options.get("timeout", DEFAULT_TIMEOUT_S)),
                      model=g.model)
     elif g.backend == "llamacpp":
-        from synthdiv.backends.llamacpp import PIP_HINT
+        from synthdiv.backends.llamacpp import PIP_HINT, resolve_gguf
 
         if importlib.util.find_spec("llama_cpp") is None:
             raise UserError(f"the llamacpp backend needs llama-cpp-python: {PIP_HINT}", where="generation.backend")
-        if not Path(g.model).exists():
-            raise UserError(f"GGUF file {g.model!r} does not exist", where="generation.model")
+        try:  # the backend's own rule: a .gguf file, or the registry's smollm2-135m-instruct
+            resolve_gguf(g.model)
+        except UserError:
+            raise UserError(f"GGUF file {g.model!r} does not exist; give a .gguf file or smollm2-135m-instruct",
+                            where="generation.model") from None
     elif g.backend == "vllm" and importlib.util.find_spec("vllm") is None:
         from synthdiv.backends.vllm import PIP_HINT as VLLM_HINT
 
