@@ -66,3 +66,11 @@ def test_validate_counts_every_stage_kind_in_pipeline_order(capsys):
         counts = [(kind, int(n)) for n, kind in (part.split(" ") for part in kinds.split(", "))]
         assert sum(n for _, n in counts) == int(total), line
         assert [k for k, _ in counts] == sorted((k for k, _ in counts), key=PIPELINE.index), line
+
+
+def test_a_generation_only_run_prints_its_ladder_verdicts(tiny_spec, tmp_path, capsys):
+    config = tiny_spec(training={"models": []}, mixing={"ratios": [0.0]})
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "ladder, size-matched distinct 1-5 sum: " in out and "(generator " in out
+    assert f"per level (topics, adherence, seed copies, rejects, diversity with intervals): {tmp_path / 'run' / 'ladder.csv'}" in out

@@ -105,6 +105,13 @@ def _echo_tables(result) -> None:
         if any(int(a.get("seeds") or 1) > 1 for a in result.evidence.aggregate):
             typer.echo(format_aggregate(result.evidence.aggregate))
         typer.echo(result.evidence.format())
+    elif result.evidence is not None and result.evidence.ladder:  # a generation-only run: the ladder is its finding
+        from synthdiv.experiments import layout
+        from synthdiv.experiments.ladder import format_ladder
+
+        for line in format_ladder(result.evidence.ladder):
+            typer.echo(line)
+        typer.echo(f"per level (topics, adherence, seed copies, rejects, diversity with intervals): {result.out / (layout.LADDER + '.csv')}")
     if result.generations:
         typer.echo(format_generations(result.generations))
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from synthdiv.evaluation.trends import loss_draws, rank_trend
 from synthdiv.evaluation.uncertainty import RESAMPLES, SEED
+from synthdiv.experiments import layout
 from synthdiv.experiments.evidence import PerRecord
 
 LOSS_VS_LEVEL = "test loss vs diversity level"
@@ -54,13 +55,13 @@ def _seeded_draws(points: list[list[PerRecord]], resamples: int, seed: int) -> n
 
 
 def _trend_row(what: str, model, size, level: str, xs: list[float], labels: list[str], estimates: list[float],
-               draws: np.ndarray | None, seeds: int) -> dict[str, Any]:
+               draws: np.ndarray | None, seeds: int, no_draws: str = "no per-record losses") -> dict[str, Any]:
     row = {"trend": what, "model": model or "", "size_asked": size, "level": level, "points": len(xs),
            "x": " ".join(labels), "y": " ".join(f"{v:.4f}" for v in estimates), "seeds": seeds}
     if draws is None or len(xs) < 3:
         # two points have a rank correlation of ±1 whatever the noise: no interval to give
         row.update({"rho": None, "ci_low": None, "ci_high": None, "direction": "not resolved (fewer than 3 points)"
-                    if len(xs) < 3 else "not resolved (no per-record losses)"})
+                    if len(xs) < 3 else f"not resolved ({no_draws})"})
         return row
     t = rank_trend(xs, estimates, draws)
     row.update({"rho": t.rho, "ci_low": t.ci_low, "ci_high": t.ci_high, "direction": t.direction})
@@ -130,7 +131,11 @@ def diversity_trend(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         draws = np.array([d["div_matched_draw_scores"][:width] for d in rows], dtype=np.float64).T
         xs = [level_index(d["level"]) for d in rows]
         est = [float(d["div_matched_ngram_diversity_score"]) for d in rows]
-        row = _trend_row(DIVERSITY_VS_LEVEL, "", None, "", xs, [d["level"] for d in rows], est, draws, 1)
+        # sets of the matched size itself: every draw is the whole set, so the draws hold no uncertainty
+        # and a rank trend on them would look certain (ladder.csv measures on half-size subsets instead)
+        degenerate = bool(np.all(draws.max(axis=0) == draws.min(axis=0)))
+        row = _trend_row(DIVERSITY_VS_LEVEL, "", None, "", xs, [d["level"] for d in rows], est, None if degenerate else draws, 1,
+                         no_draws=f"every set has the matched size, so every draw is the whole set; see {layout.LADDER}.csv")
         row["seed"] = seed
         out.append(row)
     return out
