@@ -77,11 +77,11 @@ def test_a_crash_resumes_where_it_stopped(tmp_path, tiny_spec, monkeypatch):
     calls = {"train": 0}
     real_train = stages.RUNNERS["train"]
 
-    def crash_on_third(node, folder, deps):
+    def crash_on_third(node, folder, deps, ctx):
         calls["train"] += 1
         if calls["train"] == 3:
             raise RuntimeError("simulated crash")
-        return real_train(node, folder, deps)
+        return real_train(node, folder, deps, ctx)
 
     monkeypatch.setitem(stages.RUNNERS, "train", crash_on_third)
     with pytest.raises(RuntimeError):
@@ -90,9 +90,9 @@ def test_a_crash_resumes_where_it_stopped(tmp_path, tiny_spec, monkeypatch):
     for kind in ("generate", "train"):
         original = stages.RUNNERS[kind] if kind != "train" else real_train
 
-        def spy(node, folder, deps, _original=original, _kind=kind):
+        def spy(node, folder, deps, ctx, _original=original, _kind=kind):
             ran.append(_kind)
-            return _original(node, folder, deps)
+            return _original(node, folder, deps, ctx)
 
         monkeypatch.setitem(stages.RUNNERS, kind, spy)
     result = run_experiment(spec, tmp_path / "run")

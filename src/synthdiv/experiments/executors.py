@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable
 
 from synthdiv.errors import UserError
+from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.graph import Graph, Node
 from synthdiv.experiments.store import Store
 
@@ -26,7 +27,7 @@ def _log(msg: str) -> None:
     print(f"[run] {msg}", file=sys.stderr, flush=True)
 
 
-def run_local(graph: Graph, store: Store, log: Report = _log) -> dict[str, dict[str, Any]]:
+def run_local(graph: Graph, store: Store, log: Report = _log, ctx: RunContext | None = None) -> dict[str, dict[str, Any]]:
     from synthdiv.experiments.stages import execute
 
     summaries: dict[str, dict[str, Any]] = {}
@@ -38,19 +39,19 @@ def run_local(graph: Graph, store: Store, log: Report = _log) -> dict[str, dict[
             continue
         log(f"{i}/{total} {node.name} …")
         start = time.monotonic()
-        summaries[node.key] = execute(node, store)
+        summaries[node.key] = execute(node, store, ctx)
         log(f"{i}/{total} {node.name}: finished in {time.monotonic() - start:.1f} s")
     return summaries
 
 
-def _ray_stage(node: Node, store_root: str, options: dict[str, Any]) -> dict[str, Any]:  # runs in a Ray worker
-    from synthdiv.experiments.stages import OPTIONS, execute
+def _ray_stage(node: Node, store_root: str, ctx: RunContext) -> dict[str, Any]:  # runs in a Ray worker
+    from synthdiv.experiments.stages import execute
 
-    OPTIONS.update(options, keep_in_memory=False)  # the evaluate stage may run in another worker
-    return execute(node, Store(store_root))
+    return execute(node, Store(store_root), ctx)
 
 
-def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None = None) -> dict[str, dict[str, Any]]:
+def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None = None,
+            ctx: RunContext | None = None) -> dict[str, dict[str, Any]]:
     try:
         import ray
     except ImportError:
@@ -62,7 +63,7 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
         address = os.environ.get("RAY_ADDRESS")
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=True, ignore_reinit_error=True)
-    from synthdiv.experiments.stages import OPTIONS
+    worker = (ctx if ctx is not None else RunContext()).for_worker()  # the evaluate stage may run in another worker
 
     try:
         remote = ray.remote(_ray_stage)
@@ -77,7 +78,7 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
             for key, node in list(pending.items()):
                 if all(dep.key in summaries for dep in node.deps.values()):
                     ref = remote.options(num_cpus=node.resources.get("cpus", 1), num_gpus=node.resources.get("gpus", 0),
-                                         name=node.kind).remote(node, str(store.root), dict(OPTIONS))
+                                         name=node.kind).remote(node, str(store.root), worker)
                     running[ref] = node
                     pending.pop(key)
                     log(f"{node.name} … (ray task)")
@@ -100,9 +101,10 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
             ray.shutdown()
 
 
-def run_graph(graph: Graph, store: Store, executor: str = "local", log: Report = _log) -> dict[str, dict[str, Any]]:
+def run_graph(graph: Graph, store: Store, executor: str = "local", log: Report = _log,
+              ctx: RunContext | None = None) -> dict[str, dict[str, Any]]:
     if executor == "local":
-        return run_local(graph, store, log)
+        return run_local(graph, store, log, ctx)
     if executor == "ray":
-        return run_ray(graph, store, log)
+        return run_ray(graph, store, log, ctx=ctx)
     raise UserError(f"unknown executor {executor!r}; use local or ray", where="--executor")

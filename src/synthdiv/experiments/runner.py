@@ -67,7 +67,7 @@ def run_experiment(
     checkpoint_every: int | None = None,
     log=None,
 ) -> RunResult:
-    from synthdiv.experiments import stages
+    from synthdiv.experiments.context import RunContext
     from synthdiv.experiments.preflight import preflight
     from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
     from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
@@ -77,8 +77,8 @@ def run_experiment(
     start = time.monotonic()
     out = Path(out or default_out(spec))
     graph, st = plan(spec, out, store)
-    stages.OPTIONS["checkpoint_every"] = checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every
-    stages.OPTIONS["tracking"] = _tracking_options(spec, out)  # checks the trackers' packages before anything runs
+    ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
+                     tracking=_tracking_options(spec, out))  # checks the trackers' packages before anything runs
     counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage
     reused = sum(st.is_done(n) for n in graph.nodes)
     log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
@@ -91,7 +91,7 @@ def run_experiment(
         for line in describe(graph, st):
             log(line)
         return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(spec, graph, st))
-    run_graph(graph, st, executor, log)
+    run_graph(graph, st, executor, log, ctx)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])

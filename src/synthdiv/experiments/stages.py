@@ -17,14 +17,13 @@ from synthdiv.errors import UserError
 from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
-from synthdiv.training.config import TrainConfig  # light: the recipe's checkpoint default
+from synthdiv.experiments.context import RunContext
+from synthdiv.training.config import TrainConfig
 from synthdiv.console import say
 
 # A model trained in this process, kept for the evaluate stage that follows it so the
 # adapter is not loaded back from disk (the local executor runs them back to back).
-_TRAINED: dict[str, tuple[Any, Any]] = {}
 # Run mechanics that do not change what a stage computes (so they are not in its key).
-OPTIONS: dict[str, Any] = {"checkpoint_every": TrainConfig.checkpoint_every, "keep_in_memory": True}
 
 
 def data_file(node: Node, folder: Path) -> Path:
@@ -68,7 +67,7 @@ def _subsample(records: list[Record], n: int | None, task: str, seed: int, what:
     return [r for r in records if group_of(r) in keep]
 
 
-def run_real(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.data.records_io import write_records
     from synthdiv.data.splits import sample_per_group, split_by_group
 
@@ -118,7 +117,7 @@ def generation_config(node: Node, folder: Path, deps: dict[str, Path]):
     )
 
 
-def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_generate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.generation.runner import run_generation, summary_dict
 
     p = node.params
@@ -136,7 +135,7 @@ def run_generate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
 
 
 # ----- select -------------------------------------------------------------------
-def run_select(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_select(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     """``n`` records of the level's pool by one strategy (:func:`synthdiv.selection.api.select_records`);
     each keeps its provenance and gains ``provenance.extra["selection"]``."""
     from synthdiv.data.records_io import read_records, write_records
@@ -157,7 +156,7 @@ def run_select(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any
 
 
 # ----- mix --------------------------------------------------------------------
-def run_mix(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_mix(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.data.records_io import read_records, write_records
     from synthdiv.mixing.mix import mix
 
@@ -190,7 +189,7 @@ def _run_generation_set(p: dict[str, Any], real: list[Record], deps: dict[str, P
 
 
 # ----- measure ----------------------------------------------------------------
-def run_measure(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_measure(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.metrics.panel import diversity_report
     from synthdiv.metrics.shift import shift_report
     from synthdiv.metrics.texts import load_texts
@@ -208,27 +207,25 @@ def run_measure(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, An
 
 
 # ----- train and evaluate ------------------------------------------------------
-def run_train(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_train(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.data.records_io import read_records
     from synthdiv.training.recipe import train
     from synthdiv.training.tracking import make_tracker, tracked, train_params
 
-    config = TrainConfig(**node.params, checkpoint_every=OPTIONS["checkpoint_every"], progress=True)
-    # a tracked run per train stage, named after it; the runner fills OPTIONS["tracking"] from training.report_to
-    track = OPTIONS.get("tracking") or {"names": [], "dir": str(folder / "tracking"), "project": "synthdiv"}
+    config = TrainConfig(**node.params, checkpoint_every=ctx.checkpoint_every, progress=True)
+    # a tracked run per train stage, named after it; the runner fills ctx.tracking from training.report_to
+    track = ctx.tracking or {"names": [], "dir": str(folder / "tracking"), "project": "synthdiv"}
     tracker = make_tracker(track["names"], track["dir"], project=track["project"], where="training.report_to")
     params = {**train_params(config), "stage_key": node.key, "dataset": node.info.get("dataset")}
     with tracked(tracker, node.name, params):
         result = train(read_records(deps["data"] / "records.jsonl"), config, folder, tracker=tracker)
-    if OPTIONS["keep_in_memory"]:
-        _TRAINED.clear()  # at most one model held: the one the next stage evaluates
-        _TRAINED[node.key] = (result.model, result.tokenizer)
+    ctx.hand_over(node.key, result.model, result.tokenizer)
     summary = result.summary()
     _write_json(folder / "result.json", summary)
     return summary
 
 
-def run_evaluate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, Any]:
+def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.data.records_io import read_records
     from synthdiv.evaluation.loading import load_for_evaluation
     from synthdiv.evaluation.test_loss import evaluate
@@ -236,8 +233,9 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
     p = node.params
     records = read_records(deps["test"] / "test.jsonl")
     trained = node.deps.get("model")
-    if trained is not None and trained.key in _TRAINED:
-        model, tokenizer = _TRAINED.pop(trained.key)
+    handed = ctx.take(trained.key if trained is not None else None)
+    if handed is not None:
+        model, tokenizer = handed
     else:
         model, tokenizer, _ = load_for_evaluation(str(deps["model"]) if trained is not None else p["model"])
     result = evaluate(model, tokenizer, records, batch_size=p["batch_size"], max_length=p["max_length"]).to_dict(per_sample=True)
@@ -245,19 +243,20 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path]) -> dict[str, A
     return {k: v for k, v in result.items() if k != "per_sample"}
 
 
-RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path]], dict[str, Any]]] = {
+RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path], RunContext], dict[str, Any]]] = {
     "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "measure": run_measure,
     "train": run_train, "evaluate": run_evaluate,
 }
 
 
-def execute(node: Node, store) -> dict[str, Any]:
+def execute(node: Node, store, ctx: RunContext | None = None) -> dict[str, Any]:
     """Run ``node`` unless its output is already in ``store``; returns its summary.
     Holds the stage's lock, so a second process waits and then finds it done."""
+    ctx = ctx if ctx is not None else RunContext()
     with store.lock(node):
         if store.is_done(node):
             return store.summary(node)["summary"]
         deps = {role: store.dir(dep) for role, dep in node.deps.items()}
-        summary = RUNNERS[node.kind](node, store.dir(node), deps)
+        summary = RUNNERS[node.kind](node, store.dir(node), deps, ctx)
         store.mark_done(node, summary)
         return summary
