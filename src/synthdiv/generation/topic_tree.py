@@ -101,7 +101,9 @@ class TopicSet:
             return fresh
         import numpy as np
 
-        vectors = _unit(np.asarray(self.embed([t.text for t in fresh]), dtype=np.float32))
+        from synthdiv.metrics.embedding import unit_rows
+
+        vectors = unit_rows(self.embed([t.text for t in fresh])).astype(np.float32)
         if self._bank is None:
             self._bank = np.zeros((max(1024, 2 * len(fresh)), vectors.shape[1]), dtype=np.float32)
         kept = []
@@ -191,10 +193,3 @@ def parse_pool_line(line: str) -> Topic:
     """'Theme > Subtopic > Topic' (or a bare topic) as a :class:`Topic`."""
     parts = tuple(p.strip() for p in line.split(PATH_SEPARATOR.strip()) if p.strip())
     return Topic(parts[-1], parts[:-1]) if parts else Topic("")
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)

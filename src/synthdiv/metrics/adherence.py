@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from synthdiv.generation.topics import builtin_topics, normalise_topic
+from synthdiv.metrics.embedding import unit_rows
 
 MAX_DISTRACTORS = 500
 Embed = Callable[[list[str]], np.ndarray]
@@ -38,17 +39,11 @@ def distractor_topics(pool: Sequence[str] = (), seed: int = 0, limit: int = MAX_
     return out
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
 def adherence_ranks(story_vecs: np.ndarray, own_vecs: np.ndarray, distractor_vecs: np.ndarray,
                     own_is_distractor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rank score, hit) per story. Row i of ``own_vecs`` is story i's topic; a distractor
     equal to story i's own topic (``own_is_distractor[i, j]``) is left out of its ranking."""
-    s, o, d = _unit(story_vecs), _unit(own_vecs), _unit(distractor_vecs)
+    s, o, d = unit_rows(story_vecs), unit_rows(own_vecs), unit_rows(distractor_vecs)
     own_sim = np.einsum("ij,ij->i", s, o)
     dis_sim = s @ d.T
     valid = np.ones_like(dis_sim, dtype=bool) if own_is_distractor is None else ~own_is_distractor
@@ -88,7 +83,7 @@ class AdherenceScorer:
         self.embed = embed
         self.distractors = distractor_topics(pool, seed=seed)
         self._keys = [normalise_topic(t) for t in self.distractors]
-        self._vecs = _unit(np.asarray(embed(self.distractors), dtype=np.float32))
+        self._vecs = unit_rows(np.asarray(embed(self.distractors), dtype=np.float32))
         self._own: dict[str, np.ndarray] = {}
 
     def score(self, text: str, topic: str) -> float:
