@@ -192,9 +192,3 @@ def read_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
                     where=f"{path}:{lineno}",
                 ) from None
             yield lineno, line.rstrip("\r\n")
-
-
-def check_utf8(path: Path) -> None:
-    """Raise a UserError naming the first line with bytes that are not UTF-8."""
-    for _ in read_lines(path):
-        pass

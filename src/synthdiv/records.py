@@ -27,7 +27,6 @@ from synthdiv.errors import UserError
 
 TASKS = ("story_completion", "long_context_qa")
 SOURCES = ("real", "generated")
-SCHEMA_VERSION = 1
 
 
 @dataclass

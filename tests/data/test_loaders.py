@@ -1,6 +1,7 @@
 import pytest
 
-from synthdiv.data.loaders import load, load_rocstories, load_story_cloze
+from synthdiv.data.inputs import read_input
+from synthdiv.data.loaders import load_rocstories, load_story_cloze
 from synthdiv.errors import UserError
 
 CLOZE_HEADER = "InputSentence1,InputSentence2,InputSentence3,InputSentence4,RandomFifthSentenceQuiz1,RandomFifthSentenceQuiz2,AnswerRightEnding\n"
@@ -55,8 +56,8 @@ def test_rocstories(tmp_path):
 def test_generic_csv_with_named_columns(tmp_path):
     path = tmp_path / "g.csv"
     path.write_text("doc,q,a,ctx\nd1,Who?,Me,Long story.\nd1,What?,It,Long story.\n")
-    records = load(path, fmt="csv", task="long_context_qa",
-                   columns={"group": "doc", "question": "q", "target": "a", "context": "ctx"})
+    records = read_input(path, fmt="csv", task="long_context_qa",
+                         columns={"group": "doc", "question": "q", "target": "a", "context": "ctx"})
     assert [(r.group, r.question, r.target) for r in records] == [("d1", "Who?", "Me"), ("d1", "What?", "It")]
 
 
@@ -64,19 +65,7 @@ def test_generic_jsonl_missing_column(tmp_path):
     path = tmp_path / "g.jsonl"
     path.write_text('{"prompt": "x", "completion": "y"}\n')
     with pytest.raises(UserError, match=r"no column 'context'.*--column context=NAME"):
-        load(path, fmt="jsonl", task="story_completion")
-    recs = load(path, fmt="jsonl", task="story_completion", columns={"context": "prompt", "target": "completion"})
+        read_input(path, fmt="jsonl", task="story_completion")
+    recs = read_input(path, fmt="jsonl", task="story_completion", columns={"context": "prompt", "target": "completion"})
     assert recs[0].context == "x" and recs[0].group == recs[0].id
 
-
-def test_jsonl_in_record_schema_is_read_as_is(tmp_path):
-    path = tmp_path / "r.jsonl"
-    path.write_text('{"id": "z", "task": "story_completion", "context": "c", "target": "t"}\n')
-    assert load(path, fmt="jsonl", task="story_completion")[0].id == "z"
-    with pytest.raises(UserError, match="has task 'story_completion', but --task is 'long_context_qa'"):
-        load(path, fmt="jsonl", task="long_context_qa")
-
-
-def test_format_and_task_must_agree(story_cloze_csv):
-    with pytest.raises(UserError, match="use --task story_completion"):
-        load(story_cloze_csv, fmt="story_cloze", task="long_context_qa")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from synthdiv.errors import UserError
-from synthdiv.experiments.graph import build_graph
+from synthdiv.experiments.graph import build_graph, generation_mechanics
 from synthdiv.experiments.spec import apply_overrides, find_config, load_spec, shipped_configs
 
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -56,7 +56,7 @@ def test_paper_settings_in_shipped_configs():
         ("name: x\ntask: story_completion\ntraining: {epochs: many}\n", "training.epochs: Input should be a valid integer"),
         ("name: x\ntask: story\n", "task: Input should be 'story_completion' or 'long_context_qa'"),
         ("task: story_completion\n", "name: required, but missing"),
-        ("name: x\ntask: story_completion\ntraining: {epochs: 0}\n", "epochs must be at least 1"),
+        ("name: x\ntask: story_completion\ntraining: {epochs: 0}\n", "epochs: must be at least 1"),
         ("name: x\ntask: story_completion\nmixing: {ratios: [1.5]}\n", "mixing ratio 1.5 is outside [0, 1]"),
         ("name: x\ntask: story_completion\nmixing: {ratios: [0.5]}\n", "need generated data"),
         ("name: x\ntask: story_completion\ngeneration: {levels: [D1]}\nmixing: {sources: [D3]}\n", "are not among generation.levels"),
@@ -103,7 +103,9 @@ def test_generation_max_cost_needs_prices_and_stays_out_of_the_stage_keys():
     capped = build_graph(load_spec("demo", ["generation.max_cost=5", "generation.price_in=1", "generation.price_out=2"]))
     assert [n.key for n in capped.nodes] == [n.key for n in demo.nodes]  # a budget does not change the data
     gen = capped.of_kind("generate")[0]
-    assert gen.info["cost"] == {"price_in": 1.0, "price_out": 2.0, "max_cost": 5.0} and "max_cost" not in str(gen.params)
+    mechanics = generation_mechanics(load_spec("demo", ["generation.max_cost=5", "generation.price_in=1", "generation.price_out=2"]))
+    assert {k: mechanics[k] for k in ("price_in", "price_out", "max_cost")} == {"price_in": 1.0, "price_out": 2.0, "max_cost": 5.0} \
+        and "max_cost" not in str(gen.params)
     with pytest.raises(UserError, match=r"demo.yaml: generation: max_cost needs prices .* generation.price_in"):
         load_spec("demo", ["generation.max_cost=5"])  # smollm2 on transformers has no built-in price
     load_spec("demo", ["generation.backend=openai", "generation.model=gpt-4o-mini", "generation.max_cost=5"])  # a built-in price

@@ -1,7 +1,9 @@
 """A synthetic run directory shaped like the experiment runner's: spec.yaml, datasets.csv,
 results.csv, record files and train logs. Metric values are made up but follow the paper's
 shape (diversity rises with the level, generated data loses to real data), so the tests can
-check that each number lands where it should."""
+check that each number lands where it should. The tables have the runner's columns
+(synthdiv.experiments.layout): a column the runner does not write is refused, and one the
+factory has no value for is written empty."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 import yaml
 
 from synthdiv.data.records_io import write_records
+from synthdiv.experiments import layout
 from synthdiv.records import Provenance, Record
 from synthdiv.training.runlog import COLUMNS as LOG_COLUMNS
 
@@ -80,9 +83,19 @@ def _shift(k: int, ratio: float, embedding: bool) -> dict:
     return out
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    columns = list(dict.fromkeys(c for r in rows for c in r))
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+def table_header(table: str, rows: list[dict]) -> list[str]:
+    """The columns of ``rows``, then the table's named columns they lack; a column the runner does not write is an error."""
+    columns = layout.TABLES[table]
+    header = list(dict.fromkeys(c for r in rows for c in r))
+    undefined = columns.undefined(header)
+    if undefined:
+        raise ValueError(f"the factory's {table} has columns the runner does not write: {undefined}")
+    return header + columns.missing(header)
+
+
+def _write_table(root: Path, table: str, rows: list[dict]) -> None:
+    columns = table_header(table, rows)
+    with open(root / layout.csv_name(table), "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for r in rows:
@@ -137,7 +150,7 @@ def build_run_dir(
         "metrics": {"embedder": "minilm-l6" if embedding else None},
         "report": {"embedder": None, "map_points": 1000, "map_method": "tsne"},
     }
-    (root / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    (root / layout.SPEC).write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     data = root / "data"
     data.mkdir(exist_ok=True)
     real_path = data / "real-train.jsonl"
@@ -155,7 +168,7 @@ def build_run_dir(
             path = data / f"gen-{lv}-seed{seed}.jsonl"
             write_records(make_records(task, "generated", short.get(lv, n), vocab=2 + 2 * k, seed=seed, level=lv), path)
             gen_paths[lv, seed] = path
-            datasets.append({"dataset": f"Gen-{lv}", "role": "generated", "level": lv, "seed": seed, "mode": "", "ratio": math.nan,
+            datasets.append({"dataset": layout.level_label(lv), "role": "generated", "level": lv, "seed": seed, "mode": "", "ratio": math.nan,
                              "size": n, "n_real": 0, "n_generated": n, "records": n, "path": str(path.resolve()),
                              **_diversity(gen_score[lv] + 0.01 * seed, embedding), "div_norm": gen_score[lv] / top,
                              **_shift(k, 1.0, embedding)})
@@ -170,9 +183,7 @@ def build_run_dir(
             for ratio in ratios:
                 for lv in (sources if ratio > 0 else [None]):
                     role = "real" if ratio == 0 else ("generated" if ratio == 1 and mode == "fixed" else "mix")
-                    label = "real" if ratio == 0 else (f"Gen-{lv}" if role == "generated" else f"Gen-{lv} {ratio * 100:g}%")
-                    if len(sizes) > 1:
-                        label += f" (n={size})"
+                    label = layout.mix_label(mode, ratio, lv, size if len(sizes) > 1 else None)
                     total = size or n
                     if mode == "variable":
                         n_real, n_gen = total, round(total * ratio / (1 - ratio))
@@ -195,16 +206,16 @@ def build_run_dir(
                         if train_logs:
                             _write_train_log(train_dir, loss - 0.5, log_steps, epochs, seed)
                         mean = loss - 0.02 * seed + 0.02 * sum(seeds) / len(seeds)  # the group's mean over seeds
-                        intervals = {"test_loss_ci_low": loss - 0.03, "test_loss_ci_high": loss + 0.03,
-                                     "test_loss_mean_ci_low": mean - 0.04, "test_loss_mean_ci_high": mean + 0.04}
+                        intervals = {**dict(zip(layout.interval("test_loss"), (loss - 0.03, loss + 0.03))),
+                                     **dict(zip(layout.mean_interval("test_loss"), (mean - 0.04, mean + 0.04)))}
                         results.append({"experiment": spec["name"], "seed": seed, "model": model, **row_info, "test_loss": loss, **intervals,
                                         "base_test_loss": 4.2 + MODEL_OFFSET.get(model, 0), "train_first_loss": loss + 2,
                                         "train_final_loss": loss - 0.5, "steps": log_steps, "train_dir": str(train_dir.resolve()),
                                         **div, **shift})
     if plane:
         _write_plane(root, results)
-    _write_csv(root / "datasets.csv", datasets)
-    _write_csv(root / "results.csv", results)
+    _write_table(root, layout.DATASETS, datasets)
+    _write_table(root, layout.RESULTS, results)
     _write_findings(root, results, datasets)
     return root
 
@@ -224,13 +235,13 @@ def _write_plane(root: Path, results: list[dict], records: int = 64) -> None:
         if r["role"] == "base":
             losses.append(None)
             continue
-        score = r["div_ngram_diversity_score"]
-        r.update(div_matched_ngram_diversity_score=score - 0.1, div_matched_ci_low=score - 0.15, div_matched_ci_high=score - 0.05)
+        score = r[layout.DIVERSITY_SCORE]
+        r.update({layout.MATCHED_SCORE: score - 0.1, layout.matched("ci_low"): score - 0.15, layout.matched("ci_high"): score - 0.05})
         if r["role"] == "real":
             r.update(shift_embedding_frechet_distance=0.0, shift_ngram_js_2=0.0)
         noise = rng.normal(0, 0.5, records)
         losses.append(PerRecord(ids, tokens * (r["test_loss"] + noise - noise.mean()), tokens))
-    (root / "plane.json").write_text(json.dumps(plane(results, losses, resamples=300), default=str), encoding="utf-8")
+    (root / layout.PLANE).write_text(json.dumps(plane(results, losses, resamples=300), default=str), encoding="utf-8")
 
 
 def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> None:
@@ -255,12 +266,12 @@ def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> No
         ref = real.get((a["model"], a["size_asked"]))
         if a["role"] in ("generated", "mix") and ref is not None:
             d = a["test_loss"] - ref
-            a.update({"delta_vs_real": d, "delta_vs_real_ci_low": d - 0.03, "delta_vs_real_ci_high": d + 0.03})
+            a.update(zip(layout.with_interval(layout.delta("real")), (d, d - 0.03, d + 0.03)))
     trends = _level_trends(agg)
     evidence = Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg), 64, 1735)
-    (root / "findings.json").write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")
+    (root / layout.FINDINGS).write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")
     if trends:
-        _write_csv(root / "trends.csv", trends)
+        _write_table(root, layout.TRENDS, trends)
 
 
 def _level_trends(agg: list[dict]) -> list[dict]:

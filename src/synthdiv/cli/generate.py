@@ -13,36 +13,44 @@ from pathlib import Path
 import typer
 
 from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
+from synthdiv.generation.settings import SETTINGS
+from synthdiv.generation.strategies import STRATEGIES
+
+
+def _option(name: str, *flags: str, **extra):
+    """The option of generation setting ``name``: its default and help from generation.settings."""
+    setting = SETTINGS[name]
+    return typer.Option(setting.default, *flags, help=extra.pop("help", setting.help), **extra)
+
+
+_STRATEGY_HELP = " or ".join(f"{s.name} ({s.task})" for s in STRATEGIES.values())
 
 
 def register(app: typer.Typer) -> None:
     @app.command("generate", help="Generate records at a diversity level (topic-guided stories or paraphrase-augmented QA).")
     def generate(
         task: str = typer.Option("story_completion", help="story_completion or long_context_qa"),
-        strategy: str = typer.Option("topic", help="topic (stories, §3.2.1) or paraphrase (QA, Eq. 1-3)"),
+        strategy: str = typer.Option(next(iter(STRATEGIES)), help=_STRATEGY_HELP),
         level: str = typer.Option("D3", metavar="D0..D6", help="diversity level D0 (lowest) … D6 (highest), e.g. D3"),
         n: int = typer.Option(..., "--n", help="number of records to generate"),
         out: Path = typer.Option(..., help="output record file (.jsonl, .csv, .parquet)"),
         real: Path = typer.Option(None, help="real records used as seeds (default for stories: the embedded corpus)"),
         topics: str = typer.Option(None, help="topics file, one per line, or 'builtin' (paper A.4); default: generate a pool"),
-        pool_size: int = typer.Option(None, help="topics to generate for the pool (default: the level's |T|)"),
-        pool_growth: str = typer.Option("tree", help="how a pool is asked for: tree (themes > subtopics > topics) or flat (one list prompt)"),
-        min_topic_adherence: float = typer.Option(None, help="reject stories whose own topic ranks below this among distractor topics "
-                                                             "(0.5 = chance; needs the embed extra); rejects keep the reason"),
-        constrain: bool = typer.Option(False, "--constrain",
-                                       help="decode five sentences with a grammar (llamacpp), regex (vllm) or JSON schema (openai) "
-                                            "so fewer answers are rejected"),
+        pool_size: int = _option("pool_size"),
+        pool_growth: str = _option("pool_growth"),
+        min_topic_adherence: float = _option("min_topic_adherence"),
+        constrain: bool = _option("constrain", "--constrain"),
         topic_set_size: int = typer.Option(None, help="override |T| of the level"),
         k: int = typer.Option(None, help="real seed examples per prompt (default 3 stories / 5 QA pairs)"),
         m: int = typer.Option(None, help="QA: generated pairs per context (default 10)"),
         p: int = typer.Option(None, help="QA: paraphrases per question (default 5)"),
         replace: int = typer.Option(None, help="QA: replacement count r (overrides the level's share)"),
         replace_share: float = typer.Option(None, help="QA: replaced share r/m"),
-        backend: str = typer.Option("transformers", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
-        model: str = typer.Option("smollm2-135m-instruct", help="model name, registry name, folder or GGUF"),
+        backend: str = _option("backend", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
+        model: str = _option("model"),
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
-        base_url: str = typer.Option(None, help="openai: server URL, e.g. http://localhost:8000/v1"),
-        api_key_env: str = typer.Option("OPENAI_API_KEY", help="openai: environment variable holding the key"),
+        base_url: str = _option("base_url"),
+        api_key_env: str = _option("api_key_env"),
         concurrency: int = typer.Option(16, help="openai: requests in flight"),
         rpm: float = typer.Option(None, help="openai: requests per minute limit"),
         tpm: float = typer.Option(None, help="openai: tokens per minute limit"),
@@ -50,21 +58,20 @@ def register(app: typer.Typer) -> None:
         max_retries: int = typer.Option(6, help="openai: retries per request"),
         batch_size: int = typer.Option(16, help="transformers: prompts per forward pass"),
         device: str = typer.Option(None, help="transformers: cpu, cuda … (default: GPU when there is one)"),
-        temperature: float = typer.Option(0.7, help="sampling temperature (the paper's 0.7)"),
-        top_p: float = typer.Option(1.0, help="nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all)"),
-        max_tokens: int = typer.Option(None, help="answer budget in tokens (default 160 stories, 96 QA)"),
+        temperature: float = _option("temperature"),
+        top_p: float = _option("top_p"),
+        max_tokens: int = _option("max_tokens", help="answer budget in tokens (default: " +
+                                  ", ".join(f"{s.max_tokens} {s.name}" for s in STRATEGIES.values()) + ")"),
         seed: int = typer.Option(0, help="seed for topics, seeds, replacement and sampling"),
-        max_attempts: int = typer.Option(3, help="tries per slot when an output does not parse"),
-        overdraw: float = typer.Option(1.0,
-                                       help="requests in flight per missing record, 1 to 10; 2 suits a model that rejects half its answers"),
+        max_attempts: int = _option("max_attempts"),
+        overdraw: float = _option("overdraw"),
         no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the response cache"),
         cache_dir: Path = typer.Option(None, help="response cache folder (default $SYNTHDIV_CACHE/responses)"),
         rejects: Path = typer.Option(None, help="rejects file (default OUT.rejects.jsonl)"),
         prompts_dir: Path = typer.Option(None, help="folder with replacement prompt templates"),
-        price_in: float = typer.Option(None, help="price per 1M prompt tokens, for the cost line"),
-        price_out: float = typer.Option(None, help="price per 1M completion tokens"),
-        max_cost: float = typer.Option(None, help="USD: send no request that could take this run past it, then exit 3; "
-                                                  "a rerun with a higher cap resumes (needs prices: given or built-in)"),
+        price_in: float = _option("price_in"),
+        price_out: float = _option("price_out"),
+        max_cost: float = _option("max_cost"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the planned requests, tokens and cost; send and write nothing"),
         progress: bool = typer.Option(True, help="show the progress bar"),
         allow_partial: bool = typer.Option(False, "--allow-partial",
@@ -72,11 +79,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from synthdiv.backends.base import SamplingParams
         from synthdiv.generation.runner import CostCapReached, GenerationConfig, check_complete, check_paths, run_generation
+        from synthdiv.generation.strategies import get_strategy
 
-        if strategy == "topic":
-            overrides = {"topic_set_size": topic_set_size, "k": k}
-        else:
-            overrides = {"m": m, "k": k, "p": p, "replace_count": replace, "replace_share": replace_share}
+        chosen = get_strategy(strategy, task)
+        given = {"topic_set_size": topic_set_size, "k": k, "m": m, "p": p, "replace_count": replace, "replace_share": replace_share}
+        overrides = {name: given[name] for name in chosen.level_options}
         cfg = GenerationConfig(
             task=task,
             strategy=strategy,
@@ -97,7 +104,7 @@ def register(app: typer.Typer) -> None:
                 "batch_size": batch_size, "device": device,
             },
             sampling=SamplingParams(temperature=temperature, top_p=top_p, seed=seed,
-                                    max_tokens=max_tokens if max_tokens is not None else (160 if strategy == "topic" else 96)),
+                                    max_tokens=max_tokens if max_tokens is not None else chosen.max_tokens),
             level_overrides=overrides,
             seed=seed,
             cache=not no_cache,

@@ -17,6 +17,7 @@ import typer
 def _level_set(path: Path):
     from synthdiv.data.records_io import read_records
     from synthdiv.errors import UserError
+    from synthdiv.experiments.layout import level_label
     from synthdiv.metrics.ladder import LevelSet
 
     records = [r for r in read_records(path) if r.is_generated]
@@ -29,7 +30,7 @@ def _level_set(path: Path):
     if rejects_file.is_file():
         rejects = [json.loads(line).get("reason", "") for line in rejects_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     asked = (records[0].provenance.extra.get("level_params") or {}).get("topic_set_size")
-    return LevelSet(f"Gen-{level}" if level else path.stem, level, records, rejects, asked)
+    return LevelSet(level_label(level) if level else path.stem, level, records, rejects, asked)
 
 
 def format_rows(rows) -> list[str]:
@@ -58,13 +59,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="seed of the subsets and of the bootstrap"),
         json_out: Path = typer.Option(None, "--json", help="also write the rows and verdicts to this JSON file"),
     ) -> None:
-        from synthdiv.data.records_io import read_records
         from synthdiv.fileio import atomic_write
         from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
 
         sets = [_level_set(p) for p in files]
         if real is not None:
-            seeds = read_records(real)
+            from synthdiv.data import read_input
+
+            seeds = read_input(real)
         else:
             from synthdiv.data.corpus import load_corpus_stories
 

@@ -29,12 +29,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each module defines ``register(app)``. A module that is not there yet is skipped,
-# so stages can land one at a time.
-STAGE_MODULES = (
+# Each module defines ``register(app)``. ``synthdiv --help`` lists the commands in this
+# order, then the command groups (data, models) in this order.
+COMMAND_MODULES = (
     "synthdiv.cli.data",
+    "synthdiv.cli.models",
     "synthdiv.cli.metrics",
     "synthdiv.cli.generate",
+    "synthdiv.cli.mix",
     "synthdiv.cli.training",
     "synthdiv.cli.experiments",
     "synthdiv.cli.report",
@@ -47,14 +49,8 @@ STAGE_MODULES = (
 
 
 def _register_all() -> None:
-    for name in STAGE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
 
 
 _register_all()

@@ -58,12 +58,12 @@ def select_cmd(
     from synthdiv.paths import check_io
 
     check_io(inputs={"--pool": pool, "--real": real}, outputs={"--out": out})
-    from synthdiv.cli.training import read_input_records  # the reader `synthdiv mix` uses
+    from synthdiv.data import read_input
     from synthdiv.data.records_io import write_records
     from synthdiv.selection.api import select_records
 
-    pool_records = read_input_records(pool)
-    real_records = read_input_records(real) if real is not None else None
+    pool_records = read_input(pool)
+    real_records = read_input(real) if real is not None else None
     report = select_records(pool_records, n, strategy, real=real_records, settings=settings, pool_name=pool)
     write_records(report.records, out)
     summary = report.summary | {"out": str(out)}

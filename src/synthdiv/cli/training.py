@@ -1,7 +1,7 @@
-"""``synthdiv mix``, ``synthdiv train`` and ``synthdiv evaluate``.
+"""``synthdiv train`` and ``synthdiv evaluate``.
 
-Thin wrappers: parse options, read records, call :mod:`synthdiv.mixing`,
-:mod:`synthdiv.training` and :mod:`synthdiv.evaluation`, print a summary.
+Thin wrappers: parse options, read records, call :mod:`synthdiv.training`
+and :mod:`synthdiv.evaluation`, print a summary.
 torch, transformers and peft are imported inside the commands only.
 """
 
@@ -18,78 +18,28 @@ from synthdiv.errors import UserError
 from synthdiv.training.config import TrainConfig  # light: the defaults of the train options
 
 
-def read_input_records(path: str):
-    """Records of a record file (JSONL, CSV, Parquet, saved dataset); a raw Story Cloze
-    or ROCStories CSV is recognised by its header and read with its loader."""
-    from synthdiv.data.records_io import detect_format, read_records
-    from synthdiv.fileio import require_file
-
-    if detect_format(path) == "csv":
-        from synthdiv.data import loaders
-        from synthdiv.data.csvutil import read_csv_rows
-
-        header, _ = read_csv_rows(require_file(path))
-        if "InputSentence1" in header:
-            return loaders.load_story_cloze(path)
-        if "sentence5" in header and "task" not in header:
-            return loaders.load_rocstories(path)
-    return read_records(path)
-
-
-def mix_cmd(
-    real: str = typer.Option(..., "--real", help="Real records (a record file, or a Story Cloze / ROCStories CSV)."),
-    generated: str = typer.Option(..., "--generated", help="Generated records (source 'generated')."),
-    ratio: float = typer.Option(..., "--ratio", help="Mixing ratio |gen| / (|gen| + |real|) (paper Eq. 7), in [0, 1]."),
-    mode: str = typer.Option("fixed", "--mode", help="fixed: total size N, a share 'ratio' generated. variable: the real part fixed, generated added."),
-    size: Optional[int] = typer.Option(
-        None, "--size", help="fixed: total records (default: number of real records). variable: real records kept (default: all)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sampling (without replacement)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-) -> None:
-    """Mix real and generated records at a mixing ratio (paper §4.3)."""
-    from synthdiv.data.records_io import check_unique_ids, write_records
-    from synthdiv.mixing import mix
-    from synthdiv.paths import check_io
-
-    check_io(inputs={"--real": real, "--generated": generated}, outputs={"--out": out})
-    real_records = read_input_records(real)
-    gen_records = read_input_records(generated)
-    check_unique_ids(real_records + gen_records, "--real and --generated")  # a mix must not hold one id twice
-    result = mix(real_records, gen_records, ratio, mode=mode, size=size, seed=seed)
-    write_records(result.records, out)
-    summary = result.summary() | {"out": str(out)}
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2))
-    else:
-        typer.echo(
-            f"wrote {len(result.records)} records to {out}: {result.n_real} real + {result.n_generated} generated "
-            f"(ratio {result.ratio:.4f}, asked {ratio}; mode {mode}, seed {seed})"
-        )
-
-
 def train_cmd(
     train_file: str = typer.Option(..., "--train", help="Training records (a record file, or a Story Cloze / ROCStories CSV)."),
     model: str = typer.Option(..., "--model", help="Registry name (smollm2-135m-instruct), hub id or local model folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: adapter, train_config.json, train_log.csv, tensorboard/, checkpoints/."),
-    epochs: int = typer.Option(3, "--epochs", help="Epochs (paper: 3)."),
-    lora_r: int = typer.Option(8, "--lora-r", help="LoRA rank (paper: 8)."),
-    lora_alpha: int = typer.Option(16, "--lora-alpha", help="LoRA alpha (paper: 16)."),
-    lora_dropout: float = typer.Option(0.05, "--lora-dropout", help="LoRA dropout."),
-    lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate (paper: 1e-4)."),
-    weight_decay: float = typer.Option(1e-4, "--weight-decay", help="AdamW weight decay (paper: 1e-4)."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Records per micro-batch (per device)."),
-    grad_accum: int = typer.Option(1, "--grad-accum", help="Micro-batches per optimizer step."),
-    max_length: int = typer.Option(512, "--max-length", help="Max tokens per record; longer prompts are cut from the left."),
-    warmup_ratio: float = typer.Option(0.03, "--warmup-ratio", help="Share of steps with linear warm-up."),
-    scheduler: str = typer.Option("linear", "--scheduler", help="linear | cosine | constant | constant_with_warmup."),
+    epochs: int = typer.Option(TrainConfig.epochs, "--epochs", help="Epochs (paper: 3)."),
+    lora_r: int = typer.Option(TrainConfig.lora_r, "--lora-r", help="LoRA rank (paper: 8)."),
+    lora_alpha: int = typer.Option(TrainConfig.lora_alpha, "--lora-alpha", help="LoRA alpha (paper: 16)."),
+    lora_dropout: float = typer.Option(TrainConfig.lora_dropout, "--lora-dropout", help="LoRA dropout."),
+    lr: float = typer.Option(TrainConfig.lr, "--lr", help="Peak learning rate (paper: 1e-4)."),
+    weight_decay: float = typer.Option(TrainConfig.weight_decay, "--weight-decay", help="AdamW weight decay (paper: 1e-4)."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size", help="Records per micro-batch (per device)."),
+    grad_accum: int = typer.Option(TrainConfig.grad_accum, "--grad-accum", help="Micro-batches per optimizer step."),
+    max_length: int = typer.Option(TrainConfig.max_length, "--max-length", help="Max tokens per record; longer prompts are cut from the left."),
+    warmup_ratio: float = typer.Option(TrainConfig.warmup_ratio, "--warmup-ratio", help="Share of steps with linear warm-up."),
+    scheduler: str = typer.Option(TrainConfig.scheduler, "--scheduler", help="linear | cosine | constant | constant_with_warmup."),
     target_modules: Optional[str] = typer.Option(
         None, "--target-modules", metavar="NAME[,NAME]", help="Comma-separated LoRA targets, e.g. q_proj,v_proj (default: per architecture)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the LoRA initialisation, the shuffling and dropout."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
-    loss_on: str = typer.Option("target", "--loss-on", help="target (the completion only; the paper) | text (the whole record)."),
+    seed: int = typer.Option(TrainConfig.seed, "--seed", help="Seed of the LoRA initialisation, the shuffling and dropout."),
+    max_steps: Optional[int] = typer.Option(TrainConfig.max_steps, "--max-steps", help="Stop after this many optimizer steps."),
+    loss_on: str = typer.Option(TrainConfig.loss_on, "--loss-on", help="target (the completion only; the paper) | text (the whole record)."),
     checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
-    precision: str = typer.Option("auto", "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
+    precision: str = typer.Option(TrainConfig.precision, "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
     test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
     eval_batch_size: int = typer.Option(8, "--eval-batch-size", help="Records per batch of the --test evaluation; changes the speed, not the loss."),
     merge: bool = typer.Option(False, "--merge", help="Also save the merged weights to OUT/merged."),
@@ -120,8 +70,10 @@ def train_cmd(
             "this is a LoRA adapter folder; train from a base model, or from the merged weights of an earlier run (OUT/merged, written by train --merge)",
             where=model,
         )
-    records = read_input_records(train_file)
-    test_records = read_input_records(test) if test else None  # read before training: a bad file fails fast
+    from synthdiv.data import read_input
+
+    records = read_input(train_file)
+    test_records = read_input(test) if test else None  # read before training: a bad file fails fast
     from synthdiv.training.recipe import save_merged, train
     from synthdiv.training.tracking import make_tracker, tracked, train_params
 
@@ -181,7 +133,9 @@ def evaluate_cmd(
     if max_length is not None and max_length < 2:
         raise UserError(f"must be at least 2 (got {max_length})", where="--max-length")
     check_io(inputs={"--model": model, "--test": test}, outputs={"--per-sample": per_sample})
-    records = read_input_records(test)
+    from synthdiv.data import read_input
+
+    records = read_input(test)
     from synthdiv.evaluation.loading import load_for_evaluation
 
     net, tokenizer, info = load_for_evaluation(model)  # first: a broken adapter fails before torch is imported
@@ -252,6 +206,5 @@ def _loss_line(r) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("mix")(mix_cmd)
     app.command("train")(train_cmd)
     app.command("evaluate")(evaluate_cmd)

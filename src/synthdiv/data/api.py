@@ -10,23 +10,8 @@ from synthdiv.errors import UserError
 from synthdiv.records import Record
 
 
-def load_input(
-    path: str | os.PathLike,
-    *,
-    fmt: str,
-    task: str,
-    columns: dict[str, str] | None = None,
-    per_group: int | None = None,
-    sample: int | None = None,
-    seed: int = 0,
-) -> list[Record]:
-    """Records of a source dataset, subsampled as the paper does (k per group, then N in all)."""
-    from synthdiv.data.loaders import load
-
-    return _subsample(load(path, fmt=fmt, task=task, columns=columns), per_group=per_group, sample=sample, seed=seed)
-
-
 def _subsample(records: list[Record], *, per_group: int | None, sample: int | None, seed: int) -> list[Record]:
+    """``records`` subsampled as the paper does: k per group, then N in all."""
     from synthdiv.data.splits import sample_per_group, sample_records
 
     if per_group is not None:
@@ -54,7 +39,7 @@ def convert(
     With ``exclude_seeds_of``, first drop every record that a prompt of those generated files showed
     (seed_exclusion.py), then subsample. With ``test_fraction``, split by group: train records go to
     ``out``, test records to ``test_out``."""
-    from synthdiv.data.loaders import load
+    from synthdiv.data.inputs import read_input
     from synthdiv.data.records_io import detect_format, write_records
     from synthdiv.data.splits import split_by_group
 
@@ -62,7 +47,7 @@ def convert(
         raise UserError("output must end in .jsonl, .csv or .parquet", where=str(out))
     if test_fraction is not None and test_out is None:
         raise UserError("--test-fraction needs --test-out for the test records")
-    records = load(path, fmt=fmt, task=task, columns=columns)
+    records = read_input(path, task=task, fmt=fmt, columns=columns)
     excluded: dict[str, Any] = {}
     if exclude_seeds_of:
         from synthdiv.data.seed_exclusion import exclude_seeds_of as exclude

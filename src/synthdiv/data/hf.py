@@ -51,8 +51,6 @@ def load_hf_rows(path_or_id: str, *, split: str | None = None) -> list[dict[str,
     return list(load_hf(path_or_id, split=split))
 
 
-def records_to_dataset(records: list) -> Any:
-    """A `datasets.Dataset` with the record columns (nested objects as JSON strings)."""
-    from synthdiv.data.records_io import _flat
-
-    return _datasets().Dataset.from_list([_flat(r) for r in records])
+def dataset_from_rows(rows: list[dict[str, Any]]) -> Any:
+    """A `datasets.Dataset` of flat rows (records_io gives the record columns)."""
+    return _datasets().Dataset.from_list(rows)

@@ -1,4 +1,5 @@
-"""Loaders that turn real datasets into records.
+"""Loaders that turn real datasets into records; :func:`synthdiv.data.inputs.read_input`
+chooses among them.
 
 Each loader returns ``list[Record]`` with ``source="real"`` and provenance
 naming the dataset, the file and the row. Errors name the file, the line and
@@ -7,14 +8,16 @@ the field and say what to do.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from synthdiv.data.csvutil import read_csv_rows, require_columns, require_value
 from synthdiv.errors import UserError
+from synthdiv.fileio import read_lines
 from synthdiv.records import Provenance, Record, content_id, dedupe_ids
-
-FORMATS = ("rocstories", "story_cloze", "narrativeqa", "jsonl", "csv")
 
 ROCSTORIES_COLUMNS = ("sentence1", "sentence2", "sentence3", "sentence4", "sentence5")
 STORY_CLOZE_COLUMNS = (
@@ -87,26 +90,14 @@ def _nonempty(records: list[Record], path) -> list[Record]:
 
 
 def load_generic(path: str | os.PathLike, *, task: str, columns: dict[str, str] | None = None) -> list[Record]:
-    """JSONL or CSV with named columns. ``columns`` maps record fields (id, context,
+    """Raw JSONL or CSV rows with named columns. ``columns`` maps record fields (id, context,
     question, target, group) to the file's column names; by default the names are
-    the field names themselves. A file already in our record schema is read as is."""
-    from synthdiv.data.records_io import detect_format, read_records
+    the field names themselves."""
+    from synthdiv.data.records_io import detect_format
 
     path = Path(path)
     fmt = detect_format(path)
-    columns = {k: v for k, v in (columns or {}).items() if v}
-    if not columns:
-        try:
-            records = read_records(path)
-        except UserError as exc:
-            if "field 'task'" not in str(exc) and "column 'task'" not in str(exc):
-                raise
-        else:
-            for rec in records:
-                if rec.task != task:
-                    raise UserError(f"record {rec.id} has task {rec.task!r}, but --task is {task!r}", where=str(path))
-            return records
-    mapping = {"id": "id", "context": "context", "question": "question", "target": "target", "group": "group"} | columns
+    mapping = {"id": "id", "context": "context", "question": "question", "target": "target", "group": "group"} | (columns or {})
     rows = _generic_rows(path, fmt)
     needed = ["context", "target"] + (["question"] if task == "long_context_qa" else [])
     records = []
@@ -140,44 +131,24 @@ def load_generic(path: str | os.PathLike, *, task: str, columns: dict[str, str] 
     return _nonempty(dedupe_ids(records), path)
 
 
-def _generic_rows(path: Path, fmt: str):
-    import json
-
-    from synthdiv.fileio import read_lines
-
+def _generic_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
     if fmt == "csv":
         _, rows = read_csv_rows(path)
         return list(rows)
     if fmt == "jsonl":
-        out = []
-        for lineno, line in read_lines(path):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"malformed JSON ({exc.msg}); fix or remove the line", where=f"{path}:{lineno}") from None
-                if not isinstance(obj, dict):
-                    raise UserError("expected a JSON object per line", where=f"{path}:{lineno}")
-                out.append((lineno, obj))
-        return out
+        return list(json_rows(path))
     raise UserError("named-column input must be .csv or .jsonl", where=str(path))
 
 
-def load(path: str | os.PathLike, *, fmt: str, task: str, columns: dict[str, str] | None = None) -> list[Record]:
-    """Dispatch to the loader of ``fmt`` (one of FORMATS) and check it fits ``task``."""
-    from synthdiv.data.narrativeqa import load_narrativeqa
-
-    story_formats = ("rocstories", "story_cloze")
-    if fmt in story_formats and task != "story_completion":
-        raise UserError(f"--format {fmt} holds stories; use --task story_completion")
-    if fmt == "narrativeqa" and task != "long_context_qa":
-        raise UserError("--format narrativeqa holds QA pairs; use --task long_context_qa")
-    if fmt == "rocstories":
-        return load_rocstories(path)
-    if fmt == "story_cloze":
-        return load_story_cloze(path)
-    if fmt == "narrativeqa":
-        return load_narrativeqa(path)
-    if fmt in ("jsonl", "csv"):
-        return load_generic(path, task=task, columns=columns)
-    raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+def json_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line of a JSONL file of objects."""
+    for lineno, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"malformed JSON ({exc.msg}); fix or remove the line", where=f"{path}:{lineno}") from None
+        if not isinstance(obj, dict):
+            raise UserError("expected a JSON object per line", where=f"{path}:{lineno}")
+        yield lineno, obj

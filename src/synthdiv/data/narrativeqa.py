@@ -18,12 +18,12 @@ elsewhere, and each record says which it got in ``meta.context_kind``.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from synthdiv.data.csvutil import read_csv_rows, require_columns, require_value
+from synthdiv.data.loaders import json_rows
 from synthdiv.errors import UserError
 from synthdiv.records import Provenance, Record, content_id, dedupe_ids
 
@@ -139,16 +139,7 @@ def _load_hf_schema(source: str, context: str) -> list[Record]:
 def _hf_rows(source: str) -> list[dict[str, Any]]:
     """Rows of a JSONL file in the HF schema, a saved dataset folder, or the hub."""
     if source.endswith((".jsonl", ".json")):
-        from synthdiv.fileio import read_lines
-
-        rows = []
-        for lineno, line in read_lines(source):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"malformed JSON ({exc.msg}); fix or remove the line", where=f"{source}:{lineno}") from None
-        return rows
+        return [row for _, row in json_rows(source)]
     from synthdiv.data.hf import load_hf
 
     if not Path(source).exists() and "/" not in source.removeprefix("hf:"):

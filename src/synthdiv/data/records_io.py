@@ -195,6 +195,6 @@ def _flat(rec: Record) -> dict[str, Any]:
 
 def save_hf_dataset(records: Iterable[Record], folder: str | os.PathLike) -> None:
     """Save records as a Hugging Face dataset folder (``Dataset.save_to_disk``)."""
-    from synthdiv.data.hf import records_to_dataset
+    from synthdiv.data.hf import dataset_from_rows
 
-    records_to_dataset(list(records)).save_to_disk(str(folder))
+    dataset_from_rows([_flat(r) for r in records]).save_to_disk(str(folder))

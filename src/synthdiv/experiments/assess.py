@@ -21,7 +21,6 @@ from synthdiv.experiments.plane import format_plane, plane
 from synthdiv.experiments.sweep_trends import diversity_trend, loss_trends
 from synthdiv.fileio import atomic_write
 
-MATCHED_COLUMNS = ("size", "ngram_diversity_score", "ci_low", "ci_high", "draws")
 
 
 @dataclass
@@ -60,9 +59,9 @@ def add_matched_diversity(datasets: list[dict[str, Any]], *, n: int, tokenizer: 
     for rows in groups.values():
         texts = [load_texts(row["path"]) for row in rows]
         for row, m in zip(rows, matched_diversity(texts, n=n, tokenizer=tokenizer, seed=seed)):
-            for key in MATCHED_COLUMNS:
-                row[f"div_matched_{key}"] = m[key]
-            row["div_matched_draw_scores"] = list(m["draw_scores"])  # for the ladder's trend; not a table column
+            for key in layout.MATCHED_KEYS:
+                row[layout.matched(key)] = m[key]
+            row[layout.matched("draw_scores")] = list(m["draw_scores"])  # for the ladder's trend; not a table column
 
 
 def copy_matched_to_results(datasets: list[dict[str, Any]], results: list[dict[str, Any]], train_set_keys: list[str | None]) -> None:
@@ -70,8 +69,8 @@ def copy_matched_to_results(datasets: list[dict[str, Any]], results: list[dict[s
     by_key = {d["stage_key"]: d for d in datasets}
     for row, key in zip(results, train_set_keys):
         measured = by_key.get(key)
-        for col in MATCHED_COLUMNS:
-            row[f"div_matched_{col}"] = measured.get(f"div_matched_{col}") if measured else None
+        for key in layout.MATCHED_KEYS:
+            row[layout.matched(key)] = measured.get(layout.matched(key)) if measured else None
 
 
 def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_dirs: list[Path], *,
@@ -105,4 +104,4 @@ def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
 
 def table_rows(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The datasets rows without in-memory fields (the per-draw scores)."""
-    return [{k: v for k, v in d.items() if k != "div_matched_draw_scores"} for d in datasets]
+    return [{k: v for k, v in d.items() if k != layout.matched("draw_scores")} for d in datasets]

@@ -10,6 +10,10 @@ run lives in module globals (two runs in one process, or a Ray worker, each see 
     from disk (off in a Ray worker: the evaluate stage may run elsewhere);
 ``tracking``
     the experiment trackers of ``training.report_to`` (names, folder, project), checked before the run;
+``generation``
+    what the generate stages read besides their parameters (graph.generation_mechanics): the backend
+    options that change how requests are sent (concurrency, rate limits, timeouts, batch polling), the
+    prices and ``generation.max_cost``;
 ``trained``
     the hand-over itself: at most one (model, tokenizer) by its train stage's key.
 """
@@ -27,11 +31,12 @@ class RunContext:
     checkpoint_every: int = TrainConfig.checkpoint_every
     keep_in_memory: bool = True
     tracking: dict[str, Any] | None = None
+    generation: dict[str, Any] = field(default_factory=dict)
     trained: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def for_worker(self) -> RunContext:
         """The context a stage gets in another process: the same mechanics, no model handed over."""
-        return RunContext(self.checkpoint_every, keep_in_memory=False, tracking=self.tracking)
+        return RunContext(self.checkpoint_every, keep_in_memory=False, tracking=self.tracking, generation=self.generation)
 
     def hand_over(self, key: str, model, tokenizer) -> None:
         if self.keep_in_memory:

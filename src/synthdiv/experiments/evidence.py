@@ -29,6 +29,9 @@ import numpy as np
 
 from synthdiv.evaluation import uncertainty as unc
 from synthdiv.evaluation.per_record import PER_SAMPLE_KEY, read_loss_rows
+from synthdiv.experiments import layout
+
+LOSS_CI = layout.interval("test_loss")
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,11 @@ def _size(row: dict[str, Any]):
 
 
 def _put_delta(row: dict[str, Any], name: str, d) -> None:
-    row[f"delta_vs_{name}"], row[f"delta_vs_{name}_ci_low"], row[f"delta_vs_{name}_ci_high"] = d.delta, d.ci_low, d.ci_high
-    row[f"p_vs_{name}"] = d.p_value
+    row.update(zip(layout.comparison(name), (d.delta, d.ci_low, d.ci_high, d.p_value)))
 
 
 def _empty_delta(row: dict[str, Any], name: str) -> None:
-    for suffix in ("", "_ci_low", "_ci_high"):
-        row[f"delta_vs_{name}{suffix}"] = None
-    row[f"p_vs_{name}"] = None
+    row.update(dict.fromkeys(layout.comparison(name)))
 
 
 def _same_records(a: PerRecord, b: PerRecord) -> bool:
@@ -84,10 +84,10 @@ def annotate(results: list[dict[str, Any]], losses: list[PerRecord | None], *, r
     base = {(r.get("model"), r.get("seed")): i for i, r in enumerate(results) if r.get("role") == "base"}
     for i, row in enumerate(results):
         own = losses[i]
-        row["test_loss_ci_low"] = row["test_loss_ci_high"] = None
+        row.update(dict.fromkeys(LOSS_CI))
         if own is not None:
             ci = unc.loss_interval(own.nll, own.tokens, resamples=resamples, seed=seed, level=level)
-            row["test_loss_ci_low"], row["test_loss_ci_high"] = ci.ci_low, ci.ci_high
+            row.update(zip(LOSS_CI, (ci.ci_low, ci.ci_high)))
         for name, index in (("real", real.get(_twin_key(row))), ("base", base.get((row.get("model"), row.get("seed"))))):
             other = losses[index] if index is not None else None
             untrained = row.get("role") == "base" and name == "real"  # the base model has no training set to compare
@@ -99,11 +99,8 @@ def annotate(results: list[dict[str, Any]], losses: list[PerRecord | None], *, r
 
 
 # ----- over seeds ---------------------------------------------------------------------------
-AGGREGATE_KEYS = ("model", "dataset", "role", "level", "mode", "size_asked")
-
-
 def _group_key(row: dict[str, Any]) -> tuple:
-    return tuple(_size(row) if k == "size_asked" else row.get(k) for k in AGGREGATE_KEYS)
+    return tuple(_size(row) if k == "size_asked" else row.get(k) for k in layout.AGGREGATE_KEYS)
 
 
 def aggregate(results: list[dict[str, Any]], losses: list[PerRecord | None], *, resamples: int = unc.RESAMPLES,
@@ -116,23 +113,23 @@ def aggregate(results: list[dict[str, Any]], losses: list[PerRecord | None], *, 
     out = []
     for key, members in groups.items():
         first = results[members[0]]
-        row: dict[str, Any] = dict(zip(AGGREGATE_KEYS, key))
+        row: dict[str, Any] = dict(zip(layout.AGGREGATE_KEYS, key))
         row.update({"ratio": first.get("ratio"), "n_real": first.get("n_real"), "n_generated": first.get("n_generated"),
                     "seeds": len(members), "seed_ids": " ".join(str(results[i].get("seed")) for i in members),
                     "test_records": first.get("test_samples"), "test_tokens": first.get("test_tokens")})
         per_seed = [losses[i] for i in members]
         row["test_loss"] = float(np.mean([results[i]["test_loss"] for i in members]))
-        row["test_loss_sd"] = float(np.std([results[i]["test_loss"] for i in members], ddof=1)) if len(members) > 1 else None
-        row["test_loss_ci_low"] = row["test_loss_ci_high"] = None
+        row[layout.seed_sd("test_loss")] = float(np.std([results[i]["test_loss"] for i in members], ddof=1)) if len(members) > 1 else None
+        row.update(dict.fromkeys(LOSS_CI))
         if all(p is not None for p in per_seed) and _one_test_set(per_seed):
             ci = unc.seed_mean_interval([p.nll for p in per_seed], per_seed[0].tokens,
                                         resamples=resamples, seed=seed, level=level)
-            row["test_loss_ci_low"], row["test_loss_ci_high"] = ci.ci_low, ci.ci_high
+            row.update(zip(LOSS_CI, (ci.ci_low, ci.ci_high)))
         for i in members:  # each seed's row carries its group's interval, for figures that draw the mean
-            results[i]["test_loss_mean_ci_low"], results[i]["test_loss_mean_ci_high"] = row["test_loss_ci_low"], row["test_loss_ci_high"]
+            results[i].update(zip(layout.mean_interval("test_loss"), (row[c] for c in LOSS_CI)))
         for name, role, match in (("real", "real", _twin_key), ("base", "base", lambda r: (r.get("model"), r.get("seed")))):
             _aggregate_delta(row, name, members, results, losses, role, match, resamples, seed, level)
-        for col in ("div_ngram_diversity_score", "div_norm", "div_matched_ngram_diversity_score"):
+        for col in layout.AGGREGATED_METRICS:
             values = [results[i].get(col) for i in members if isinstance(results[i].get(col), (int, float))]
             row[col] = float(np.mean(values)) if values else None
         out.append(row)

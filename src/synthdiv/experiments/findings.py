@@ -15,7 +15,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from synthdiv.evaluation.formatting import format_interval, is_number
+from synthdiv.experiments import layout
 from synthdiv.experiments.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, LOSS_VS_SIZE, level_index
+
+DELTA, DELTA_LOW, DELTA_HIGH = layout.with_interval(layout.delta("real"))
+MATCHED, MATCHED_LOW, MATCHED_HIGH = layout.MATCHED_SCORE, layout.matched("ci_low"), layout.matched("ci_high")
 
 SUPPORTED, CONTRADICTED, UNRESOLVED = "supported", "contradicted", "not resolved at this run's size"
 
@@ -44,9 +48,8 @@ class Finding:
 _num = is_number
 
 
-def _delta_text(row: dict[str, Any], name: str = "real") -> str:
-    return format_interval(row.get(f"delta_vs_{name}"), row.get(f"delta_vs_{name}_ci_low"), row.get(f"delta_vs_{name}_ci_high"),
-                           signed=True, missing="no interval")
+def _delta_text(row: dict[str, Any]) -> str:
+    return format_interval(row.get(DELTA), row.get(DELTA_LOW), row.get(DELTA_HIGH), signed=True, missing="no interval")
 
 
 def _sign(lo, hi) -> int:
@@ -84,10 +87,10 @@ def _from_trends(claim: str, trends: list[dict[str, Any]], claimed: int) -> Find
 
 def claim_c2(aggregates: list[dict[str, Any]]) -> Finding | None:
     gen = sorted((a for a in aggregates if a.get("role") == "generated"), key=lambda a: (str(a["model"]), level_index(a["level"])))
-    gen = [a for a in gen if _num(a.get("delta_vs_real"))]
+    gen = [a for a in gen if _num(a.get(DELTA))]
     if not gen:
         return None
-    signs = [_sign(a["delta_vs_real_ci_low"], a["delta_vs_real_ci_high"]) for a in gen]
+    signs = [_sign(a[DELTA_LOW], a[DELTA_HIGH]) for a in gen]
     verdict = SUPPORTED if all(s > 0 for s in signs) else (CONTRADICTED if any(s < 0 for s in signs) else UNRESOLVED)
     parts = [f"{a['dataset']} − real {_delta_text(a)}" for a in gen]
     return Finding("C2", CLAIMS["C2"], verdict, f"test-loss difference, {_seeds(gen)}: " + "; ".join(parts))
@@ -97,17 +100,17 @@ def claim_c4(aggregates: list[dict[str, Any]]) -> Finding | None:
     """Per level in variable mode: some ratio below real alone (interval < 0), and the highest ratio
     above that best one (their intervals against real alone do not overlap: a conservative test)."""
     var = [a for a in aggregates if a.get("mode") == "variable" and a.get("role") in ("mix", "generated")
-           and _num(a.get("delta_vs_real"))]
+           and _num(a.get(DELTA))]
     if not var:
         return None
     verdicts, parts = [], []
     for key in sorted({(str(a["model"]), a["level"]) for a in var}):
         rows = sorted((a for a in var if (str(a["model"]), a["level"]) == key), key=lambda a: a["ratio"])
-        best = min(rows, key=lambda a: a["delta_vs_real"])
+        best = min(rows, key=lambda a: a[DELTA])
         top = rows[-1]
-        helps = _sign(best["delta_vs_real_ci_low"], best["delta_vs_real_ci_high"]) < 0
-        hurts_at_top = top is not best and _num(top["delta_vs_real_ci_low"]) and top["delta_vs_real_ci_low"] > best["delta_vs_real_ci_high"]
-        never_helps = all(_sign(a["delta_vs_real_ci_low"], a["delta_vs_real_ci_high"]) > 0 for a in rows)
+        helps = _sign(best[DELTA_LOW], best[DELTA_HIGH]) < 0
+        hurts_at_top = top is not best and _num(top[DELTA_LOW]) and top[DELTA_LOW] > best[DELTA_HIGH]
+        never_helps = all(_sign(a[DELTA_LOW], a[DELTA_HIGH]) > 0 for a in rows)
         verdicts.append(SUPPORTED if helps and hurts_at_top else (CONTRADICTED if never_helps else UNRESOLVED))
         parts.append(f"{key[1]}: best ratio {best['ratio']:.2f} {_delta_text(best)}, highest {top['ratio']:.2f} {_delta_text(top)}")
     verdict = SUPPORTED if all(v == SUPPORTED for v in verdicts) else (
@@ -119,18 +122,18 @@ def claim_c5(datasets: list[dict[str, Any]]) -> Finding | None:
     """Variable-mode mixes of one level: an interior ratio whose size-matched diversity interval lies
     above both ends' is a rise then a fall; an end above every other point contradicts it."""
     rows = [d for d in datasets if d.get("mode") == "variable" and d.get("role") in ("mix", "generated")
-            and _num(d.get("div_matched_ci_low"))]
+            and _num(d.get(MATCHED_LOW))]
     verdicts, parts = [], []
     for level in sorted({d["level"] for d in rows}, key=level_index):
         pts = sorted((d for d in rows if d["level"] == level), key=lambda d: d["ratio"])
         if len(pts) < 3:
             continue
-        inner = max(pts[1:-1], key=lambda d: d["div_matched_ngram_diversity_score"])
-        rises_falls = inner["div_matched_ci_low"] > max(pts[0]["div_matched_ci_high"], pts[-1]["div_matched_ci_high"])
-        end_on_top = any(all(e["div_matched_ci_low"] > d["div_matched_ci_high"] for d in pts if d is not e) for e in (pts[0], pts[-1]))
+        inner = max(pts[1:-1], key=lambda d: d[MATCHED])
+        rises_falls = inner[MATCHED_LOW] > max(pts[0][MATCHED_HIGH], pts[-1][MATCHED_HIGH])
+        end_on_top = any(all(e[MATCHED_LOW] > d[MATCHED_HIGH] for d in pts if d is not e) for e in (pts[0], pts[-1]))
         verdicts.append(SUPPORTED if rises_falls else (CONTRADICTED if end_on_top else UNRESOLVED))
-        parts.append(f"{level}: " + ", ".join(f"{d['ratio']:.2f} → {d['div_matched_ngram_diversity_score']:.3f} "
-                                             f"[{d['div_matched_ci_low']:.3f}, {d['div_matched_ci_high']:.3f}]" for d in pts))
+        parts.append(f"{level}: " + ", ".join(f"{d['ratio']:.2f} → {d[MATCHED]:.3f} [{d[MATCHED_LOW]:.3f}, {d[MATCHED_HIGH]:.3f}]"
+                                             for d in pts))
     if not verdicts:
         return None
     verdict = SUPPORTED if all(v == SUPPORTED for v in verdicts) else (CONTRADICTED if any(v == CONTRADICTED for v in verdicts) else UNRESOLVED)
@@ -163,9 +166,9 @@ def _c6(trends: list[dict[str, Any]]) -> Finding | None:
 def resolution(aggregates: list[dict[str, Any]]) -> float | None:
     """The smallest test-loss difference this test set resolves: the median half-width of the
     paired intervals against real alone (or against the base model when there is no real twin)."""
-    for name in ("real", "base"):
-        widths = [(a[f"delta_vs_{name}_ci_high"] - a[f"delta_vs_{name}_ci_low"]) / 2 for a in aggregates
-                  if _num(a.get(f"delta_vs_{name}_ci_low")) and _num(a.get(f"delta_vs_{name}_ci_high"))]
+    for name in layout.REFERENCES:
+        low, high = layout.interval(layout.delta(name))
+        widths = [(a[high] - a[low]) / 2 for a in aggregates if _num(a.get(low)) and _num(a.get(high))]
         if widths:
             return float(statistics.median(widths))
     return None

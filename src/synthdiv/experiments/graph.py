@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from synthdiv.experiments.layout import SELECTION_LABELS, level_label, mix_label
+from synthdiv.experiments.params import (
+    EvaluateParams, GenerateParams, LoopSetParams, MeasureParams, MixParams, RealParams, SelectParams, StageParams, TrainParams,
+)
 from synthdiv.experiments.spec import ExperimentSpec
+from synthdiv.experiments.versions import key_version, stored_kind
+from synthdiv.generation.strategies import STRATEGIES
+from synthdiv.mixing.generations import drawn_generations, subsample_size
 from synthdiv.selection.settings import NEEDS_REAL
-from synthdiv.training.config import TrainConfig
 
-# Bump a kind's version when its code changes what it writes: old outputs are then not reused.
-STAGE_VERSIONS = {"real": 1, "generate": 1, "select": 1, "measure": 1, "mix": 1, "train": 1, "evaluate": 1}
-DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl"}
+DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl",
+             "loop_set": "records.jsonl"}
 # Backend options that change how requests are sent, never what comes back: not part of a stage key.
 RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "poll_interval", "max_wait", "silence_report_s")
 # The SelectionSettings each strategy reads (besides its seed): only these are in a select stage's
@@ -38,7 +43,7 @@ SELECTION_READS = {
 class Node:
     kind: str
     name: str
-    params: dict[str, Any]
+    params: StageParams  # the kind's typed parameters (experiments.params); the key hashes their key fields
     deps: dict[str, Node] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, float] = field(default_factory=lambda: {"cpus": 1, "gpus": 0})
@@ -46,9 +51,9 @@ class Node:
     @property
     def key(self) -> str:
         payload = {
-            "kind": self.kind,
-            "version": STAGE_VERSIONS[self.kind],
-            "params": self.params,
+            "kind": stored_kind(self.kind),
+            "version": key_version(self.kind),
+            "params": self.params.key_fields(),
             "deps": {role: dep.key for role, dep in sorted(self.deps.items())},
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
@@ -56,7 +61,7 @@ class Node:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "key": self.key, "name": self.name, "params": self.params,
+            "kind": self.kind, "key": self.key, "name": self.name, "params": self.params.key_fields(),
             "deps": {role: dep.key for role, dep in self.deps.items()}, "info": self.info, "resources": self.resources,
         }
 
@@ -69,7 +74,7 @@ class LoopStep:
     scenario: str
     seed: int
     generation: int
-    train_set: Node  # the mix node: what generation k trains on
+    train_set: Node  # the loop_set node: what generation k trains on
     measure_set: Node
     train: Node
     evaluate: Node
@@ -128,31 +133,15 @@ def fingerprint(source: str | None) -> dict[str, Any] | None:
     return {"path": str(path.resolve()), "sha256": digest.hexdigest()}
 
 
-def level_label(level: str) -> str:
-    return f"Gen-{level}"
-
-
-def mix_label(mode: str, ratio: float, level: str | None, size: int | None, selection: str | None = None) -> str:
-    source = level_label(level or "") + (f" {selection}" if selection else "")
-    if ratio == 0:
-        base = "real"
-    elif ratio == 1 and mode == "fixed":
-        base = source
-    else:
-        base = f"{source} {round(ratio * 100, 1):g}%"
-    return base if size is None else f"{base} (n={size})"
-
-
 def build_graph(spec: ExperimentSpec) -> Graph:
     b = _Builder()
     rs = spec.real
-    real = b.add(Node("real", "real data", {
-        "task": spec.task, "source": fingerprint(rs.source), "source_name": rs.source, "format": rs.format,
-        "columns": rs.columns, "test_source": fingerprint(rs.test_source), "test_fraction": rs.test_fraction,
-        "per_group": rs.per_group, "n_train": rs.n_train, "n_test": rs.n_test, "seed": rs.seed,
-    }, info={"dataset": "real", "role": "real", "level": ""}))
-    measure_cfg = spec.metrics.model_dump()
-    b.add(Node("measure", "measure real", {**measure_cfg, "shift": False, "seed": rs.seed}, {"data": real},
+    real = b.add(Node("real", "real data", RealParams(
+        task=spec.task, source=fingerprint(rs.source), source_name=rs.source, format=rs.format,
+        columns=rs.columns, test_source=fingerprint(rs.test_source), test_fraction=rs.test_fraction,
+        per_group=rs.per_group, n_train=rs.n_train, n_test=rs.n_test, seed=rs.seed,
+    ), info={"dataset": "real", "role": "real", "level": ""}))
+    b.add(Node("measure", "measure real", MeasureParams.of(spec.metrics, rs.seed, shift=False), {"data": real},
                info={"dataset": "real", "role": "real", "level": "", "seed": rs.seed}))
     for seed in spec.seeds:
         gens: dict[str, list[Node]] = {}  # level -> the sets mixes draw from: its generated set, or its selections
@@ -161,11 +150,10 @@ def build_graph(spec: ExperimentSpec) -> Graph:
                 name = level_label(level) + (" pool" if spec.selection is not None else "")
                 params = _generation_params(spec, level, seed)
                 if spec.selection is not None:
-                    params["n"] = spec.selection.pool  # the same key as a plain generation of that many records
+                    params = replace(params, n=spec.selection.pool)  # the same key as a plain generation of that many records
                 gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real},
-                                 info={"dataset": name, "role": "generated", "level": level, "seed": seed,
-                                       "backend_mechanics": _mechanics(spec), "cost": _cost(spec)}))
-                b.add(Node("measure", f"measure {name} (seed {seed})", {**measure_cfg, "seed": seed},
+                                 info={"dataset": name, "role": "generated", "level": level, "seed": seed}))
+                b.add(Node("measure", f"measure {name} (seed {seed})", MeasureParams.of(spec.metrics, seed),
                            {"data": gen, "reference": real}, info=dict(gen.info)))
                 gens[level] = _add_selections(b, spec, real, gen, level, seed) if spec.selection is not None else [gen]
         for model in spec.training.models:
@@ -187,13 +175,13 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     by generation k-1's student with its adapter, from the same prompts every generation."""
     loop = spec.generations
     assert loop is not None and loop.model is not None
-    model, measure_cfg = loop.model, {**spec.metrics.model_dump(), "seed": seed}
-    gen_params = {**_generation_params(spec, loop.level, seed), "model": model, "n": loop.n}
+    model, measure_cfg = loop.model, MeasureParams.of(spec.metrics, seed)
+    gen_params = _generation_params(spec, loop.level, seed)
     base = None
     if spec.training.evaluate_base:
         base = b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
-    real_set = b.add(Node("mix", f"mix real (seed {seed})", {"mode": "fixed", "ratio": 0.0, "size": None, "seed": seed},
+    real_set = b.add(Node("mix", f"mix real (seed {seed})", MixParams(mode="fixed", ratio=0.0, size=None, seed=seed),
                           {"real": real}, info=_loop_info("real", 0, seed, model)))
     steps = []
     for scenario in loop.scenarios:
@@ -204,15 +192,14 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
             if k > 0:
                 new_info = _loop_info(scenario if k > 1 else "", k, seed, model, data=True)
                 new = b.add(Node("generate", f"generate G{k} data{f' ({scenario})' if k > 1 else ''} (seed {seed})",
-                                 {**gen_params, "generation": k}, {"real": real, "generator": train},
-                                 info={**new_info, "backend_mechanics": _mechanics(spec), "cost": _cost(spec)}))
+                                 gen_params.for_generation(k, model, loop.n), {"real": real, "generator": train},
+                                 info=new_info))
                 generated.append(new)
-                pool = generated[-1:] if scenario == "replace" else generated
-                size = loop.subsample_size if scenario == "accumulate-subsample" else None
-                train_set = b.add(Node("mix", f"mix {info['dataset']} (seed {seed})",
-                                       {"scenario": scenario, "generation": k, "size": size, "seed": seed},
-                                       {"real": real, **{f"gen{j + 1}": g for j, g in enumerate(generated) if g in pool}},
-                                       info=info))
+                drawn = {f"gen{j}": generated[j - 1] for j in drawn_generations(scenario, k)}
+                train_set = b.add(Node("loop_set", f"mix {info['dataset']} (seed {seed})",
+                                       LoopSetParams(scenario=scenario, generation=k,
+                                                     size=subsample_size(scenario, loop.subsample_size), seed=seed),
+                                       {"real": real, **drawn}, info=info))
             measure_new = None if new is None else b.add(
                 Node("measure", f"measure {new.name.removeprefix('generate ')}", measure_cfg, {"data": new, "reference": real},
                      info=dict(new.info)))
@@ -234,26 +221,19 @@ def _loop_info(scenario: str, k: int, seed: int, model: str, data: bool = False)
     return {"dataset": name, "role": "loop", "level": "", "scenario": scenario, "generation": k, "seed": seed, "model": model}
 
 
-def _mechanics(spec: ExperimentSpec) -> dict[str, Any]:
-    assert spec.generation is not None
-    return {k: v for k, v in spec.generation.backend_options.items() if k in RUN_MECHANICS}
-
-
-def _cost(spec: ExperimentSpec) -> dict[str, Any]:
-    """Prices and the cap of a generate stage: they change what a run may spend, never what it writes,
-    so they travel in ``info`` (outside the key) like the request mechanics."""
-    assert spec.generation is not None
+def generation_mechanics(spec: ExperimentSpec) -> dict[str, Any]:
+    """What a run's generate stages read besides their parameters: the backend options that change how
+    requests are sent, the prices and the cost cap. They change what a run may spend, never what it
+    writes, so they reach the stages through the run's context (experiments.context), outside every key."""
     g = spec.generation
-    return {"price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
+    if g is None:
+        return {}
+    return {"backend_options": {k: v for k, v in g.backend_options.items() if k in RUN_MECHANICS},
+            "price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
 
 
-def _train_params(spec: ExperimentSpec, model: str, seed: int) -> dict[str, Any]:
-    tc = spec.training.train_config(model, seed).to_dict()
-    for k in TrainConfig.MECHANICS:
-        tc.pop(k, None)  # run mechanics: they do not change what is computed
-    if tc.get("loss_on") == "target":
-        del tc["loss_on"]  # the default: stages keyed before the option existed keep their keys
-    return tc
+def _train_params(spec: ExperimentSpec, model: str, seed: int) -> TrainParams:
+    return TrainParams(spec.training.train_config(model, seed))
 
 
 def _train_resources(spec: ExperimentSpec) -> dict[str, float]:
@@ -266,13 +246,13 @@ def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, l
     out = []
     for entry in spec.selection.sets:
         settings = entry.settings(seed, spec.metrics.embedder)
-        params = {"strategy": entry.strategy, "n": spec.generation.n, "seed": seed,
-                  **{k: getattr(settings, k) for k in SELECTION_READS[entry.strategy]}}
+        params = SelectParams(strategy=entry.strategy, n=spec.generation.n, seed=seed,
+                              reads={k: getattr(settings, k) for k in SELECTION_READS[entry.strategy]})
         name = f"{level_label(level)} {entry.label}"
         info = {"dataset": name, "role": "selected", "level": level, "seed": seed, **selection_info(entry)}
         deps = {"pool": pool, **({"real": real} if entry.strategy in NEEDS_REAL else {})}
         chosen = b.add(Node("select", f"select {name} (seed {seed})", params, deps, info=info))
-        b.add(Node("measure", f"measure {name} (seed {seed})", {**spec.metrics.model_dump(), "seed": seed},
+        b.add(Node("measure", f"measure {name} (seed {seed})", MeasureParams.of(spec.metrics, seed),
                    {"data": chosen, "reference": real}, info=dict(info)))
         out.append(chosen)
     return out
@@ -280,22 +260,22 @@ def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, l
 
 def selection_info(entry) -> dict[str, Any]:
     """The labels a selected set carries into the tables (``selection``, ``selection_weight``)."""
-    return {"selection": entry.label, "selection_strategy": entry.strategy,
-            "selection_weight": entry.weight if entry.strategy == "matched-diverse" else None}
+    return dict(zip(SELECTION_LABELS, (entry.label, entry.strategy, entry.weight if entry.strategy == "matched-diverse" else None),
+                    strict=True))
 
 
 def _add_training_set(b: _Builder, spec, real: Node, source: Node | None, level, ratio, size, seed) -> None:
     mode = spec.mixing.mode
     picked = source is not None and source.kind == "select"
-    selection = {k: v for k, v in source.info.items() if k.startswith("selection")} if picked else {}
-    label = mix_label(mode, ratio, level, size if len(spec.mixing.sizes) > 1 else None, selection.get("selection"))
+    selection = {k: source.info[k] for k in SELECTION_LABELS if k in source.info} if picked else {}
+    label = mix_label(mode, ratio, level, size if len(spec.mixing.sizes) > 1 else None, selection.get(SELECTION_LABELS[0]))
     # a selection's sets have their own role: the level figures and trends compare one set per level
     role = "real" if ratio == 0 else ("selected" if picked else "generated" if ratio == 1 else "mix")
     info = {"dataset": label, "role": role, "level": level or "", "mode": mode, "ratio_asked": ratio,
             "size_asked": size, "seed": seed, **selection}
     deps = {"real": real} if source is None else {"real": real, "generated": source}
-    mix = b.add(Node("mix", f"mix {label} (seed {seed})", {"mode": mode, "ratio": ratio, "size": size, "seed": seed}, deps, info=info))
-    b.add(Node("measure", f"measure {label} (seed {seed})", {**spec.metrics.model_dump(), "seed": seed},
+    mix = b.add(Node("mix", f"mix {label} (seed {seed})", MixParams(mode=mode, ratio=ratio, size=size, seed=seed), deps, info=info))
+    b.add(Node("measure", f"measure {label} (seed {seed})", MeasureParams.of(spec.metrics, seed),
                {"data": mix, "reference": real}, info=dict(info)))
     for model in spec.training.models:
         train = b.add(Node("train", f"train {model} on {label} (seed {seed})", _train_params(spec, model, seed), {"data": mix},
@@ -308,28 +288,25 @@ def _wants_gpu(spec: ExperimentSpec) -> bool:
     return spec.training.precision == "bf16"
 
 
-def _eval_params(spec: ExperimentSpec, model: str) -> dict[str, Any]:
-    return {"model": model, "batch_size": spec.evaluation.batch_size,
-            "max_length": spec.evaluation.max_length or spec.training.max_length}
+def _eval_params(spec: ExperimentSpec, model: str) -> EvaluateParams:
+    return EvaluateParams(model=model, batch_size=spec.evaluation.batch_size,
+                          max_length=spec.evaluation.max_length or spec.training.max_length)
 
 
-def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> dict[str, Any]:
+def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateParams:
     g = spec.generation
     assert g is not None
     topics = g.topics
-    return {
-        "task": spec.task, "strategy": g.strategy, "level": level, "n": g.n, "seed": seed,
-        "backend": g.backend, "model": g.model, "base_url": g.base_url,
-        "topics": topics, "topics_content": fingerprint(topics) if topics not in (None, "builtin") else None,
-        "pool_size": g.pool_size, "level_overrides": g.level_overrides, "temperature": g.temperature, "top_p": g.top_p,
-        "max_tokens": g.max_tokens or (160 if g.strategy == "topic" else 96), "max_attempts": g.max_attempts,
+    return GenerateParams(
+        task=spec.task, strategy=g.strategy, level=level, n=g.n, seed=seed,
+        backend=g.backend, model=g.model, base_url=g.base_url,
+        topics=topics, topics_content=fingerprint(topics) if topics not in (None, "builtin") else None,
+        pool_size=g.pool_size, level_overrides=g.level_overrides, temperature=g.temperature, top_p=g.top_p,
+        max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
-        "backend_options": {k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
-        # only when set: stages keyed before the option existed keep their keys
-        **({"overdraw": g.overdraw} if g.overdraw != 1.0 else {}),
-        # a generated pool's growth changes the topics (stages keyed before trees existed asked flat lists)
-        **({"pool_growth": g.pool_growth} if topics is None else {}),
-        **({"min_topic_adherence": g.min_topic_adherence} if g.min_topic_adherence is not None else {}),
-        **({"constrain": True} if g.constrain else {}),
-    }
+        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        overdraw=g.overdraw,
+        pool_growth=g.pool_growth if topics is None else None,  # a generated pool's growth changes the topics
+        min_topic_adherence=g.min_topic_adherence, constrain=g.constrain,
+    )

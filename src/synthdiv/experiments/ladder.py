@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthdiv.experiments import layout
 from synthdiv.experiments.graph import Graph
 from synthdiv.experiments.store import Store
 
 
 def _generate_nodes(graph: Graph) -> list:
-    return [n for n in graph.nodes if n.kind == "generate" and n.params.get("generation") is None]
+    return [n for n in graph.nodes if n.kind == "generate" and n.params.generation is None]
 
 
 def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0) -> list[dict[str, Any]]:
@@ -22,12 +23,12 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
     import json
 
     from synthdiv.data.records_io import read_records
-    from synthdiv.generation.levels import topic_level
+    from synthdiv.generation.strategies import get_strategy
     from synthdiv.metrics.ladder import LevelSet, measure_ladder
 
     by_seed: dict[Any, list] = {}
     for node in _generate_nodes(graph):
-        by_seed.setdefault((node.params.get("seed"), node.params.get("model")), []).append(node)
+        by_seed.setdefault((node.params.seed, node.params.model), []).append(node)
     rows: list[dict[str, Any]] = []
     embed = None
     if embedder:
@@ -37,7 +38,7 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
             return embed_texts(texts, embedder)
 
     for (gen_seed, model), nodes in by_seed.items():
-        if len({n.params["level"] for n in nodes}) < 2:
+        if len({n.params.level for n in nodes}) < 2:
             continue
         sets, real = [], {}
         for node in nodes:
@@ -45,9 +46,9 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
             rejects_file = folder / "rejects.jsonl"
             rejects = [json.loads(x).get("reason", "") for x in rejects_file.read_text(encoding="utf-8").splitlines() if x.strip()] \
                 if rejects_file.is_file() else None
-            asked = topic_level(node.params["level"], **node.params.get("level_overrides", {})).topic_set_size \
-                if node.params.get("strategy") == "topic" else None
-            sets.append(LevelSet(f"Gen-{node.params['level']}", node.params["level"], read_records(folder / "records.jsonl"), rejects, asked))
+            p = node.params
+            asked = getattr(get_strategy(p.strategy).level(p.level, **p.level_overrides), "topic_set_size", None)
+            sets.append(LevelSet(layout.level_label(p.level), p.level, read_records(folder / "records.jsonl"), rejects, asked))
             real_node = node.deps.get("real")
             if real_node is not None:
                 real.update({r.id: r for r in read_records(store.dir(real_node) / "train.jsonl")})
@@ -74,14 +75,11 @@ def format_ladder(verdicts: list[dict[str, Any]]) -> list[str]:
     return [f"{format_verdict(v)} (generator {v['model']}, seed {v['seed']})" for v in verdicts]
 
 
-LADDER_COLUMNS = ("adherence", "adherence_ci_low", "adherence_ci_high", "adherence_hit_rate", "copy_rate", "reject_rate", "topics_used")
-
-
 def copy_to_datasets(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:
     """Each generated set's row in datasets gets its level's adherence, copy and reject rates."""
     by_set = {(r["set"], r["seed"]): r for r in rows}
     for d in datasets:
         row = by_set.get((d.get("dataset"), d.get("seed"))) if d.get("role") == "generated" else None
         if row is not None:
-            for col in LADDER_COLUMNS:
-                d[f"gen_{col}"] = row.get(col)
+            for col in layout.LADDER_COPIED:
+                d[layout.ladder_copy(col)] = row.get(col)

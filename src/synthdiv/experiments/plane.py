@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
+from synthdiv.experiments import layout
 
-DIVERSITY = "div_matched_ngram_diversity_score"
+DIVERSITY = layout.MATCHED_SCORE
 SHIFTS = ("shift_embedding_frechet_distance", "shift_ngram_js_2")  # preferred first
 MIN_SETS = 4
 DIVERSITY_EXPLAINS = "diversity explains the test loss"
@@ -105,9 +106,10 @@ def choose_shift(rows: list[dict[str, Any]]) -> str | None:
 
 
 def _point(row: dict[str, Any], shift: str | None) -> dict[str, Any]:
-    keys = ("dataset", "seed", "role", "level", "selection", "test_loss", "test_loss_ci_low", "test_loss_ci_high")
+    keys = ("dataset", "seed", "role", "level", "selection", *layout.with_interval("test_loss"))
     return {**{k: row.get(k) for k in keys}, "diversity": _number(row.get(DIVERSITY)),
-            "diversity_ci_low": _number(row.get("div_matched_ci_low")), "diversity_ci_high": _number(row.get("div_matched_ci_high")),
+            "diversity_ci_low": _number(row.get(layout.matched("ci_low"))),
+            "diversity_ci_high": _number(row.get(layout.matched("ci_high"))),
             "shift": _number(row.get(shift)) if shift else None}
 
 

@@ -198,12 +198,10 @@ def check_counts(spec: ExperimentSpec, graph: Graph, n_train: int) -> None:
     """Every mix can be drawn: enough real training records and enough generated ones."""
     n_gen = spec.generation.n if spec.generation else 0
     for node in graph.of_kind("mix"):
-        p = node.params
-        if "scenario" in p:
-            continue  # a loop's training set takes whatever the generations wrote
-        size = p["size"] if p["size"] is not None else n_train
-        real, gen = planned_counts(p["mode"], p["ratio"], size)
-        where = f"mixing (ratio {p['ratio']:g}, size {size}, {p['mode']})"
+        p = node.params  # a loop's training sets (kind loop_set) take whatever the generations wrote
+        size = p.size if p.size is not None else n_train
+        real, gen = planned_counts(p.mode, p.ratio, size)
+        where = f"mixing (ratio {p.ratio:g}, size {size}, {p.mode})"
         if real > n_train:
             raise UserError(f"needs {real} real training records but the real data has {n_train}; lower mixing.sizes "
                             "or raise real.n_train", where=where)

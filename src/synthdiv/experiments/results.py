@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from synthdiv.experiments import layout
 from synthdiv.experiments.graph import Graph, Node
 from synthdiv.experiments.stages import data_file
 from synthdiv.experiments.store import Store
@@ -41,23 +42,25 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
     return out
 
 
-def _metrics(store: Store, node: Node, prefix: str = "") -> dict[str, Any]:
+def _metrics(store: Store, node: Node) -> dict[str, Any]:
     data = json.loads((store.dir(node) / "metrics.json").read_text(encoding="utf-8"))
-    row = flatten(data.get("diversity", {}), f"{prefix}div")
-    row.update(flatten(data.get("shift", {}), f"{prefix}shift"))
+    row: dict[str, Any] = {}
+    for section, group in layout.METRIC_GROUPS.items():
+        row.update(flatten(data.get(section, {}), group))
     div = data.get("diversity", {})
     if div.get("samples"):
-        row[f"{prefix}tokens_per_record"] = div["tokens"] / div["samples"]
+        row[layout.TOKENS_PER_RECORD] = div["tokens"] / div["samples"]
     for field, stats in ((data.get("shift") or {}).get("lengths") or {}).items():
         side = stats.get("generated") or {}  # the measured set's side (the reference is the real set)
-        row[f"{prefix}len_{field}_mean"], row[f"{prefix}len_{field}_sd"] = side.get("mean"), side.get("sd")
+        mean, sd = layout.lengths(field)
+        row[mean], row[sd] = side.get("mean"), side.get("sd")
     return row
 
 
 def _selection(node: Node) -> dict[str, Any]:
-    """A selected set's labels (``selection``, ``selection_strategy``, ``selection_weight``); none for other sets,
-    so the tables of a spec without a selection section keep their columns."""
-    return {k: v for k, v in node.info.items() if k.startswith("selection")}
+    """A selected set's labels (layout.SELECTION_LABELS); none for other sets, so the tables of a spec
+    without a selection section keep their columns."""
+    return {k: v for k, v in node.info.items() if k in layout.SELECTION_LABELS}
 
 
 def _in_loop(node: Node) -> bool:
@@ -68,14 +71,14 @@ def _normalise(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
     """``div_norm``: the n-gram diversity score over the maximum of its comparison group (the paper's normalisation)."""
     groups: dict[tuple, float] = {}
     for r in rows:
-        v = r.get("div_ngram_diversity_score")
+        v = r.get(layout.DIVERSITY_SCORE)
         if isinstance(v, (int, float)) and not math.isnan(v):
             g = tuple(r.get(k) for k in keys)
             groups[g] = max(groups.get(g, float("-inf")), v)
     for r in rows:
-        v = r.get("div_ngram_diversity_score")
+        v = r.get(layout.DIVERSITY_SCORE)
         top = groups.get(tuple(r.get(k) for k in keys))
-        r["div_norm"] = v / top if isinstance(v, (int, float)) and top else None
+        r[layout.NORM] = v / top if isinstance(v, (int, float)) and top else None
 
 
 def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list[dict], list[Path]]:
@@ -90,7 +93,7 @@ def gather(spec_name: str, graph: Graph, store: Store) -> tuple[list[dict], list
                "role": {"real": "real", "generate": "generated", "select": "selected"}.get(data.kind, "mix"),
                "level": m.info.get("level", ""), "seed": m.info.get("seed"), "mode": m.info.get("mode", ""),
                "ratio": math.nan, "size": None, "n_real": None, "n_generated": None, **_selection(m)}
-        if data.kind == "mix":
+        if data.kind in ("mix", "loop_set"):
             row.update(_mix_numbers(store, data))
         row["records"] = store.summary(m)["summary"].get("samples")
         row["path"] = str(data_file(data, store.dir(data)).resolve())
@@ -140,7 +143,7 @@ def gather_generations(spec_name: str, graph: Graph, store: Store) -> list[dict[
         tr = store.summary(step.train)["summary"]
         row: dict[str, Any] = {
             "experiment": spec_name, "scenario": step.scenario, "seed": step.seed, "generation": step.generation,
-            "model": step.train.params["model"], "test_loss": ev["test_loss"], "test_tokens": ev["tokens"],
+            "model": step.train.params.config.model, "test_loss": ev["test_loss"], "test_tokens": ev["tokens"],
             "base_test_loss": store.summary(step.base)["summary"]["test_loss"] if step.base is not None else None,
             "train_records": made["size"], "n_real": made["real"], "n_generated": made["generated"],
             "generated_share": made["ratio"], "pool": made.get("pool", made["size"]),
@@ -153,7 +156,7 @@ def gather_generations(spec_name: str, graph: Graph, store: Store) -> list[dict[
             row.update({"new_records": gen.get("records"), "new_rejects": gen.get("rejects"),
                         "new_requests": gen.get("requests"), "new_seconds": gen.get("seconds"),
                         "new_path": str(data_file(step.generate, store.dir(step.generate)).resolve())})
-            row.update(_metrics(store, step.measure_new, prefix="new_"))
+            row.update({layout.new(k): v for k, v in _metrics(store, step.measure_new).items()})
         row["train_set_path"] = str(data_file(step.train_set, store.dir(step.train_set)).resolve())
         row["train_dir"] = str(store.dir(step.train).resolve())
         rows.append(row)
@@ -162,13 +165,13 @@ def gather_generations(spec_name: str, graph: Graph, store: Store) -> list[dict[
 
 def _settings(train: Node, mix: Node) -> dict[str, Any]:
     """Every scalar setting of the training run (``train_lr`` …) and of the generation behind the set (``gen_model`` …)."""
-    row = {f"train_{k}": v for k, v in train.params.items() if k != "model" and _scalar(v)}
+    row = {layout.setting("train", k): v for k, v in train.params.items() if k != "model" and _scalar(v)}
     gen = mix.deps.get("generated")
     if gen is not None and gen.kind == "select":  # a selection: its settings, then the generation of its pool
-        row.update({f"selection_{k}": v for k, v in gen.params.items() if k != "seed" and _scalar(v)})
+        row.update({layout.setting("selection", k): v for k, v in gen.params.items() if k != "seed" and _scalar(v)})
         gen = gen.deps["pool"]
     if gen is not None:
-        row.update({f"gen_{k}": v for k, v in gen.params.items() if k not in ("task", "seed", "level") and _scalar(v)})
+        row.update({layout.setting("gen", k): v for k, v in gen.params.items() if k not in ("task", "seed", "level") and _scalar(v)})
     return row
 
 
@@ -180,7 +183,7 @@ def _mix_numbers(store: Store, mix: Node) -> dict[str, Any]:
     s = store.summary(mix)["summary"]
     return {"ratio": s["ratio"], "size": s["size"], "n_real": s["real"], "n_generated": s["generated"],
             # sets of one asked size are normalised together (the paper's comparison group)
-            "size_asked": mix.params["size"]}
+            "size_asked": mix.params.size}
 
 
 def _columns(rows: list[dict]) -> list[str]:

@@ -18,8 +18,9 @@ from typing import Any
 from synthdiv.evaluation.formatting import format_interval
 from synthdiv.experiments import layout
 from synthdiv.experiments.executors import run_graph
-from synthdiv.experiments.graph import Graph, build_graph
+from synthdiv.experiments.graph import Graph, build_graph, generation_mechanics
 from synthdiv.experiments.spec import ExperimentSpec, spec_to_yaml
+from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.store import Store
 from synthdiv.fileio import atomic_write
 
@@ -67,7 +68,6 @@ def run_experiment(
     checkpoint_every: int | None = None,
     log=None,
 ) -> RunResult:
-    from synthdiv.experiments.context import RunContext
     from synthdiv.experiments.preflight import preflight
     from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
     from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
@@ -78,7 +78,8 @@ def run_experiment(
     out = Path(out or default_out(spec))
     graph, st = plan(spec, out, store)
     ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
-                     tracking=_tracking_options(spec, out))  # checks the trackers' packages before anything runs
+                     tracking=_tracking_options(spec, out),  # checks the trackers' packages before anything runs
+                     generation=generation_mechanics(spec))
     counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage
     reused = sum(st.is_done(n) for n in graph.nodes)
     log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
@@ -90,7 +91,7 @@ def run_experiment(
     if dry_run:
         for line in describe(graph, st):
             log(line)
-        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(spec, graph, st))
+        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(graph, st, ctx))
     run_graph(graph, st, executor, log, ctx)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
@@ -114,8 +115,8 @@ def _tracking_options(spec: ExperimentSpec, out: Path) -> dict[str, Any]:
     from synthdiv.training.tracking import make_tracker, parse_report_to
 
     names = parse_report_to(spec.training.report_to, where="training.report_to")
-    make_tracker(names, out / "tracking", where="training.report_to")
-    return {"names": names, "dir": str((out / "tracking").resolve()), "project": spec.name}
+    make_tracker(names, out / layout.TRACKING, where="training.report_to")
+    return {"names": names, "dir": str((out / layout.TRACKING).resolve()), "project": spec.name}
 
 
 def track_run_folder(spec: ExperimentSpec, out: Path, graph: Graph) -> None:
@@ -125,8 +126,9 @@ def track_run_folder(spec: ExperimentSpec, out: Path, graph: Graph) -> None:
 
     if not spec.training.report_to:
         return
-    files = [out / layout.SPEC, out / f"{layout.RESULTS}.csv", out / f"{layout.DATASETS}.csv", out / layout.FINDINGS, out / layout.REPORT]
-    tracker = make_tracker(spec.training.report_to, out / "tracking", project=spec.name, where="training.report_to")
+    files = [out / layout.SPEC, out / layout.csv_name(layout.RESULTS), out / layout.csv_name(layout.DATASETS), out / layout.FINDINGS,
+             out / layout.REPORT]
+    tracker = make_tracker(spec.training.report_to, out / layout.TRACKING, project=spec.name, where="training.report_to")
     with tracked(tracker, f"{spec.name} summary", {"experiment": spec.name, "stages": len(graph.nodes),
                                                    "train_stages": len(graph.of_kind("train"))}):
         for path in files:
@@ -134,7 +136,7 @@ def track_run_folder(spec: ExperimentSpec, out: Path, graph: Graph) -> None:
                 tracker.log_artifact(path)
 
 
-def generation_plan(spec: ExperimentSpec, graph: Graph, store: Store) -> list[str]:
+def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
     """A dry run's cost lines: each generate stage still to run (generation.cost.plan_generation), then the total."""
     from synthdiv.experiments.stages import generation_config
     from synthdiv.generation.cost import plan_generation
@@ -144,7 +146,7 @@ def generation_plan(spec: ExperimentSpec, graph: Graph, store: Store) -> list[st
         if store.is_done(node):
             lines.append(f"{node.name}: done before, nothing to send")
             continue
-        cfg = generation_config(node, store.dir(node), {role: store.dir(dep) for role, dep in node.deps.items()})
+        cfg = generation_config(node, store.dir(node), {role: store.dir(dep) for role, dep in node.deps.items()}, ctx)
         plans.append(plan_generation(cfg))
         p = plans[-1]
         lines.append(f"{node.name}: {p.requests} requests ({p.cached} more cached), {p.prompt_tokens} prompt tokens, "
@@ -158,7 +160,7 @@ def generation_plan(spec: ExperimentSpec, graph: Graph, store: Store) -> list[st
     lines.append(f"total over {len(plans)} generate stages: {sum(p.requests for p in plans)} requests "
                  f"({sum(p.cached for p in plans)} more cached), {sum(p.prompt_tokens for p in plans)} prompt tokens ({methods}), "
                  f"at most {sum(p.completion_bound for p in plans)} completion tokens (max_tokens per request); cost {cost}")
-    cap = spec.generation.max_cost if spec.generation is not None else None
+    cap = ctx.generation.get("max_cost")
     if cap is not None:
         lines.append(f"generation.max_cost {cap:g} USD caps each generate stage: at most {cap * len(plans):g} USD over these {len(plans)}")
     return lines
@@ -166,8 +168,8 @@ def generation_plan(spec: ExperimentSpec, graph: Graph, store: Store) -> list[st
 
 def _write_graph(out: Path, graph: Graph, store: Store) -> None:
     data = graph.to_dict()
-    for node in data["nodes"]:
-        node["dir"] = str((store.root / node["kind"] / node["key"]).resolve())
+    for entry, node in zip(data["nodes"], graph.nodes, strict=True):
+        entry["dir"] = str(store.dir(node).resolve())
     with atomic_write(out / layout.GRAPH) as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
 

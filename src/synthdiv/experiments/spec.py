@@ -25,14 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from synthdiv.errors import UserError
 from synthdiv.evaluation.uncertainty import RESAMPLES
+from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
-from synthdiv.mixing.generations import SCENARIOS
+from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS
+from synthdiv.generation.strategies import STRATEGIES, strategy_for
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 TASKS = ("story_completion", "long_context_qa")
-DEFAULT_STRATEGY = {"story_completion": "topic", "long_context_qa": "paraphrase"}
 
 
 def _level(text: str) -> str:
@@ -62,29 +63,36 @@ class RealSpec(Strict):
     seed: int = Field(0, description="seed of the split and the subsampling; fixed across the sweep's seeds")
 
 
+def _setting(name: str, **constraints: Any) -> Any:
+    """The spec field of generation setting ``name``: its default and help from generation.settings."""
+    setting = SETTINGS[name]
+    return Field(setting.default, description=constraints.pop("description", setting.help), **constraints)
+
+
 class GenerationSpec(Strict):
-    strategy: Literal["topic", "paraphrase"] | None = Field(None, description="default: topic for stories, paraphrase for QA")
-    backend: str = "transformers"
-    model: str = "smollm2-135m-instruct"
+    strategy: Literal[tuple(STRATEGIES)] | None = Field(None, description="default: the task's strategy (topic for stories, paraphrase for QA)")  # type: ignore[valid-type]
+    backend: str = _setting("backend")
+    model: str = _setting("model")
     levels: list[str] = Field(default_factory=lambda: list(LEVELS))
     n: int = Field(100, ge=1, description="records generated per level")
     topics: str | None = Field("builtin", description="'builtin' (paper A.4), a file, or null to generate a pool")
-    pool_size: int | None = Field(None, ge=1)
-    pool_growth: Literal["tree", "flat"] = Field("tree", description="a generated pool: 'tree' (themes > subtopics > topics) or 'flat' (one list prompt)")
-    min_topic_adherence: float | None = Field(None, ge=0, le=1, description="reject stories whose own topic ranks below this among distractors (0.5 = chance)")
-    constrain: bool = Field(False, description="decode stories with a five-sentence grammar / regex / JSON schema where the backend can")
+    pool_size: int | None = _setting("pool_size", ge=1)
+    pool_growth: Literal[POOL_GROWTHS] = _setting("pool_growth")  # type: ignore[valid-type]
+    min_topic_adherence: float | None = _setting("min_topic_adherence", ge=0, le=1)
+    constrain: bool = _setting("constrain")
     level_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {k: 3, topic_set_size: 50} for every level")
-    temperature: float = Field(0.7, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=1, description="default 160 for stories, 96 for QA")
-    max_attempts: int = Field(3, ge=1)
-    overdraw: float = Field(1.0, ge=1.0, le=10.0, description="requests in flight per missing record: 2 suits a model that rejects half its answers")
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = _setting("temperature", ge=0)
+    top_p: float = _setting("top_p", gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, description="default: the strategy's (" +
+                                   ", ".join(f"{s.name} {s.max_tokens}" for s in STRATEGIES.values()) + ")")
+    max_attempts: int = _setting("max_attempts", ge=1)
+    overdraw: float = _setting("overdraw", ge=1.0, le=10.0)
+    base_url: str | None = _setting("base_url")
+    api_key_env: str = _setting("api_key_env")
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
-    price_in: float | None = None
-    price_out: float | None = None
-    max_cost: float | None = Field(None, ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
+    price_in: float | None = _setting("price_in")
+    price_out: float | None = _setting("price_out")
+    max_cost: float | None = _setting("max_cost", ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
 
     @model_validator(mode="after")
     def _max_cost_has_prices(self):
@@ -177,8 +185,8 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
     def _checked_by_train_config(self):
         try:
             self.train_config("model", 0)
-        except UserError as exc:  # TrainConfig's own range checks, reported as this spec's field
-            raise ValueError(str(exc).replace("--", "").replace("-", "_")) from None
+        except UserError as exc:  # TrainConfig's own range checks, naming this spec's key
+            raise ValueError(exc.for_key()) from None
         return self
 
     def train_config(self, model: str, seed: int) -> TrainConfig:
@@ -212,7 +220,7 @@ class GenerationsSpec(Strict):
     """
 
     count: int = Field(4, ge=1, description="G: generations after generation 0 (the loop trains G+1 students per scenario)")
-    scenarios: list[Literal["replace", "accumulate", "accumulate-subsample"]] = Field(default_factory=lambda: list(SCENARIOS))
+    scenarios: list[Scenario] = Field(default_factory=lambda: list(SCENARIOS))
     n: int | None = Field(None, ge=1, description="records generated per generation (default: real.n_train)")
     level: str = Field("D3", description="the diversity level of every generation's prompts")
     model: str | None = Field(None, description="the student, which also writes the next generation's data (default: generation.model)")
@@ -254,9 +262,8 @@ class SelectionSetSpec(_SelectionSetBase):  # type: ignore[misc, valid-type]
     def _checked_by_settings(self):
         try:
             self.settings(0, None)
-        except UserError as exc:  # SelectionSettings' own range checks, reported as this spec's field
-            message = str(exc)
-            raise ValueError(message.removeprefix(f"{exc.where}: ") if exc.where else message) from None
+        except UserError as exc:  # SelectionSettings' own range checks, naming this spec's key
+            raise ValueError(exc.for_key()) from None
         return self
 
     def settings(self, seed: int, embedder: str | None) -> SelectionSettings:
@@ -330,8 +337,8 @@ class ExperimentSpec(Strict):
             self.mixing.ratios = [0.0]  # no generated data: train on the real set only
         if gen is not None:
             if gen.strategy is None:
-                gen.strategy = DEFAULT_STRATEGY[self.task]
-            if DEFAULT_STRATEGY[self.task] != gen.strategy:
+                gen.strategy = strategy_for(self.task).name
+            if STRATEGIES[gen.strategy].task != self.task:
                 raise ValueError(f"generation.strategy {gen.strategy!r} does not make {self.task} data")
             sources = gen.levels if self.mixing.sources == "all" else self.mixing.sources
             missing = [s for s in sources if s not in gen.levels]

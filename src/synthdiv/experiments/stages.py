@@ -13,17 +13,12 @@ import random
 from pathlib import Path
 from typing import Any, Callable
 
+from synthdiv.console import say
 from synthdiv.errors import UserError
+from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
-from synthdiv.experiments.context import RunContext
-from synthdiv.training.config import TrainConfig
-from synthdiv.console import say
-
-# A model trained in this process, kept for the evaluate stage that follows it so the
-# adapter is not loaded back from disk (the local executor runs them back to back).
-# Run mechanics that do not change what a stage computes (so they are not in its key).
 
 
 def data_file(node: Node, folder: Path) -> Path:
@@ -37,17 +32,9 @@ def _write_json(path: Path, value: Any) -> None:
 
 # ----- real -----------------------------------------------------------------
 def load_source(source: str, fmt: str, task: str, columns: dict | None) -> list[Record]:
-    from synthdiv.data.api import load_input
-    from synthdiv.data.records_io import read_records
+    from synthdiv.data import read_input
 
-    if fmt == "records":
-        records = read_records(source)
-    else:
-        records = load_input(source, fmt=fmt, task=task, columns=columns)
-    wrong = next((r for r in records if r.task != task), None)
-    if wrong is not None:
-        raise UserError(f"record {wrong.id} is {wrong.task}, but the experiment's task is {task}", where=source)
-    return records
+    return read_input(source, task=task, fmt=fmt, columns=columns)
 
 
 def _subsample(records: list[Record], n: int | None, task: str, seed: int, what: str) -> list[Record]:
@@ -72,23 +59,22 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -
     from synthdiv.data.splits import sample_per_group, split_by_group
 
     p = node.params
-    task, source = p["task"], p["source_name"]
+    task, source = p.task, p.source_name
     if source == "corpus":
         from synthdiv.data.corpus import load_corpus_stories
 
         train, test = load_corpus_stories("train"), load_corpus_stories("test")
     else:
-        records = load_source(source, p["format"], task, p["columns"])
-        if p["per_group"]:
-            records = sample_per_group(records, p["per_group"], seed=p["seed"])
-        if p["test_source"] is not None:
-            test = load_source(p["test_source"]["path"] if "path" in p["test_source"] else p["test_source"]["id"],
-                               p["format"], task, p["columns"])
+        records = load_source(source, p.format, task, p.columns)
+        if p.per_group:
+            records = sample_per_group(records, p.per_group, seed=p.seed)
+        if p.test_source is not None:
+            test = load_source(p.test_source["path"] if "path" in p.test_source else p.test_source["id"], p.format, task, p.columns)
             train = records
         else:
-            train, test = split_by_group(records, test_fraction=p["test_fraction"], seed=p["seed"])
-    train = _subsample(train, p["n_train"], task, p["seed"], "n_train")
-    test = _subsample(test, p["n_test"], task, p["seed"] + 1, "n_test")
+            train, test = split_by_group(records, test_fraction=p.test_fraction, seed=p.seed)
+    train = _subsample(train, p.n_train, task, p.seed, "n_train")
+    test = _subsample(test, p.n_test, task, p.seed + 1, "n_test")
     write_records(test, folder / "test.jsonl")
     write_records(train, folder / "train.jsonl")
     return {"train": len(train), "test": len(test), "train_groups": len({r.group for r in train}),
@@ -96,38 +82,39 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -
 
 
 # ----- generate ---------------------------------------------------------------
-def generation_config(node: Node, folder: Path, deps: dict[str, Path]):
-    """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``)."""
+def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext):
+    """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``):
+    its parameters, and the request mechanics, prices and cost cap of the run (``ctx.generation``)."""
     from synthdiv.backends.base import SamplingParams
     from synthdiv.generation.runner import GenerationConfig
 
     p = node.params
-    options = {"base_url": p["base_url"], **p["backend_options"], **node.info.get("backend_mechanics", {})}
+    mechanics = dict(ctx.generation)
+    options = {"base_url": p.base_url, **p.backend_options, **mechanics.pop("backend_options", {})}
     if "generator" in deps:  # a loop generation: the previous generation's student writes the data
         options["adapter"] = str(deps["generator"])
     return GenerationConfig(
-        task=p["task"], strategy=p["strategy"], level=p["level"], n=p["n"], out=folder / "records.jsonl",
-        real=deps["real"] / "train.jsonl", topics=p["topics"], pool_size=p["pool_size"], backend=p["backend"],
-        model=p["model"], backend_options=options,
-        sampling=SamplingParams(temperature=p["temperature"], top_p=p["top_p"], seed=p["seed"], max_tokens=p["max_tokens"]),
-        level_overrides=p["level_overrides"], seed=p["seed"], max_attempts=p["max_attempts"],
-        rejects=folder / "rejects.jsonl", progress=True, generation=p.get("generation"), overdraw=p.get("overdraw", 1.0),
-        pool_growth=p.get("pool_growth", "tree"), min_topic_adherence=p.get("min_topic_adherence"), constrain=p.get("constrain", False),
-        **node.info.get("cost", {}),  # prices and generation.max_cost: outside the key (graph._cost)
+        task=p.task, strategy=p.strategy, level=p.level, n=p.n, out=folder / "records.jsonl",
+        real=deps["real"] / "train.jsonl", topics=p.topics, pool_size=p.pool_size, backend=p.backend,
+        model=p.model, backend_options=options,
+        sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p, seed=p.seed, max_tokens=p.max_tokens),
+        level_overrides=p.level_overrides, seed=p.seed, max_attempts=p.max_attempts,
+        rejects=folder / "rejects.jsonl", progress=True, generation=p.generation, overdraw=p.overdraw,
+        pool_growth=p.pool_growth or "tree", min_topic_adherence=p.min_topic_adherence, constrain=p.constrain,
+        **mechanics,  # prices and generation.max_cost
     )
 
 
 def run_generate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     from synthdiv.generation.runner import run_generation, summary_dict
 
-    p = node.params
-    cfg = generation_config(node, folder, deps)
+    cfg = generation_config(node, folder, deps, ctx)
     options = cfg.backend_options
     summary = summary_dict(run_generation(cfg))
-    if summary["records"] < p["n"]:
+    if summary["records"] < cfg.n:
         # a sweep goes on (its sets are then smaller, as datasets.csv's records column shows), but says so
-        say(f"warning: {node.name}: only {summary['records']} of {p['n']} records were generated "
-              f"({summary['rejects']} answers rejected); the training sets built from it are smaller")
+        say(f"warning: {node.name}: only {summary['records']} of {cfg.n} records were generated "
+            f"({summary['rejects']} answers rejected); the training sets built from it are smaller")
     if "adapter" in options:
         summary["adapter"] = options["adapter"]  # which student wrote the data
     _write_json(folder / "summary.json", summary)
@@ -146,9 +133,9 @@ def run_select(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext)
     pool_node = node.deps["pool"]
     pool = read_records(data_file(pool_node, deps["pool"]))
     real = read_records(deps["real"] / "train.jsonl") if "real" in deps else None
-    settings = SelectionSettings(**{k: v for k, v in p.items() if k not in ("strategy", "n")})
+    settings = SelectionSettings(seed=p.seed, **p.reads)
     # the pool is named by its stage, which says where it lives in every store
-    report = select_records(pool, p["n"], p["strategy"], real=real, settings=settings,
+    report = select_records(pool, p.n, p.strategy, real=real, settings=settings,
                             pool_name=f"{pool_node.kind}/{pool_node.key}")
     write_records(report.records, folder / "records.jsonl")
     _write_json(folder / "selection.json", report.summary)
@@ -162,25 +149,25 @@ def run_mix(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) ->
 
     p = node.params
     real = read_records(deps["real"] / "train.jsonl")
-    if "scenario" in p:
-        return _run_generation_set(p, real, deps, folder)
     generated = read_records(deps["generated"] / "records.jsonl") if "generated" in deps else []
-    result = mix(real, generated, p["ratio"], mode=p["mode"], size=p["size"], seed=p["seed"])
+    result = mix(real, generated, p.ratio, mode=p.mode, size=p.size, seed=p.seed)
     write_records(result.records, folder / "records.jsonl")
     summary = result.summary()
     _write_json(folder / "mix.json", {**summary, "real_ids": result.real_ids, "generated_ids": result.generated_ids})
     return summary
 
 
-def _run_generation_set(p: dict[str, Any], real: list[Record], deps: dict[str, Path], folder: Path) -> dict[str, Any]:
+def run_loop_set(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
     """A loop generation's training set: the records of the generations it draws from (roles gen1, gen2 …)."""
     from synthdiv.data.records_io import read_records, write_records
     from synthdiv.mixing.generations import generation_set, source_of
 
-    # the graph gives each set only the generations it draws from (replace: the newest alone)
+    p = node.params
+    real = read_records(deps["real"] / "train.jsonl")
+    # the graph gives each set only the generations it draws from (mixing.generations.drawn_generations)
     generated = [read_records(deps[f"gen{j}"] / "records.jsonl") if f"gen{j}" in deps else []
-                 for j in range(1, p["generation"] + 1)]
-    result = generation_set(p["scenario"], real, generated, size=p["size"], seed=p["seed"])
+                 for j in range(1, p.generation + 1)]
+    result = generation_set(p.scenario, real, generated, size=p.size, seed=p.seed)
     write_records(result.records, folder / "records.jsonl")
     summary = result.summary()
     ids = {s: [r.id for r in result.records if source_of(r) == s] for s in result.by_generation}
@@ -198,10 +185,9 @@ def run_measure(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext
     data = node.deps["data"]
     texts = load_texts(str(data_file(data, deps["data"])))
     reference = deps["reference"] / "train.jsonl" if "reference" in deps else None
-    result: dict[str, Any] = {"diversity": diversity_report(texts, n=p["n"], tokenizer=p["tokenizer"], embedder=p["embedder"])}
-    if p["shift"] and reference is not None:
-        result["shift"] = shift_report(load_texts(str(reference)), texts, embedder=p["embedder"],
-                                       tokenizer=p["tokenizer"], seed=p["seed"])
+    result: dict[str, Any] = {"diversity": diversity_report(texts, n=p.n, tokenizer=p.tokenizer, embedder=p.embedder)}
+    if p.shift and reference is not None:
+        result["shift"] = shift_report(load_texts(str(reference)), texts, embedder=p.embedder, tokenizer=p.tokenizer, seed=p.seed)
     _write_json(folder / "metrics.json", result)
     return {"samples": len(texts), "ngram_diversity_score": result["diversity"].get("ngram_diversity_score")}
 
@@ -212,7 +198,7 @@ def run_train(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) 
     from synthdiv.training.recipe import train
     from synthdiv.training.tracking import make_tracker, tracked, train_params
 
-    config = TrainConfig(**node.params, checkpoint_every=ctx.checkpoint_every, progress=True)
+    config = node.params.run_config(ctx.checkpoint_every)
     # a tracked run per train stage, named after it; the runner fills ctx.tracking from training.report_to
     track = ctx.tracking or {"names": [], "dir": str(folder / "tracking"), "project": "synthdiv"}
     tracker = make_tracker(track["names"], track["dir"], project=track["project"], where="training.report_to")
@@ -237,15 +223,15 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContex
     if handed is not None:
         model, tokenizer = handed
     else:
-        model, tokenizer, _ = load_for_evaluation(str(deps["model"]) if trained is not None else p["model"])
-    result = evaluate(model, tokenizer, records, batch_size=p["batch_size"], max_length=p["max_length"]).to_dict(per_sample=True)
+        model, tokenizer, _ = load_for_evaluation(str(deps["model"]) if trained is not None else p.model)
+    result = evaluate(model, tokenizer, records, batch_size=p.batch_size, max_length=p.max_length).to_dict(per_sample=True)
     _write_json(folder / "eval.json", result)
     return {k: v for k, v in result.items() if k != "per_sample"}
 
 
 RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path], RunContext], dict[str, Any]]] = {
-    "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "measure": run_measure,
-    "train": run_train, "evaluate": run_evaluate,
+    "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "loop_set": run_loop_set,
+    "measure": run_measure, "train": run_train, "evaluate": run_evaluate,
 }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from synthdiv.experiments.graph import Node
+from synthdiv.experiments.versions import stored_kind
 from synthdiv.fileio import atomic_write
 
 try:
@@ -28,7 +29,7 @@ class Store:
         self.root = Path(root)
 
     def dir(self, node: Node) -> Path:
-        return self.root / node.kind / node.key
+        return self.root / stored_kind(node.kind) / node.key
 
     def is_done(self, node: Node) -> bool:
         return (self.dir(node) / "done.json").exists()

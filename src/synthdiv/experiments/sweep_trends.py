@@ -130,12 +130,12 @@ def diversity_trend(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         width = min(len(d["div_matched_draw_scores"]) for d in rows)
         draws = np.array([d["div_matched_draw_scores"][:width] for d in rows], dtype=np.float64).T
         xs = [level_index(d["level"]) for d in rows]
-        est = [float(d["div_matched_ngram_diversity_score"]) for d in rows]
+        est = [float(d[layout.MATCHED_SCORE]) for d in rows]
         # sets of the matched size itself: every draw is the whole set, so the draws hold no uncertainty
         # and a rank trend on them would look certain (ladder.csv measures on half-size subsets instead)
         degenerate = bool(np.all(draws.max(axis=0) == draws.min(axis=0)))
         row = _trend_row(DIVERSITY_VS_LEVEL, "", None, "", xs, [d["level"] for d in rows], est, None if degenerate else draws, 1,
-                         no_draws=f"every set has the matched size, so every draw is the whole set; see {layout.LADDER}.csv")
+                         no_draws=f"every set has the matched size, so every draw is the whole set; see {layout.csv_name(layout.LADDER)}")
         row["seed"] = seed
         out.append(row)
     return out

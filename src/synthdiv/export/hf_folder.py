@@ -19,7 +19,6 @@ from synthdiv.export.sources import ExportInput
 from synthdiv.records import Record
 from synthdiv.tasks import prompt_text, target_text
 
-FIRST_COLUMNS = ("id", "task", "source", "level", "prompt", "completion")
 CARD = "README.md"
 
 

@@ -11,12 +11,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from synthdiv.generation.strategies import STRATEGIES
 from synthdiv.records import Record
 
 # Loader names whose Hub dataset we know for certain; other sources are named in the card body only.
 HUB_IDS = {"story_cloze": "LSDSem/story_cloze", "narrativeqa": "deepmind/narrativeqa"}
-# The built-in prompt templates each strategy fills (synthdiv/generation/prompts/<step>.txt).
-STRATEGY_TEMPLATES = {"topic": ("topics", "story"), "paraphrase": ("qa_pair", "qa_paraphrase")}
 _PER_RECORD_SAMPLING = ("sample_index",)  # differs per record by design, not a setting
 
 
@@ -64,7 +63,7 @@ def template_hashes(strategies: list[str]) -> dict[str, str]:
     out = {}
     folder = resources.files("synthdiv.generation").joinpath("prompts")
     for strategy in strategies:
-        for step in STRATEGY_TEMPLATES.get(strategy, ()):
+        for step in STRATEGIES[strategy].templates if strategy in STRATEGIES else ():
             data = folder.joinpath(f"{step}.txt").read_bytes()
             out[f"{step}.txt"] = hashlib.sha256(data).hexdigest()
     return out

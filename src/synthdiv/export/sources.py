@@ -75,7 +75,9 @@ def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: b
     from synthdiv.export.measure import measure_file
 
     records = read_records(path)
-    real_records = read_records(real) if real is not None else None
+    from synthdiv.data import read_input
+
+    real_records = read_input(real) if real is not None else None
     tasks = sorted({r.task for r in records})
     if len(tasks) > 1:
         raise UserError(f"file mixes tasks {', '.join(tasks)}; export one task per file", where=str(path))

@@ -220,68 +220,106 @@ def fill_slots(
     model that rejects half its answers, 2 fills most groups in one wave instead of a
     tail of ever smaller retry waves); the answers past ``wanted`` are dropped (the
     highest slots), so the result is as deterministic as with 1."""
-    accepted: dict[Hashable, list[Accepted]] = {g: [] for g in wanted}
-    next_slot = {g: 0 for g in wanted}
-    active: list[tuple[Hashable, int, int]] = []  # (group, slot, attempts so far)
-    prompts: dict[tuple[Hashable, int], tuple[Messages, str, str]] = {}  # messages, JSON, hash
-    rejected_text: dict[tuple[Hashable, int], str] = {}  # each slot's last rejected answer
-
-    def open_slots(g: Hashable) -> None:
-        limit = max(wanted[g], int(max_slots_factor * max(1.0, overdraw) * wanted[g]))
-        pending = sum(1 for a in active if a[0] == g)
-        in_flight = math.ceil(max(0, wanted[g] - len(accepted[g])) * max(1.0, overdraw))
-        while pending < in_flight and next_slot[g] < limit:
-            active.append((g, next_slot[g], 0))
-            next_slot[g] += 1
-            pending += 1
-
-    for g in wanted:
-        open_slots(g)
-    while active:
-        wave, active = active, []
-        jobs, blobs, meta = [], [], []
-        for g, j, tries in wave:
-            if (g, j) not in prompts:
-                messages = make_prompt(g, j)
-                prompts[(g, j)] = (messages, *engine.serialise(messages))
-            messages, blob, phash = prompts[(g, j)]
-            sample = engine.new_sample(phash)
-            jobs.append((messages, sample))
-            blobs.append(blob)
-            meta.append((g, j, tries, messages, phash, sample))
-        answers = engine.answer(jobs, blobs)
-        sent = [a for a in answers if not a.unsent]
-        if sent and all(a.error for a in sent):
-            raise UserError(f"every request of a wave of {len(sent)} failed (last: {sent[-1].error}); "
-                            "check the backend and rerun: answered prompts are cached")
-        for ans, (g, j, tries, messages, phash, sample) in zip(answers, meta, strict=True):
-            if ans.unsent:
-                continue
-            if ans.error:
-                engine.reject(step, (g, j), phash, sample, f"request failed: {ans.error}", None)
-                continue
-            parsed = parse(g, j, ans.text)
-            if parsed.ok:
-                acc = Accepted((g, j), messages, phash, sample, parsed.value, parsed.notes)
-                accepted[g].append(acc)
-                if on_accept:
-                    on_accept(acc)
-            else:
-                engine.reject(step, (g, j), phash, sample, parsed.reason, ans.text)
-                if rejected_text.get((g, j)) == ans.text:
-                    engine.counters.greedy_stops += 1  # the same text again: retrying cannot help
-                elif tries + 1 < max_attempts:
-                    rejected_text[(g, j)] = ans.text
-                    active.append((g, j, tries + 1))
+    slots = _Slots(engine, step, wanted, make_prompt, parse, max_attempts, max_slots_factor, max(1.0, overdraw), on_accept)
+    slots.open_more()
+    while slots.active:
+        wave = slots.take_wave()
+        answers = engine.answer([(ask.messages, ask.sample) for ask in wave], [ask.blob for ask in wave])
+        _refuse_a_failed_wave(answers)
+        for ask, ans in zip(wave, answers, strict=True):
+            slots.judge(ask, ans)
         if engine.progress is not None:
             engine.progress.tick(engine, force=True)
         if engine.stopped:  # the cost cap: keep what was accepted, send nothing more
             break
-        for g in wanted:
-            open_slots(g)
-    for g in accepted:
-        accepted[g] = sorted(accepted[g], key=lambda a: a.slot[1])[: wanted[g]]
-    return accepted
+        slots.open_more()
+    return slots.lowest_accepted()
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One job of a wave: slot ``slot`` of ``group`` on its ``tries``-th retry, asking for ``sample``."""
+
+    group: Hashable
+    slot: int
+    tries: int
+    messages: Messages
+    blob: str  # the messages' canonical JSON
+    phash: str
+    sample: int
+
+
+class _Slots:
+    """The slots of one :func:`fill_slots` call: those waiting for the next wave, each one's
+    prompt and last rejected text, and the answers accepted so far."""
+
+    def __init__(self, engine: Engine, step: str, wanted: dict[Hashable, int], make_prompt, parse,
+                 max_attempts: int, max_slots_factor: float, overdraw: float, on_accept) -> None:
+        self.engine, self.step, self.wanted = engine, step, wanted
+        self.make_prompt, self.parse, self.on_accept = make_prompt, parse, on_accept
+        self.max_attempts, self.overdraw = max_attempts, overdraw
+        self.limit = {g: max(n, int(max_slots_factor * overdraw * n)) for g, n in wanted.items()}
+        self.accepted: dict[Hashable, list[Accepted]] = {g: [] for g in wanted}
+        self.next_slot = {g: 0 for g in wanted}
+        self.active: list[tuple[Hashable, int, int]] = []  # (group, slot, attempts so far)
+        self.prompts: dict[tuple[Hashable, int], tuple[Messages, str, str]] = {}  # messages, JSON, hash
+        self.rejected_text: dict[tuple[Hashable, int], str] = {}  # each slot's last rejected answer
+
+    def open_more(self) -> None:
+        """Open new slots until each group has ``overdraw ×`` its missing answers in flight, within its limit."""
+        for g in self.wanted:
+            pending = sum(1 for a in self.active if a[0] == g)
+            in_flight = math.ceil(max(0, self.wanted[g] - len(self.accepted[g])) * self.overdraw)
+            while pending < in_flight and self.next_slot[g] < self.limit[g]:
+                self.active.append((g, self.next_slot[g], 0))
+                self.next_slot[g] += 1
+                pending += 1
+
+    def take_wave(self) -> list[_Ask]:
+        """The waiting slots as jobs, each with the next unused sample of its prompt (built once per slot)."""
+        wave, self.active = self.active, []
+        asks = []
+        for g, j, tries in wave:
+            if (g, j) not in self.prompts:
+                messages = self.make_prompt(g, j)
+                self.prompts[(g, j)] = (messages, *self.engine.serialise(messages))
+            messages, blob, phash = self.prompts[(g, j)]
+            asks.append(_Ask(g, j, tries, messages, blob, phash, self.engine.new_sample(phash)))
+        return asks
+
+    def judge(self, ask: _Ask, ans: Answer) -> None:
+        """Accept an answer, or reject it and put its slot back for a retry while attempts are left."""
+        if ans.unsent:
+            return
+        slot = (ask.group, ask.slot)
+        if ans.error:
+            self.engine.reject(self.step, slot, ask.phash, ask.sample, f"request failed: {ans.error}", None)
+            return
+        parsed = self.parse(ask.group, ask.slot, ans.text)
+        if parsed.ok:
+            acc = Accepted(slot, ask.messages, ask.phash, ask.sample, parsed.value, parsed.notes)
+            self.accepted[ask.group].append(acc)
+            if self.on_accept:
+                self.on_accept(acc)
+            return
+        self.engine.reject(self.step, slot, ask.phash, ask.sample, parsed.reason, ans.text)
+        if self.rejected_text.get(slot) == ans.text:
+            self.engine.counters.greedy_stops += 1  # the same text again: retrying cannot help
+        elif ask.tries + 1 < self.max_attempts:
+            self.rejected_text[slot] = ans.text
+            self.active.append((ask.group, ask.slot, ask.tries + 1))
+
+    def lowest_accepted(self) -> dict[Hashable, list[Accepted]]:
+        """Each group's accepted answers of its lowest slots, ``wanted`` at most, ordered by slot."""
+        return {g: sorted(found, key=lambda a: a.slot[1])[: self.wanted[g]] for g, found in self.accepted.items()}
+
+
+def _refuse_a_failed_wave(answers: list[Answer]) -> None:
+    """Stop when every request that was sent failed: the backend is down, retrying would spin."""
+    sent = [a for a in answers if not a.unsent]
+    if sent and all(a.error for a in sent):
+        raise UserError(f"every request of a wave of {len(sent)} failed (last: {sent[-1].error}); "
+                        "check the backend and rerun: answered prompts are cached")
 
 
 def stable_id(prefix: str, *parts: Any) -> str:

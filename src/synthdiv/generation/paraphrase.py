@@ -48,6 +48,11 @@ def group_contexts(real: list[Record]) -> dict[str, list[Record]]:
     return dict(groups)
 
 
+def run_paraphrase(engine: Engine, cfg, level: ParaphraseLevel, real: list[Record], write_pool: bool = True) -> list[Record]:
+    """The strategy's run (generation.strategies): ``cfg.n`` QA records at ``level``."""
+    return generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw))
+
+
 def generate_qa(engine: Engine, real: list[Record], n: int, level: ParaphraseLevel, seed: int, opts: QAOptions = QAOptions()) -> list[Record]:
     """``n`` generated QA records from ceil(n / m) contexts (m each; the last context may be cut)."""
     groups = group_contexts(real)

@@ -28,11 +28,11 @@ from synthdiv.backends.base import SamplingParams
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
 from synthdiv.generation.engine import Engine
+from synthdiv.generation.settings import POOL_GROWTHS, default
+from synthdiv.generation.strategies import get_strategy
 from synthdiv.records import Record
 from synthdiv.console import say
 
-STRATEGY_TASK = {"topic": "story_completion", "paraphrase": "long_context_qa"}
-POOL_GROWTHS = ("tree", "flat")  # topic_tree.grow_topic_tree, topics.generate_topic_pool
 
 
 @dataclass
@@ -44,12 +44,12 @@ class GenerationConfig:
     out: Path
     real: Path | None = None
     topics: str | None = None  # a file, "builtin", or None = generate a pool with the model
-    pool_size: int | None = None  # default: the level's topic-set size
-    pool_growth: str = "tree"  # how a pool is asked for: 'tree' (topic_tree) or 'flat' (one list prompt, topics.py)
-    min_topic_adherence: float | None = None  # reject stories whose own topic ranks below this (metrics.adherence)
-    constrain: bool = False  # ask the backend to decode five sentences (backends.constraints) where it can
-    backend: str = "transformers"
-    model: str = "smollm2-135m-instruct"
+    pool_size: int | None = default("pool_size")  # the level's topic-set size
+    pool_growth: str = default("pool_growth")  # 'tree' (topic_tree) or 'flat' (one list prompt, topics.py)
+    min_topic_adherence: float | None = default("min_topic_adherence")  # metrics.adherence
+    constrain: bool = default("constrain")  # a five-sentence constraint (backends.constraints) where the backend can
+    backend: str = default("backend")
+    model: str = default("model")
     backend_options: dict[str, Any] = field(default_factory=dict)
     sampling: SamplingParams = field(default_factory=SamplingParams)
     level_overrides: dict[str, Any] = field(default_factory=dict)
@@ -57,36 +57,36 @@ class GenerationConfig:
     cache: bool = True
     cache_dir: Path | None = None
     rejects: Path | None = None
-    max_attempts: int = 3
+    max_attempts: int = default("max_attempts")
     prompts_dir: str | None = None
-    price_in: float | None = None  # currency per 1M prompt tokens
-    price_out: float | None = None  # currency per 1M completion tokens
+    price_in: float | None = default("price_in")  # currency per 1M prompt tokens
+    price_out: float | None = default("price_out")  # currency per 1M completion tokens
     progress: bool = True
     generation: int | None = None  # a recursive-training loop's generation: in provenance and ids
-    overdraw: float = 1.0  # requests in flight per missing record (engine.fill_slots)
-    max_cost: float | None = None  # USD: no request is sent that could take this run's spend past it (generation.cost)
+    overdraw: float = default("overdraw")  # requests in flight per missing record (engine.fill_slots)
+    max_cost: float | None = default("max_cost")  # USD: no request is sent that could take this run's spend past it (generation.cost)
 
     def __post_init__(self) -> None:
         # refused where the settings live: the CLI, the experiment stage and the API get the same checks
-        at_least_one = {"--n": self.n, "--max-attempts": self.max_attempts, "--pool-size": self.pool_size,
-                        "--concurrency": self.backend_options.get("concurrency"),
-                        "--batch-size": self.backend_options.get("batch_size")}
-        for option, value in at_least_one.items():
+        at_least_one = {"n": self.n, "max_attempts": self.max_attempts, "pool_size": self.pool_size,
+                        "concurrency": self.backend_options.get("concurrency"),
+                        "batch_size": self.backend_options.get("batch_size")}
+        for name, value in at_least_one.items():
             if value is not None and value < 1:
-                raise UserError(f"must be at least 1 (got {value})", where=option)
+                raise UserError(f"must be at least 1 (got {value})", field=name)
         retries = self.backend_options.get("max_retries")
         if retries is not None and retries < 0:
-            raise UserError(f"must be 0 or more (got {retries})", where="--max-retries")
-        for option in ("timeout", "rpm", "tpm"):
-            value = self.backend_options.get(option)
+            raise UserError(f"must be 0 or more (got {retries})", field="max_retries")
+        for name in ("timeout", "rpm", "tpm"):
+            value = self.backend_options.get(name)
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise UserError(f"must be a positive number (got {value})", where="--" + option)
+                raise UserError(f"must be a positive number (got {value})", field=name)
         if not (math.isfinite(self.overdraw) and 1 <= self.overdraw <= 10):
-            raise UserError(f"must be between 1 and 10 (got {self.overdraw})", where="--overdraw")
+            raise UserError(f"must be between 1 and 10 (got {self.overdraw})", field="overdraw")
         if self.pool_growth not in POOL_GROWTHS:
-            raise UserError(f"unknown pool growth {self.pool_growth!r}; use one of {', '.join(POOL_GROWTHS)}", where="--pool-growth")
+            raise UserError(f"unknown pool growth {self.pool_growth!r}; use one of {', '.join(POOL_GROWTHS)}", field="pool_growth")
         if self.min_topic_adherence is not None and not 0 <= self.min_topic_adherence <= 1:
-            raise UserError(f"must lie in [0, 1] (got {self.min_topic_adherence}; 0.5 is chance)", where="--min-topic-adherence")
+            raise UserError(f"must lie in [0, 1] (got {self.min_topic_adherence}; 0.5 is chance)", field="min_topic_adherence")
         if self.max_cost is not None:
             self._check_max_cost()
 
@@ -94,7 +94,7 @@ class GenerationConfig:
         from synthdiv.generation.cost import resolve_prices
 
         if not (math.isfinite(self.max_cost) and self.max_cost >= 0):
-            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", where="--max-cost")
+            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", field="max_cost")
         if resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
             raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
                             "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
@@ -222,10 +222,10 @@ def default_cache_dir() -> Path:
 
 
 def load_real(cfg: GenerationConfig) -> list[Record]:
-    from synthdiv.data.records_io import read_records
+    from synthdiv.data import read_input
 
     if cfg.real is not None:
-        records = read_records(cfg.real)
+        records = read_input(cfg.real)
     elif cfg.task == "story_completion":
         try:
             from synthdiv.data.corpus import load_corpus_stories
@@ -242,22 +242,12 @@ def load_real(cfg: GenerationConfig) -> list[Record]:
 
 def check_strategy(cfg: GenerationConfig):
     """The level of ``cfg`` once its strategy and task agree (a UserError when they do not)."""
-    from synthdiv.generation.levels import paraphrase_level, topic_level
-
-    if cfg.strategy not in STRATEGY_TASK:
-        raise UserError(f"unknown strategy {cfg.strategy!r}; use 'topic' (stories) or 'paraphrase' (QA)", where="--strategy")
-    if STRATEGY_TASK[cfg.strategy] != cfg.task:
-        raise UserError(f"strategy {cfg.strategy!r} generates {STRATEGY_TASK[cfg.strategy]} data, not {cfg.task}", where="--strategy")
-    return (topic_level if cfg.strategy == "topic" else paraphrase_level)(cfg.level, **cfg.level_overrides)
+    return get_strategy(cfg.strategy, cfg.task).level(cfg.level, **cfg.level_overrides)
 
 
 def generate_records(engine: Engine, cfg: GenerationConfig, level, real: list[Record], write_pool: bool = True) -> list[Record]:
     """Run the strategy of ``cfg`` on ``engine`` (the plan of a dry run passes ``write_pool=False``)."""
-    if cfg.strategy == "topic":
-        return _run_topic(engine, cfg, level, real, write_pool)
-    from synthdiv.generation.paraphrase import QAOptions, generate_qa
-
-    return generate_qa(engine, real, cfg.n, level, cfg.seed, QAOptions(cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw))
+    return get_strategy(cfg.strategy).generate(engine, cfg, level, real, write_pool)
 
 
 def run_generation(cfg: GenerationConfig) -> Summary:
@@ -314,49 +304,6 @@ def _mark_generation(records: list[Record], generation: int) -> None:
         r.provenance.generation = generation
         if r.provenance.parent_id:
             r.provenance.parent_id = f"{r.provenance.parent_id}-g{generation}"
-
-
-def _run_topic(engine: Engine, cfg: GenerationConfig, level, real: list[Record], write_pool: bool = True) -> list[Record]:
-    from synthdiv.generation.topic_guided import StoryOptions, generate_stories
-    from synthdiv.generation.topics import read_topics
-
-    if cfg.topics:
-        pool = read_topics(cfg.topics)
-    else:
-        pool = _grow_pool(engine, cfg, cfg.pool_size or level.topic_set_size, write_pool)
-    if level.topic_set_size > len(pool):
-        say(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}")
-    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
-                        min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
-    records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
-    if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
-        say(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file")
-    return records
-
-
-def _grow_pool(engine: Engine, cfg: GenerationConfig, size: int, write_pool: bool) -> list[str]:
-    """A topic pool of ``size`` topics asked from the model, written beside the output (with paths)."""
-    from synthdiv.generation.topics import generate_topic_pool
-
-    def warn(msg: str) -> None:
-        say(msg)
-
-    if cfg.pool_growth == "flat":
-        pool = lines = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir, warn=warn)
-    else:
-        from synthdiv.generation.topic_tree import grow_topic_tree
-
-        growth = grow_topic_tree(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir)
-        if not growth.topics:
-            raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
-        if len(growth.topics) < size:
-            warn(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
-                 f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
-        pool, lines = [t.text for t in growth.topics], [t.line for t in growth.topics]
-    if write_pool:
-        with atomic_write(topics_path(cfg)) as fh:
-            fh.write("\n".join(lines) + "\n")
-    return pool
 
 
 def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rejects_file: Path) -> Summary:

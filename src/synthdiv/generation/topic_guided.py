@@ -39,6 +39,53 @@ class StoryOptions:
     constrain: bool = False  # decode with the five-sentence constraint where the backend can (backends.constraints)
 
 
+def run_topic_guided(engine: Engine, cfg, level: TopicLevel, real: list[Record], write_pool: bool = True) -> list[Record]:
+    """The strategy's run (generation.strategies): the level's topic set drawn from the pool of
+    ``cfg.topics`` (or one grown with the model, written beside the output), then ``cfg.n`` stories."""
+    from synthdiv.generation.topics import read_topics
+
+    if cfg.topics:
+        pool = read_topics(cfg.topics)
+    else:
+        pool = _grow_pool(engine, cfg, cfg.pool_size or level.topic_set_size, write_pool)
+    if level.topic_set_size > len(pool):
+        say(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}")
+    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
+                        min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
+    records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
+    if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
+        say(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file")
+    return records
+
+
+def _grow_pool(engine: Engine, cfg, size: int, write_pool: bool) -> list[str]:
+    """A topic pool of ``size`` topics asked from the model, written beside the output (with paths)."""
+    from synthdiv.generation.topics import generate_topic_pool
+
+    def warn(msg: str) -> None:
+        say(msg)
+
+    if cfg.pool_growth == "flat":
+        pool = lines = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir, warn=warn)
+    else:
+        from synthdiv.generation.topic_tree import grow_topic_tree
+
+        growth = grow_topic_tree(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir)
+        if not growth.topics:
+            raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
+        if len(growth.topics) < size:
+            warn(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
+                 f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
+        pool, lines = [t.text for t in growth.topics], [t.line for t in growth.topics]
+    if write_pool:
+        from synthdiv.fileio import atomic_write
+        from synthdiv.generation.runner import topics_path
+
+        with atomic_write(topics_path(cfg)) as fh:
+            fh.write("\n".join(lines) + "\n")
+    return pool
+
+
 def generate_stories(
     engine: Engine, real: list[Record], n: int, level: TopicLevel, pool: list[str], seed: int, opts: StoryOptions = StoryOptions()
 ) -> list[Record]:

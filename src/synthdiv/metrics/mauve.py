@@ -113,14 +113,6 @@ def histograms(labels: np.ndarray, n_q: int, num_clusters: int) -> tuple[np.ndar
     return p_counts / p_counts.sum(), q_counts / q_counts.sum()
 
 
-def quantise(p_features, q_features, num_clusters: int, seed: int, explained_variance: float = EXPLAINED_VARIANCE,
-             n_init: int = 5, max_iter: int = MAX_ITER, kmeans: str = "sklearn") -> tuple[np.ndarray, np.ndarray]:
-    """Histograms (p, q) of the joint k-means clusters, as in mauve's ``cluster_feats``."""
-    data = reduce_features(p_features, q_features, explained_variance)
-    labels = cluster_labels(data, num_clusters, seed, kmeans, n_init, max_iter)
-    return histograms(labels, len(q_features), num_clusters)
-
-
 def single_threaded():
     """One BLAS and one OpenMP thread for the PCA and the k-means. These matrices (a few
     thousand rows) gain little from threads, and on a busy machine threads that spin-wait

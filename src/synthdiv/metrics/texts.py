@@ -1,17 +1,15 @@
-"""Load the texts a metric measures from a record file or a plain ``.txt`` file.
+"""Load the texts a metric measures from an input dataset or a plain ``.txt`` file.
 
-A record file (any format :func:`synthdiv.data.records_io.read_records` reads)
-gives one text per record: :func:`synthdiv.tasks.measured_text` of the chosen
-fields (defaults: story = context + target, QA = question + answer), plus each
-field on its own for the per-field length statistics of ``synthdiv shift``.
-A ``.txt`` file gives one text per non-blank line and has no fields or groups.
-The real datasets in their own layout are read too: a Story Cloze or ROCStories
-CSV, and a NarrativeQA folder (documents.csv + qaps.csv).
+An input dataset (anything :func:`synthdiv.data.read_input` reads: a record file,
+a Story Cloze or ROCStories CSV, a NarrativeQA folder …) gives one text per
+record: :func:`synthdiv.tasks.measured_text` of the chosen fields (defaults:
+story = context + target, QA = question + answer), plus each field on its own
+for the per-field length statistics of ``synthdiv shift``. A ``.txt`` file gives
+one text per non-blank line and has no fields or groups.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,21 +36,11 @@ class TextSet:
 
 def load_texts(path: str | os.PathLike, fields: tuple[str, ...] | None = None) -> TextSet:
     """Texts of ``path``; ``fields`` selects which record fields make the measured text."""
-    from synthdiv.data.records_io import detect_format, read_records
-    from synthdiv.fileio import read_lines, require_file
+    from synthdiv.data import read_input
 
-    records = _read_source(Path(str(path))) if _is_dataset_layout(Path(str(path))) else None
-    if records is None:
-        fmt = detect_format(path)
-        if fmt == "txt":
-            require_file(path)
-            lines = [line for _, line in read_lines(path) if line.strip()]
-            if not lines:
-                raise UserError("file has only blank lines; give one text per line", where=str(path))
-            return TextSet(path=str(path), texts=lines, fields={TEXT_FIELD: lines})
-        if fmt not in ("hf_hub", "hf_disk"):
-            require_file(path)
-        records = read_records(path)
+    if _is_text_file(Path(str(path))):
+        return _load_lines(path)
+    records = read_input(path)
     tasks = sorted({r.task for r in records})
     if len(tasks) > 1:
         raise UserError(f"file mixes tasks {', '.join(tasks)}; measure one task per file", where=str(path))
@@ -75,25 +63,18 @@ def load_texts(path: str | os.PathLike, fields: tuple[str, ...] | None = None) -
     )
 
 
-def _is_dataset_layout(path: Path) -> bool:
-    return (path.is_dir() and (path / "qaps.csv").exists()) or (path.suffix.lower() == ".csv" and path.is_file())
+def _is_text_file(path: Path) -> bool:
+    return path.suffix.lower() == ".txt" and not path.is_dir()
 
 
-def _read_source(path: Path):
-    """Records of a real dataset in its own layout, or None when ``path`` is a record file."""
-    from synthdiv.data import loaders
+def _load_lines(path: str | os.PathLike) -> TextSet:
+    """One text per non-blank line of a ``.txt`` file."""
+    from synthdiv.fileio import read_lines
 
-    if path.is_dir():
-        from synthdiv.data.narrativeqa import load_narrativeqa
-
-        return load_narrativeqa(path)
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        header = set(next(csv.reader(fh), []))
-    if set(loaders.STORY_CLOZE_COLUMNS) <= header:
-        return loaders.load_story_cloze(path)
-    if set(loaders.ROCSTORIES_COLUMNS) <= header:
-        return loaders.load_rocstories(path)
-    return None
+    lines = [line for _, line in read_lines(path) if line.strip()]
+    if not lines:
+        raise UserError("file has only blank lines; give one text per line", where=str(path))
+    return TextSet(path=str(path), texts=lines, fields={TEXT_FIELD: lines})
 
 
 def display_name(path: str | os.PathLike) -> str:

@@ -23,11 +23,14 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from synthdiv.errors import UserError
 from synthdiv.records import Record
 
-SCENARIOS = ("replace", "accumulate", "accumulate-subsample")
+Scenario = Literal["replace", "accumulate", "accumulate-subsample"]
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+REPLACE, ACCUMULATE, ACCUMULATE_SUBSAMPLE = SCENARIOS
 
 
 @dataclass
@@ -60,6 +63,23 @@ class GenerationSet:
         }
 
 
+def drawn_generations(scenario: str, k: int) -> list[int]:
+    """The generations 1 … k whose data generation ``k``'s set draws from: replace the newest alone,
+    the accumulating scenarios all of them (the real set too: :func:`draws_real`)."""
+    if scenario not in SCENARIOS:
+        raise UserError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}", where="generations.scenarios")
+    return ([k] if scenario == REPLACE else list(range(1, k + 1))) if k > 0 else []
+
+
+def draws_real(scenario: str, k: int) -> bool:
+    return k == 0 or scenario != REPLACE
+
+
+def subsample_size(scenario: str, size: int | None) -> int | None:
+    """The set's fixed size: ``generations.subsample_size`` for accumulate-subsample (None: the real set's), else None."""
+    return size if scenario == ACCUMULATE_SUBSAMPLE else None
+
+
 def source_of(record: Record) -> str:
     """"real", or the generation whose model wrote the record."""
     gen = record.provenance.generation
@@ -70,20 +90,15 @@ def generation_set(
     scenario: str, real: list[Record], generated: list[list[Record]], *, size: int | None = None, seed: int = 0
 ) -> GenerationSet:
     """The training set of generation ``len(generated)``: ``generated[j]`` is S_{j+1}."""
-    if scenario not in SCENARIOS:
-        raise UserError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}", where="generations.scenarios")
     k = len(generated)
-    if k == 0 or scenario != "replace":
-        pool = list(real) + [r for batch in generated for r in batch]
-    else:
-        pool = list(generated[-1])
+    pool = (list(real) if draws_real(scenario, k) else []) + [r for j in drawn_generations(scenario, k) for r in generated[j - 1]]
     if not pool:
         raise UserError(f"generation {k} of {scenario} has no records to train on: the previous generation wrote none")
     ids = [r.id for r in pool]
     if len(set(ids)) != len(ids):  # an internal bug (generations share ids), not a user error
         raise RuntimeError(f"generation {k} of {scenario}: the accumulated records have duplicate ids")
     rng = random.Random(f"{scenario}/{k}/{seed}")
-    if scenario == "accumulate-subsample" and k > 0:
+    if scenario == ACCUMULATE_SUBSAMPLE and k > 0:
         want = size or len(real)
         chosen = rng.sample(pool, min(want, len(pool)))
     else:

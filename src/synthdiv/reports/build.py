@@ -75,7 +75,7 @@ def _ladder_builders(run: RunData):
     from synthdiv.experiments import layout
     from synthdiv.reports import ladder
 
-    if not (run.run_dir / f"{layout.LADDER}.csv").is_file():
+    if not (run.run_dir / layout.csv_name(layout.LADDER)).is_file():
         return []
     return [(*ladder.LADDER, lambda: ladder.ladder_table(run))]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from synthdiv.generation.strategies import STRATEGIES
 from synthdiv.reports.rundir import RunData, sorted_levels
 from synthdiv.reports.selection import models_of, seeds_of
 
-STRATEGY_NAMES = {"topic": "topic-guided generation", "paraphrase": "paraphrasing-based augmentation"}
 
 
 def _section(spec: dict[str, Any], name: str) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def generator(run: RunData) -> str | None:
     if backend:
         text += f" via {backend}"
     if strategy:
-        text += f" ({STRATEGY_NAMES.get(strategy, strategy)})"
+        text += f" ({STRATEGIES[strategy].title if strategy in STRATEGIES else strategy})"
     return text
 
 

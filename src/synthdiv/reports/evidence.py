@@ -20,8 +20,10 @@ FINDINGS = ("Findings", "The paper's claims this run can test")
 RESULTS = ("Results", "Test loss of every evaluated model, with 95 % intervals")
 TRENDS = ("Trends", "Rank-correlation trend tests across levels, ratios and sizes")
 # the run's own files, linked from the page (the report lives in RUN_DIR/report/)
-RUN_FILES = (f"{layout.RESULTS}.csv", f"{layout.AGGREGATE}.csv", f"{layout.DATASETS}.csv", f"{layout.TRENDS}.csv",
+RUN_FILES = (*map(layout.csv_name, (layout.RESULTS, layout.AGGREGATE, layout.DATASETS, layout.TRENDS)),
              layout.FINDINGS, layout.PLANE, layout.SPEC)
+RESULTS_CSV, TRENDS_CSV = layout.csv_name(layout.RESULTS), layout.csv_name(layout.TRENDS)
+LOSS = layout.with_interval("test_loss")
 
 
 def read_findings(run: RunData) -> dict[str, Any] | None:
@@ -52,8 +54,14 @@ def findings_table(run: RunData) -> TextTable:
 _num = is_number
 
 
-def _interval(row, value: str, low: str, high: str, signed: bool = False) -> str:
-    return format_interval(row.get(value), row.get(low), row.get(high), signed=signed, missing="–", without=" (no interval)")
+def _interval(row, columns: tuple[str, str, str], signed: bool = False) -> str:
+    """A value with its interval; ``columns``: the value's, then its interval's (layout.with_interval)."""
+    value, low, high = (row.get(c) for c in columns)
+    return format_interval(value, low, high, signed=signed, missing="–", without=" (no interval)")
+
+
+def _delta(row, reference: str) -> str:
+    return _interval(row, layout.with_interval(layout.delta(reference)), signed=True)
 
 
 def _p(v) -> str:
@@ -75,19 +83,16 @@ def _order(row) -> tuple:
 def results_table(run: RunData) -> TextTable:
     frame = run.results
     if frame.empty or "test_loss" not in frame.columns:
-        raise SkipFigure("results.csv has no evaluated model")
+        raise SkipFigure(f"{RESULTS_CSV} has no evaluated model")
     rows = sorted(frame.to_dict("records"), key=_order)
     body = []
     for r in rows:
         body.append([
             str(r.get("dataset")), str(r.get("model")), _count(r.get("seed")),
-            _interval(r, "test_loss", "test_loss_ci_low", "test_loss_ci_high"),
-            _interval(r, "delta_vs_real", "delta_vs_real_ci_low", "delta_vs_real_ci_high", signed=True),
-            _p(r.get("p_vs_real")),
-            _interval(r, "delta_vs_base", "delta_vs_base_ci_low", "delta_vs_base_ci_high", signed=True),
+            _interval(r, LOSS), _delta(r, "real"), _p(r.get(layout.p_value("real"))), _delta(r, "base"),
             _count(r.get("train_records")), _count(r.get("test_samples")), _count(r.get("test_tokens")),
         ])
-    has_ci = "test_loss_ci_low" in frame.columns and frame["test_loss_ci_low"].notna().any()
+    has_ci = LOSS[1] in frame.columns and frame[LOSS[1]].notna().any()
     note = ("Test loss: summed NLL of the target tokens of the real test records / their number (nats per token). "
             "Intervals: 95 % bootstrap over test records; Δ vs real: minus the same student, seed and size trained on "
             "the real set alone (paired by test record), p its two-sided bootstrap p-value; Δ vs base: minus the model "
@@ -100,16 +105,17 @@ def results_table(run: RunData) -> TextTable:
 
 
 def trends_table(run: RunData) -> TextTable:
-    path = run.run_dir / f"{layout.TRENDS}.csv"
+    path = run.run_dir / TRENDS_CSV
     if not path.is_file():
-        raise SkipFigure("no trends.csv: the run has fewer than two levels, ratios or sizes to order")
+        raise SkipFigure(f"no {TRENDS_CSV}: the run has fewer than two levels, ratios or sizes to order")
     import csv
 
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     body = []
+    low, high = layout.TREND_INTERVAL
     for r in rows:
-        rho = (f"{float(r['rho']):+.2f} [{float(r['ci_low']):+.2f}, {float(r['ci_high']):+.2f}]" if r.get("rho") else "–")
+        rho = (f"{float(r['rho']):+.2f} [{float(r[low]):+.2f}, {float(r[high]):+.2f}]" if r.get("rho") else "–")
         where = " ".join(x for x in (r.get("model", ""), f"level {r['level']}" if r.get("level") else "",
                                      f"n={r['size_asked']}" if r.get("size_asked") else "") if x)
         body.append([r["trend"], where or "–", r["x"], r["y"], rho, r["direction"], r.get("seeds", "")])

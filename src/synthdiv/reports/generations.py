@@ -13,6 +13,7 @@ import io
 import math
 from dataclasses import dataclass
 
+from synthdiv.experiments import layout
 from synthdiv.reports.plotting import (
     BASE_COLOR, REAL_COLOR, FigureResult, SkipFigure, figure_legend, finite, new_figure, pad_ylim, png_bytes, seed_note,
     series_color, style,
@@ -22,7 +23,8 @@ from synthdiv.reports.rundir import RunData, has_values, mean_sd
 FIG_LOOP = ("Fig. G", "Test loss, diversity and shift across generations")
 TABLE_LOOP = ("Table G", "Each generation of each scenario")
 SAMPLES = ("Samples", "Texts written at generations 0, G/2 and G, side by side")
-SCENARIO_ORDER = ("replace", "accumulate", "accumulate-subsample")
+GENERATIONS_CSV = layout.csv_name(layout.GENERATIONS)
+NEW_PATH = layout.new("path")  # the records file of the data a step generated
 # The shift panel shows the first of these the run has (embedding metrics need an embedder).
 # Fréchet first: it does not depend on the order of the texts, while MAUVE's k-means does,
 # which at a loop's small sizes moves it more than the data do.
@@ -59,13 +61,13 @@ class TextTable:
 def _loop(run: RunData):
     frame = run.generations
     if frame is None or frame.empty:
-        raise SkipFigure("no generations.csv: the spec has no `generations` loop")
+        raise SkipFigure(f"no {GENERATIONS_CSV}: the spec has no `generations` loop")
     return frame
 
 
 def _scenarios(frame) -> list[str]:
     present = list(dict.fromkeys(frame["scenario"]))
-    return sorted(present, key=lambda s: (SCENARIO_ORDER.index(s) if s in SCENARIO_ORDER else 9, s))
+    return sorted(present, key=lambda s: (layout.SCENARIOS.index(s) if s in layout.SCENARIOS else 9, s))
 
 
 def _per_generation(frame, column: str) -> tuple[list[int], list[float], list[float]]:
@@ -73,8 +75,8 @@ def _per_generation(frame, column: str) -> tuple[list[int], list[float], list[fl
     xs, means, sds = [], [], []
     for k, group in frame.groupby("generation", sort=True):
         values = group[column] if column in group else []
-        if column.startswith("new_") and int(k) == 0:
-            values = group[column.removeprefix("new_")] if column.removeprefix("new_") in group else []
+        if column.startswith(layout.NEW_PREFIX) and int(k) == 0:
+            values = group[column.removeprefix(layout.NEW_PREFIX)] if column.removeprefix(layout.NEW_PREFIX) in group else []
         mean, sd, n = mean_sd(values)
         if n:
             xs.append(int(k))
@@ -85,7 +87,7 @@ def _per_generation(frame, column: str) -> tuple[list[int], list[float], list[fl
 
 def shift_column(frame) -> tuple[str, str] | None:
     for column, label in SHIFT_CHOICES:
-        if has_values(frame, f"new_{column}"):
+        if has_values(frame, layout.new(column)):
             return column, label
     return None
 
@@ -94,11 +96,11 @@ def fig_generations(run: RunData) -> FigureResult:
     frame = _loop(run)
     shift = shift_column(frame)
     panels = [("test_loss", "test loss on real test data (nats/token)", "test loss"),
-              ("div_ngram_diversity_score", "distinct 1–5 sum of the training set", "training set"),
-              ("new_div_ngram_diversity_score", "distinct 1–5 sum of the new data", "new data")]
+              (layout.DIVERSITY_SCORE, "distinct 1–5 sum of the training set", "training set"),
+              (layout.new(layout.DIVERSITY_SCORE), "distinct 1–5 sum of the new data", "new data")]
     if shift is not None:
         closer = "higher" if "mauve" in shift[0] else "lower"
-        panels.append((f"new_{shift[0]}", shift[1], f"shift of the new data ({closer} = closer to real)"))
+        panels.append((layout.new(shift[0]), shift[1], f"shift of the new data ({closer} = closer to real)"))
     scenarios = _scenarios(frame)
     seeds = sorted({int(s) for s in frame["seed"] if not math.isnan(s)})
     real = frame[frame["generation"] == 0]
@@ -118,7 +120,7 @@ def fig_generations(run: RunData) -> FigureResult:
                 if ax is axes[0]:
                     handles.append(line)
                     labels.append(scenario)
-            base_col = column.removeprefix("new_")
+            base_col = column.removeprefix(layout.NEW_PREFIX)
             baseline = mean_sd(real[base_col])[0] if base_col in real else math.nan
             if not math.isnan(baseline):
                 ref = ax.axhline(baseline, color=REAL_COLOR, ls="--", lw=1)
@@ -166,10 +168,10 @@ def table_generations(run: RunData) -> TextTable:
                 text = f"{means[0]:.{digits}f}"
                 return text + (f" ± {sds[0]:.{digits}f}" if not math.isnan(sds[0]) else "")
 
-            row = [scenario, str(int(k)), str(first.get("by_generation", "")), cell("div_ngram_diversity_score"),
-                   cell("new_div_ngram_diversity_score"), cell("new_tokens_per_record", 1), cell("test_loss", 4)]
+            row = [scenario, str(int(k)), str(first.get("by_generation", "")), cell(layout.DIVERSITY_SCORE),
+                   cell(layout.new(layout.DIVERSITY_SCORE)), cell(layout.new(layout.TOKENS_PER_RECORD), 1), cell("test_loss", 4)]
             if shift is not None:
-                row.insert(5, cell(f"new_{shift[0]}"))
+                row.insert(5, cell(layout.new(shift[0])))
             rows.append(row)
     note = ("Mean over seeds (± sd where there are several). The training set's make-up is given as source:records "
             "(real, or the generation whose student wrote them) for the first seed. Full numbers: generations.csv in "
@@ -182,8 +184,8 @@ def samples_table(run: RunData, per_scenario: int = 2) -> TextTable:
     from synthdiv.data.records_io import read_records
 
     frame = _loop(run)
-    if "new_path" not in frame.columns or not frame["new_path"].notna().any():
-        raise SkipFigure("the loop has no generated data yet (generations.csv has no new_path)")
+    if NEW_PATH not in frame.columns or not frame[NEW_PATH].notna().any():
+        raise SkipFigure(f"the loop has no generated data yet ({GENERATIONS_CSV} has no {NEW_PATH})")
     top = int(frame["generation"].max())
     mid = max(1, top // 2)
     seed = sorted(frame["seed"].dropna())[0]
@@ -192,8 +194,8 @@ def samples_table(run: RunData, per_scenario: int = 2) -> TextTable:
     real = {r.id: r for r in read_records(real_path)}
     texts: dict[tuple[str, int], dict[str, object]] = {}
     for _, row in rows_of[rows_of["generation"].isin([mid, top])].iterrows():
-        if isinstance(row.get("new_path"), str):
-            texts[row["scenario"], int(row["generation"])] = {r.provenance.prompt_hash: r for r in read_records(row["new_path"])}
+        if isinstance(row.get(NEW_PATH), str):
+            texts[row["scenario"], int(row["generation"])] = {r.provenance.prompt_hash: r for r in read_records(row[NEW_PATH])}
     scenarios = [s for s in _scenarios(rows_of) if (s, mid) in texts and (s, top) in texts]
     if not scenarios:
         raise SkipFigure("no scenario has data at both generation G/2 and G")

@@ -15,7 +15,7 @@ HEADERS = ["set", "generator seed", "records", "|T| asked", "topics used", "adhe
 
 
 def _interval(row, name: str) -> str:
-    return format_interval(_float(row.get(name)), _float(row.get(f"{name}_ci_low")), _float(row.get(f"{name}_ci_high")), missing="–")
+    return format_interval(*(_float(row.get(c)) for c in layout.with_interval(name)), missing="–")
 
 
 def _float(v):
@@ -31,7 +31,7 @@ def _share(v) -> str:
 
 
 def ladder_table(run: RunData) -> TextTable:
-    path = run.run_dir / f"{layout.LADDER}.csv"
+    path = run.run_dir / layout.csv_name(layout.LADDER)
     import csv
 
     with open(path, newline="", encoding="utf-8") as fh:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from synthdiv.experiments import layout
 from synthdiv.reports.plotting import (
     BASE_COLOR, draw_loss, interval_ends, LOSS_COLOR, FigureResult, SkipFigure, figure_legend, finite, level_color, new_figure, pad_ylim, png_bytes, seed_note,
     series_color, style, tick_labels,
@@ -39,10 +40,10 @@ def _checked_pure(run: RunData):
 
 def diversity_bars(pure) -> tuple[dict[str, float], str]:
     """Normalised diversity per x label and a note on where it came from."""
-    if has_values(pure, "div_norm"):
-        return {x: mean_sd(g["div_norm"])[0] for x, g in pure.groupby("x")}, "div_norm of the runner"
-    if has_values(pure, "div_ngram_diversity_score"):
-        raw = {x: mean_sd(g["div_ngram_diversity_score"])[0] for x, g in pure.groupby("x")}
+    if has_values(pure, layout.NORM):
+        return {x: mean_sd(g[layout.NORM])[0] for x, g in pure.groupby("x")}, f"{layout.NORM} of the runner"
+    if has_values(pure, layout.DIVERSITY_SCORE):
+        raw = {x: mean_sd(g[layout.DIVERSITY_SCORE])[0] for x, g in pure.groupby("x")}
         top = max(finite(raw.values()), default=math.nan)
         return {x: v / top for x, v in raw.items()}, "n-gram diversity score divided by the largest shown"
     return {}, ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synthdiv.experiments import layout
+
 UP, DOWN, TO_ONE, UNKNOWN = "↑", "↓", "→1", "?"
 MARKS = {UP: "higher is better", DOWN: "lower is better", TO_ONE: "closer to 1 is better", UNKNOWN: "direction not recorded"}
 
@@ -34,11 +36,11 @@ DIVERSITY = (
     Metric("div_distinct_3", "distinct-3", "unique / total trigrams", UP),
     Metric("div_distinct_4", "distinct-4", "unique / total 4-grams", UP),
     Metric("div_distinct_5", "distinct-5", "unique / total 5-grams", UP),
-    Metric("div_ngram_diversity_score", "sum d1–5", "distinct-1 + … + distinct-5: the values the paper reports as 'Distinct-5'", UP),
-    Metric("div_matched_ngram_diversity_score", "size-matched sum d1–5",
+    Metric(layout.DIVERSITY_SCORE, "sum d1–5", "distinct-1 + … + distinct-5: the values the paper reports as 'Distinct-5'", UP),
+    Metric(layout.MATCHED_SCORE, "size-matched sum d1–5",
            "sum d1–5 on equal-size subsamples of the sets compared, with its 95 % interval over subsamples "
-           "(a point when no set is larger than the matched size)", UP, interval=("div_matched_ci_low", "div_matched_ci_high")),
-    Metric("div_norm", "normalised", "sum d1–5 divided by the largest in its comparison group", UP),
+           "(a point when no set is larger than the matched size)", UP, interval=(layout.matched("ci_low"), layout.matched("ci_high"))),
+    Metric(layout.NORM, "normalised", "sum d1–5 divided by the largest in its comparison group", UP),
     Metric("div_compression_ratio", "compression", "raw size / compressed size", DOWN),
     Metric("div_self_bleu", "self-BLEU", "mean BLEU-4 of each text against the others", DOWN),
     Metric("div_embedding_mean_pairwise_cosine_distance", "cos. dist.", "mean pairwise cosine distance of embeddings", UP),
@@ -76,7 +78,7 @@ SHIFT = (
 SETTINGS = {
     "div_tokenizer": "tokenizer", "div_mode": "distinct-n over", "div_samples": "records measured",
     "div_embedder": "embedder", "div_embedding_embedded_samples": "records embedded", "div_embedding_kmeans_k": "k-means k",
-    "div_matched_size": "size-matched subsample size", "div_matched_draws": "size-matched subsamples drawn",
+    layout.matched("size"): "size-matched subsample size", layout.matched("draws"): "size-matched subsamples drawn",
     "shift_tokenizer": "tokenizer", "shift_embedder": "embedder", "shift_embedding_dimensions": "embedding dimensions",
     "shift_samples_compared": "records compared per set", "shift_n_real": "real records compared",
     "shift_n_generated": "generated records compared", "shift_embedding_mmd_bandwidth": "MMD RBF bandwidth",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
+from synthdiv.experiments import layout
 from synthdiv.reports.plotting import (
     FigureResult, SkipFigure, draw_loss, figure_legend, interval_ends, level_color, new_figure, pad_ylim, png_bytes, seed_note, style,
 )
-from synthdiv.reports.rundir import RunData, has_values, level_key, level_label, short_model
+from synthdiv.reports.rundir import RunData, has_values, level_key, short_model
 from synthdiv.reports.selection import aggregate, base_note, error_bars, models_of, ratio_points, seeds_of, size_label
 
 FIG5 = ("Fig. 5", "Test loss against mixing ratio, fixed training-set size")
@@ -26,7 +27,7 @@ def _lines(points) -> list[tuple[str, float]]:
 
 
 def _line_label(level: str, size: float, several_sizes: bool, what: str) -> str:
-    label = level_label(level)
+    label = layout.level_label(level)
     return f"{label}, {what} {size_label(size)}" if several_sizes else label
 
 
@@ -90,7 +91,7 @@ def fig6_7(run: RunData) -> FigureResult:
         raise SkipFigure("no variable-size mixes (mixing.mode variable)")
     points = points[points["test_loss"].notna()]
     models = [m for m in models_of(run.results) if (points["model"] == m).any()]
-    has_div = has_values(points, "div_ngram_diversity_score")
+    has_div = has_values(points, layout.DIVERSITY_SCORE)
     with style():
         fig, axes = new_figure(len(models) + int(has_div), ncols=min(len(models) + int(has_div), 3))
         _draw_loss_panels(axes, points, models, "real part")
@@ -115,7 +116,7 @@ def fig6_7(run: RunData) -> FigureResult:
 def _draw_diversity_panel(ax, points) -> None:
     for level, size in _lines(points):
         sel = points[(points["level"] == level) & (points["line_size"] == size)]
-        stats = aggregate(sel, ["x_ratio"], "div_ngram_diversity_score").sort_values("x_ratio")
+        stats = aggregate(sel, ["x_ratio"], layout.DIVERSITY_SCORE).sort_values("x_ratio")
         stats = stats[stats["n"] > 0]
         # one measured set per point and seed: the bars are the sd over seeds, absent with one seed
         sd = stats["sd"].fillna(0)

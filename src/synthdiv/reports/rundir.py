@@ -18,10 +18,8 @@ from typing import Any
 from synthdiv.errors import UserError
 from synthdiv.experiments import layout
 
-TEXT_COLUMNS = ("experiment", "model", "dataset", "role", "level", "mode", "train_dir", "eval_dir", "path")
-NUMBER_COLUMNS = ("seed", "ratio", "size", "n_real", "n_generated", "records", "test_loss", "base_test_loss",
-                  "train_first_loss", "train_final_loss", "steps")
 RESULTS_REQUIRED = ("model", "role", "test_loss")
+RESULTS_CSV, DATASETS_CSV = layout.csv_name(layout.RESULTS), layout.csv_name(layout.DATASETS)
 RATIO_DECIMALS = 2  # achieved ratios differ in the 3rd decimal across seeds; group them at 0.01
 
 
@@ -56,15 +54,15 @@ def load_run(run_dir: str | Path) -> RunData:
         raise UserError("run directory not found; give the folder an experiment run wrote", where=str(run_dir))
     results = _read_table(run_dir, layout.RESULTS)
     if results is None:
-        raise UserError("no results.csv in the run directory; run the experiment first, or give the run's folder", where=str(run_dir))
+        raise UserError(f"no {RESULTS_CSV} in the run directory; run the experiment first, or give the run's folder", where=str(run_dir))
     missing = [c for c in RESULTS_REQUIRED if c not in results.columns]
     if missing:
-        raise UserError(f"results.csv lacks the column(s) {', '.join(missing)}; it was not written by the experiment runner",
-                        where=str(run_dir / "results.csv"))
+        raise UserError(f"{RESULTS_CSV} lacks the column(s) {', '.join(missing)}; it was not written by the experiment runner",
+                        where=str(run_dir / RESULTS_CSV))
     datasets = _read_table(run_dir, layout.DATASETS)
     if results.empty and (datasets is None or datasets.empty):
-        raise UserError("results.csv has no rows and there is no datasets.csv; the run has not measured or evaluated "
-                        "anything yet", where=str(run_dir / "results.csv"))
+        raise UserError(f"{RESULTS_CSV} has no rows and there is no {DATASETS_CSV}; the run has not measured or evaluated "
+                        "anything yet", where=str(run_dir / RESULTS_CSV))
     spec = load_spec(run_dir)
     results = add_size_group(normalise(results), spec)
     datasets = None if datasets is None else add_size_group(normalise(datasets), spec)
@@ -87,7 +85,7 @@ def load_spec(run_dir: Path) -> dict[str, Any]:
 
 def _read_table(run_dir: Path, name: str):
     pd = require_pandas()
-    csv_path, parquet_path = run_dir / f"{name}.csv", run_dir / f"{name}.parquet"
+    csv_path, parquet_path = run_dir / layout.csv_name(name), run_dir / layout.parquet_name(name)
     if csv_path.exists():
         try:
             frame = pd.read_csv(csv_path)
@@ -106,12 +104,12 @@ def normalise(frame):
     """Text columns as str with "" for missing; known number columns as float."""
     pd = require_pandas()
     frame = frame.copy()
-    for col in TEXT_COLUMNS:
+    for col in layout.TEXT_COLUMNS:
         if col in frame.columns:
             frame[col] = frame[col].map(lambda v: "" if _missing(v) else str(v))
         else:
             frame[col] = ""
-    for col in NUMBER_COLUMNS:
+    for col in layout.NUMBER_COLUMNS:
         frame[col] = pd.to_numeric(frame[col], errors="coerce") if col in frame.columns else math.nan
     for col in metric_columns(frame):
         frame[col] = _numbers_or_text(pd, frame[col])
@@ -137,8 +135,8 @@ def add_size_group(frame, spec: dict[str, Any]):
     mixing = spec.get("mixing") if isinstance(spec.get("mixing"), dict) else {}
     asked = mixing.get("sizes")
     achieved = [n_real if mode == "variable" else size for mode, size, n_real in zip(frame["mode"], frame["size"], frame["n_real"])]
-    if "size_asked" in frame.columns:
-        groups = list(frame["size_asked"].astype(float))
+    if layout.SIZE_ASKED in frame.columns:
+        groups = list(frame[layout.SIZE_ASKED].astype(float))
     elif isinstance(asked, list) and len(asked) <= 1:
         groups = [math.nan] * len(frame)
     elif isinstance(asked, list):
@@ -168,7 +166,7 @@ def _level_name(value: str) -> str:
 
 
 def metric_columns(frame, prefix: str = "") -> list[str]:
-    return [c for c in frame.columns if c.startswith(("div_", "shift_")) and c.startswith(prefix)]
+    return [c for c in frame.columns if c.startswith(layout.GROUP_PREFIXES) and c.startswith(prefix)]
 
 
 def has_values(frame, column: str) -> bool:
@@ -180,10 +178,6 @@ def level_key(level: str) -> tuple[int, str]:
     """D0 < D1 < ... < D6, then anything else by name."""
     m = re.search(r"(\d+)", level or "")
     return (int(m.group(1)) if m else 10_000, level or "")
-
-
-def level_label(level: str) -> str:
-    return f"Gen-{level}" if level else "real"
 
 
 def sorted_levels(levels) -> list[str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from synthdiv.reports.rundir import level_key, level_label, mean_sd, round_ratio, short_model
+from synthdiv.experiments import layout
+from synthdiv.reports.rundir import level_key, mean_sd, round_ratio, short_model
 
 # The size group of a row with no asked size: "all real records" (null in mixing.sizes) or a run
 # with one size. Infinite so that it sorts as the largest and, unlike NaN, equals itself.
@@ -45,7 +46,7 @@ def pure_sets(results):
     if real.empty:  # a fixed-mode mix at ratio 0 is real alone
         real = rows[(rows["role"] == "mix") & rows["ratio"].map(lambda r: _ratio(r) == 0.0)]
     out = _concat([real.assign(level=""), gen[gen["level"] != ""]])
-    out = out.assign(x=out["level"].map(level_label), x_order=out["level"].map(lambda lv: (-1, "") if not lv else level_key(lv)))
+    out = out.assign(x=out["level"].map(layout.level_label), x_order=out["level"].map(lambda lv: (-1, "") if not lv else level_key(lv)))
     return out
 
 
@@ -116,8 +117,7 @@ def aggregate(rows, keys: list[str], value: str):
 
 
 def _interval_of(group, value: str, n: int) -> tuple[float, float]:
-    prefix = f"{value}_ci" if n == 1 else f"{value}_mean_ci"
-    low, high = f"{prefix}_low", f"{prefix}_high"
+    low, high = layout.interval(value) if n == 1 else layout.mean_interval(value)
     if low not in group.columns or high not in group.columns:
         return math.nan, math.nan
     lows, highs = group[low].dropna(), group[high].dropna()

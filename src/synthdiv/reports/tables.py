@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from synthdiv.experiments import layout
 from synthdiv.reports.metric_columns import DIVERSITY, MARKS, SETTINGS, SHIFT, UNKNOWN, Metric, is_metric_column
 from synthdiv.reports.rundir import RunData, level_key, mean_sd, round_ratio
 
@@ -31,7 +32,7 @@ class Table:
     title: str
     note: str
     metrics: list[Metric]
-    rows: list[dict]  # HEAD, and per metric its mean, "<column>_sd" (over seeds), "_within_sd", "_ci_low"/"_ci_high", "_bound"
+    rows: list[dict]  # HEAD, and per metric its mean and the columns of spreads(metric) and layout.bound(metric)
     settings: list[tuple[str, str]] = field(default_factory=list)  # (setting, value) shown under the table
 
     @property
@@ -43,7 +44,7 @@ class Table:
         names = list(HEAD)
         for m in self.metrics:
             names.append(m.column)
-            names += [f"{m.column}{part}" for part in ("_sd", "_within_sd", "_ci_low", "_ci_high") if self._has(m.column + part)]
+            names += [c for c in spreads(m.column) if self._has(c)]
         return names
 
     def _has(self, name: str) -> bool:
@@ -65,15 +66,22 @@ class Table:
         """(value, spread or interval text, what the spread is) of one cell, all in the column's format."""
         c = metric.column
         value = form(row.get(c))
-        if row.get(f"{c}_bound") and value != "—":
+        if row.get(layout.bound(c)) and value != "—":
             value = f"≤ {value}"
-        if not _is_nan(row.get(f"{c}_ci_low")) and not _is_nan(row.get(f"{c}_ci_high")):
-            return value, f"[{form(row[f'{c}_ci_low'])}, {form(row[f'{c}_ci_high'])}]", "95 % interval"
-        for part, what in (("_sd", f"sd over {row['n_seeds']} seeds"), ("_within_sd", "sd of the metric itself (see its definition)")):
-            sd = row.get(f"{c}{part}")
+        low, high = layout.interval(c)
+        if not _is_nan(row.get(low)) and not _is_nan(row.get(high)):
+            return value, f"[{form(row[low])}, {form(row[high])}]", "95 % interval"
+        for name, what in ((layout.seed_sd(c), f"sd over {row['n_seeds']} seeds"),
+                           (layout.within_sd(c), "sd of the metric itself (see its definition)")):
+            sd = row.get(name)
             if not _is_nan(sd) and sd > 1e-9 * max(1.0, abs(row.get(c) or 0)):  # not float noise of equal values
                 return value, f"± {form(sd)}", what
         return value, "", ""
+
+
+def spreads(column: str) -> tuple[str, ...]:
+    """The columns of a metric's spread and interval in the report's tables: sd over seeds, its own sd, its interval."""
+    return (layout.seed_sd(column), layout.within_sd(column), *layout.interval(column))
 
 
 def _is_nan(v) -> bool:
@@ -148,13 +156,13 @@ def _aggregate(frame, metrics: list[Metric]) -> list[dict]:
         row = {"dataset": name, "set": set_label(first), "role": first["role"], "level": first["level"], "mode": first["mode"],
                "ratio": mean_sd(group["ratio"])[0], "size": first["size"], "n_seeds": int(group["seed"].nunique())}
         for m in metrics:
-            row[m.column], row[f"{m.column}_sd"], _ = mean_sd(group[m.column])
+            row[m.column], row[layout.seed_sd(m.column)], _ = mean_sd(group[m.column])
             if m.spread and m.spread in group.columns:
-                row[f"{m.column}_within_sd"] = mean_sd(group[m.spread])[0]
+                row[layout.within_sd(m.column)] = mean_sd(group[m.spread])[0]
             if m.interval and all(c in group.columns for c in m.interval) and len(group) == 1:
-                row[f"{m.column}_ci_low"], row[f"{m.column}_ci_high"] = (float(group[c].iloc[0]) for c in m.interval)
+                row.update(zip(layout.interval(m.column), (float(group[c].iloc[0]) for c in m.interval)))
         if _at_p_floor(group):  # every seed's p-value at the permutation floor: a bound, not a number
-            row["shift_embedding_mmd2_p_value_bound"] = True
+            row[layout.bound("shift_embedding_mmd2_p_value")] = True
         rows.append(row)
     rows.sort(key=lambda r: (r["level"] != "", ROLE_ORDER.get(r["role"], 3), level_key(r["level"]), r["mode"],
                              0 if _is_nan(r["ratio"]) else r["ratio"], 0 if _is_nan(r["size"]) else r["size"], r["dataset"]))

@@ -58,9 +58,9 @@ class SelectionSettings:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
-            raise UserError(f"the weight must be in [0, 1]: 0 = matched, 1 = diverse (got {self.weight!r})", where="--weight")
+            raise UserError(f"the weight must be in [0, 1]: 0 = matched, 1 = diverse (got {self.weight!r})", field="weight")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise UserError(f"the seed must be a whole number >= 0 (got {self.seed!r})", where="--seed")
+            raise UserError(f"the seed must be a whole number >= 0 (got {self.seed!r})", field="seed")
         if not 0.0 < self.near_duplicate_jaccard <= 1.0:
             raise UserError(f"the near-duplicate threshold must be in (0, 1] (got {self.near_duplicate_jaccard!r})")
         if self.shingle_words < 1 or self.minhash_permutations < 2 or self.classifier_max_rows < 2:

@@ -69,33 +69,33 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.epochs >= 1, "--epochs", "at least 1"),
-            (self.lr > 0, "--lr", "positive"),
-            (self.weight_decay >= 0, "--weight-decay", "0 or more"),
-            (self.lora_r >= 1, "--lora-r", "at least 1"),
-            (self.lora_alpha > 0, "--lora-alpha", "positive"),
-            (0 <= self.lora_dropout < 1, "--lora-dropout", "in [0, 1)"),
-            (self.batch_size >= 1, "--batch-size", "at least 1"),
-            (self.grad_accum >= 1, "--grad-accum", "at least 1"),
-            (self.max_length >= 2, "--max-length", "at least 2"),
-            (0 <= self.warmup_ratio < 1, "--warmup-ratio", "in [0, 1)"),
-            (self.max_steps is None or self.max_steps >= 1, "--max-steps", "at least 1"),
-            (self.checkpoint_every >= 0, "--checkpoint-every", "0 or more"),
-            (self.keep_checkpoints >= 1, "--keep-checkpoints", "at least 1"),
+            (self.epochs >= 1, "epochs", "at least 1"),
+            (self.lr > 0, "lr", "positive"),
+            (self.weight_decay >= 0, "weight_decay", "0 or more"),
+            (self.lora_r >= 1, "lora_r", "at least 1"),
+            (self.lora_alpha > 0, "lora_alpha", "positive"),
+            (0 <= self.lora_dropout < 1, "lora_dropout", "in [0, 1)"),
+            (self.batch_size >= 1, "batch_size", "at least 1"),
+            (self.grad_accum >= 1, "grad_accum", "at least 1"),
+            (self.max_length >= 2, "max_length", "at least 2"),
+            (0 <= self.warmup_ratio < 1, "warmup_ratio", "in [0, 1)"),
+            (self.max_steps is None or self.max_steps >= 1, "max_steps", "at least 1"),
+            (self.checkpoint_every >= 0, "checkpoint_every", "0 or more"),
+            (self.keep_checkpoints >= 1, "keep_checkpoints", "at least 1"),
         ]
         for ok, name, what in checks:
             if not ok:
-                raise UserError(f"{name} must be {what} (got {getattr(self, name[2:].replace('-', '_'))})", where=name)
+                raise UserError(f"must be {what} (got {getattr(self, name)})", field=name)
         if self.scheduler not in SCHEDULERS:
-            raise UserError(f"unknown scheduler {self.scheduler!r}; use one of {', '.join(SCHEDULERS)}", where="--scheduler")
+            raise UserError(f"unknown scheduler {self.scheduler!r}; use one of {', '.join(SCHEDULERS)}", field="scheduler")
         if self.loss_on not in ("target", "text"):
             raise UserError(f"unknown loss_on {self.loss_on!r}; use target (the completion) or text (the whole record)",
-                            where="--loss-on")
+                            field="loss_on")
         if self.precision not in ("auto", "bf16", "fp32"):
-            raise UserError(f"unknown precision {self.precision!r}; use auto, bf16 or fp32", where="--precision")
+            raise UserError(f"unknown precision {self.precision!r}; use auto, bf16 or fp32", field="precision")
         from synthdiv.training.tracking import parse_report_to
 
-        self.report_to = parse_report_to(self.report_to, where="--report-to")
+        self.report_to = parse_report_to(self.report_to, field="report_to")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

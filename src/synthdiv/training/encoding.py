@@ -109,9 +109,6 @@ def _split_separately(tokenizer, prompts: list[str], targets: list[str]) -> list
     return out
 
 
-LOSS_ON = ("target", "text")
-
-
 def encode_records(records: list[Record], tokenizer, max_length: int, loss_on: str = "target") -> EncodedSet:
     """Encode records for training or evaluation (see the module docstring). ``loss_on="text"``
     puts labels on the prompt tokens too (the whole record is language-modelled), for a

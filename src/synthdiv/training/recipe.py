@@ -1,4 +1,7 @@
-"""LoRA fine-tuning of a causal LM: the whole recipe, top to bottom, in one function.
+"""LoRA fine-tuning of a causal LM: the whole recipe, top to bottom, in one module.
+
+:func:`train` is the outline; its parts (setup, one optimizer step, checkpoint save and
+restore, the closing summary) are the helpers below it.
 
 The shape follows nanoGPT and torchtune's recipes (an explicit loop, not a
 Trainer subclass), so every guarantee below is visible in the code:
@@ -28,7 +31,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
@@ -132,6 +135,55 @@ def _prepare_out(out: Path, fingerprint: dict, resume: bool) -> Path | None:
     return ckpts[-1]
 
 
+@dataclass
+class _Run:
+    """What the loop works on, built once by :func:`_setup`."""
+
+    accelerator: Any
+    model: Any  # the PEFT model
+    tokenizer: Any
+    data: EncodedSet
+    loss_module: Any  # TargetNLL of the model, prepared by accelerate
+    params: list  # the LoRA weights, the only trainable ones
+    optimizer: Any
+    scheduler: Any
+    total_steps: int
+    n_epochs: int
+    fingerprint: dict  # what a checkpoint must match to be resumed
+    pad_multiple: int | None
+
+
+class _Position(NamedTuple):
+    """Where an optimizer step starts: how many steps are done, and the epoch and step inside it."""
+
+    step: int
+    epoch: int
+    step_in_epoch: int
+
+
+@dataclass
+class _Progress:
+    """This session's count of steps, tokens, losses and time."""
+
+    step: int
+    t0: float = field(default_factory=time.perf_counter)
+    tokens_seen: int = 0
+    first_loss: float | None = None
+    final_loss: float | None = None
+
+    def add(self, epoch: int, loss: float, lr: float, n_target: int, tokens: int) -> dict:
+        """Count one finished optimizer step and return its row of train_log.csv."""
+        self.step += 1
+        self.tokens_seen += tokens
+        elapsed = time.perf_counter() - self.t0
+        self.first_loss = loss if self.first_loss is None else self.first_loss
+        self.final_loss = loss
+        return {
+            "step": self.step, "epoch": epoch, "loss": loss, "lr": lr, "target_tokens": n_target,
+            "tokens": tokens, "tokens_per_s": self.tokens_seen / elapsed, "elapsed_s": elapsed,
+        }  # fmt: skip
+
+
 def train(
     records: list[Record],
     config: TrainConfig,
@@ -151,25 +203,57 @@ def train(
     is called after each optimizer step (and its checkpoint). ``tracker`` (a started
     :class:`synthdiv.training.tracking.Tracker`) gets each step's loss and learning rate;
     without one, ``config.report_to`` names the trackers of a run under ``out/tracking``."""
-    import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
-    from transformers import get_scheduler
 
-    from synthdiv.training.checkpoint import load_checkpoint, save_checkpoint
-    from synthdiv.training.loss import TargetNLL
-    from synthdiv.training.runlog import RunLog, epoch_losses
+    from synthdiv.training.runlog import RunLog
     from synthdiv.training.tracking import train_params, training_tracker
 
     out = Path(out)
     accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision))
-    world, rank = accelerator.num_processes, accelerator.process_index
+    main = accelerator.is_main_process
     set_seed(config.seed)  # python, numpy, torch: LoRA's initial weights and dropout follow it
+    _prepare_out(out, {"config": _fingerprint(config, None, accelerator.num_processes)["config"]}, resume)  # before the model loads
+    tracker, own_tracker = training_tracker(config, out, tracker, main)  # a missing package fails here
+    run = _setup(records, config, accelerator, model, tokenizer)
+    start = _restore(run, out, resume)
+    out.mkdir(parents=True, exist_ok=True)
+    log = RunLog(out, resume_step=start.step, tensorboard=True) if main else None
+    if own_tracker:
+        tracker.start(out.resolve().name, train_params(config))
 
-    # --- model and data
-    _prepare_out(out, {"config": _fingerprint(config, None, world)["config"]}, resume)
-    tracker, own_tracker = training_tracker(config, out, tracker, accelerator.is_main_process)  # a missing package fails here
+    bar = tqdm(total=run.total_steps, initial=start.step, unit="step", dynamic_ncols=True, disable=not (config.progress and main))
+    run.loss_module.train()
+    progress = _Progress(step=start.step)
+    for epoch, group, next_place in _steps(run, config, start):
+        if progress.step >= run.total_steps:
+            break
+        lr = run.scheduler.get_last_lr()[0]
+        loss, n_target, tokens = _optimizer_step(run, config, group)
+        row = progress.add(epoch, loss, lr, n_target, tokens)
+        _report_step(row, log, tracker, bar)
+        if config.checkpoint_every and progress.step % config.checkpoint_every == 0 and progress.step < run.total_steps:
+            _save_checkpoint(run, config, out, progress.step, next_place, loss)
+        if on_step is not None:
+            on_step(progress.step, row)
+    bar.close()
+    if log is not None:
+        log.close()
+    if own_tracker:
+        tracker.finish()
+    return _finish(run, config, out, progress, resumed_from=start.step)
+
+
+def _setup(records: list[Record], config: TrainConfig, accelerator, model, tokenizer) -> _Run:
+    """The model and tokenizer (loaded from ``config.model`` unless given), the encoded records,
+    LoRA, and AdamW on the LoRA weights only with warm-up then decay."""
+    import torch
+    from transformers import get_scheduler
+
+    from synthdiv.training.loss import TargetNLL
+
+    world = accelerator.num_processes
     if model is None:
         from synthdiv.models.registry import load_causal_lm
 
@@ -177,106 +261,110 @@ def train(
     data = encode_records(records, tokenizer, config.max_length, loss_on=config.loss_on)
     model = add_lora(model, config)
     loss_module = TargetNLL(model)
-
-    # --- optimisation: AdamW on the LoRA weights only, warm-up then decay
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = len(_micro_batches_per_step(length_grouped_batches(data.lengths, config.batch_size, seed=config.seed, epoch=0), config.grad_accum, world))
     total_steps = config.max_steps or steps_per_epoch * config.epochs
-    n_epochs = math.ceil(total_steps / steps_per_epoch)
     scheduler = get_scheduler(
         config.scheduler, optimizer, num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps
     )
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
-    pad_multiple = 8 if accelerator.device.type == "cuda" else None  # tensor-core friendly shapes
-
-    # --- resume
-    fingerprint = _fingerprint(config, data, world)
-    ckpt = _prepare_out(out, fingerprint, resume)
-    step, start_epoch, start_in_epoch = 0, 0, 0
-    if ckpt is not None:
-        state = load_checkpoint(ckpt, model, optimizer, scheduler)
-        step, start_epoch, start_in_epoch = state["step"], state["epoch"], state["step_in_epoch"]
-    resumed_from = step
-    out.mkdir(parents=True, exist_ok=True)
-    log = RunLog(out, resume_step=step, tensorboard=accelerator.is_main_process) if accelerator.is_main_process else None
-    if own_tracker:
-        tracker.start(out.resolve().name, train_params(config))
-
-    # --- the loop
-    bar = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True, disable=not (config.progress and accelerator.is_main_process))
-    loss_module.train()
-    t0, tokens_seen = time.perf_counter(), 0
-    first_loss = final_loss = None
-    for epoch in range(start_epoch, n_epochs):
-        batches = length_grouped_batches(data.lengths, config.batch_size, seed=config.seed, epoch=epoch)
-        groups = _micro_batches_per_step(batches, config.grad_accum, world)
-        for k in range(start_in_epoch if epoch == start_epoch else 0, len(groups)):
-            if step >= total_steps:
-                break
-            group = groups[k]
-            # normalise by the target tokens of the whole step, over every process
-            n_target = sum(data.examples[i].n_target for b in group for i in b)
-            mine = group[rank::world]
-            lr = scheduler.get_last_lr()[0]
-            step_nll = torch.zeros((), device=accelerator.device)
-            step_tokens = 0
-            for j, idx in enumerate(mine):
-                batch = {k2: v.to(accelerator.device) for k2, v in collate([data.examples[i] for i in idx], tokenizer.pad_token_id, pad_multiple).items()}
-                sync = contextlib.nullcontext() if j == len(mine) - 1 else accelerator.no_sync(loss_module)
-                with sync:
-                    per_sample, _ = loss_module(**batch)
-                    # DDP averages gradients over processes; * world turns that into the global token mean
-                    accelerator.backward(per_sample.sum() * (world / n_target))
-                step_nll += per_sample.detach().sum()
-                step_tokens += int(batch["attention_mask"].sum())
-            if config.max_grad_norm:
-                accelerator.clip_grad_norm_(params, config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-
-            loss = float(accelerator.reduce(step_nll, reduction="sum")) / n_target
-            tokens_seen += step_tokens * world
-            elapsed = time.perf_counter() - t0
-            first_loss = loss if first_loss is None else first_loss
-            final_loss = loss
-            row = {
-                "step": step, "epoch": epoch, "loss": loss, "lr": lr, "target_tokens": n_target,
-                "tokens": step_tokens * world, "tokens_per_s": tokens_seen / elapsed, "elapsed_s": elapsed,
-            }  # fmt: skip
-            if log is not None:
-                log.log(row)
-            tracker.log_metrics(step, {"train/loss": loss, "train/lr": lr, "train/tokens_per_s": row["tokens_per_s"]})
-            bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{row['tokens_per_s']:.0f}", refresh=False)
-            bar.update(1)
-            if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
-                next_pos = (epoch, k + 1) if k + 1 < len(groups) else (epoch + 1, 0)
-                accelerator.wait_for_everyone()
-                if accelerator.is_main_process:
-                    state = {"step": step, "epoch": next_pos[0], "step_in_epoch": next_pos[1], "loss": loss, "fingerprint": fingerprint}
-                    save_checkpoint(out / "checkpoints", model, optimizer, scheduler, state, config.keep_checkpoints)
-            if on_step is not None:
-                on_step(step, row)
-    bar.close()
-    if log is not None:
-        log.close()
-    if own_tracker:
-        tracker.finish()
-
-    elapsed = time.perf_counter() - t0
-    peft_model = accelerator.unwrap_model(loss_module).model
-    result = TrainResult(
-        out=out, steps=step, epochs=n_epochs, first_loss=first_loss, final_loss=final_loss, records=len(data),
-        target_tokens=data.target_tokens, truncated_records=data.truncated_records,
-        tokens_per_s=tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed, resumed_from=resumed_from,
-        epoch_losses=epoch_losses(log_path) if (log_path := out / "train_log.csv").is_file() else [],
-        model=peft_model, tokenizer=tokenizer,
+    return _Run(
+        accelerator=accelerator, model=model, tokenizer=tokenizer, data=data, loss_module=loss_module, params=params,
+        optimizer=optimizer, scheduler=scheduler, total_steps=total_steps, n_epochs=math.ceil(total_steps / steps_per_epoch),
+        fingerprint=_fingerprint(config, data, world),
+        pad_multiple=8 if accelerator.device.type == "cuda" else None,  # tensor-core friendly shapes
     )  # fmt: skip
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        save_adapter(peft_model, tokenizer, config, out, result.summary() | {"truncated_tokens": data.truncated_tokens})
+
+
+def _steps(run: _Run, config: TrainConfig, start: _Position):
+    """(epoch, micro-batches, (epoch, step in epoch) of the next step) of each optimizer step from
+    ``start`` on. An epoch's batches follow from (seed, epoch) alone, so a resumed run finds its place."""
+    for epoch in range(start.epoch, run.n_epochs):
+        batches = length_grouped_batches(run.data.lengths, config.batch_size, seed=config.seed, epoch=epoch)
+        groups = _micro_batches_per_step(batches, config.grad_accum, run.accelerator.num_processes)
+        for k in range(start.step_in_epoch if epoch == start.epoch else 0, len(groups)):
+            yield epoch, groups[k], (epoch, k + 1) if k + 1 < len(groups) else (epoch + 1, 0)
+
+
+def _optimizer_step(run: _Run, config: TrainConfig, group: list[list[int]]) -> tuple[float, int, int]:
+    """One optimizer step on a group of micro-batches, this process taking its share of them:
+    (loss per target token of the step, target tokens of the step, real tokens of the step)."""
+    import torch
+
+    accelerator, examples = run.accelerator, run.data.examples
+    world = accelerator.num_processes
+    # normalise by the target tokens of the whole step, over every process
+    n_target = sum(examples[i].n_target for b in group for i in b)
+    mine = group[accelerator.process_index :: world]
+    step_nll = torch.zeros((), device=accelerator.device)
+    step_tokens = 0
+    for j, idx in enumerate(mine):
+        batch = {k: v.to(accelerator.device) for k, v in collate([examples[i] for i in idx], run.tokenizer.pad_token_id, run.pad_multiple).items()}
+        sync = contextlib.nullcontext() if j == len(mine) - 1 else accelerator.no_sync(run.loss_module)
+        with sync:
+            per_sample, _ = run.loss_module(**batch)
+            # DDP averages gradients over processes; * world turns that into the global token mean
+            accelerator.backward(per_sample.sum() * (world / n_target))
+        step_nll += per_sample.detach().sum()
+        step_tokens += int(batch["attention_mask"].sum())
+    if config.max_grad_norm:
+        accelerator.clip_grad_norm_(run.params, config.max_grad_norm)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return float(accelerator.reduce(step_nll, reduction="sum")) / n_target, n_target, step_tokens * world
+
+
+def _report_step(row: dict, log, tracker, bar) -> None:
+    """A step's row to train_log.csv and TensorBoard (main process), the trackers and the progress bar."""
+    if log is not None:
+        log.log(row)
+    tracker.log_metrics(row["step"], {"train/loss": row["loss"], "train/lr": row["lr"], "train/tokens_per_s": row["tokens_per_s"]})
+    bar.set_postfix(loss=f"{row['loss']:.4f}", tok_s=f"{row['tokens_per_s']:.0f}", refresh=False)
+    bar.update(1)
+
+
+def _restore(run: _Run, out: Path, resume: bool) -> _Position:
+    """The position of the newest checkpoint in ``out``, its weights, optimizer, scheduler and RNG
+    states loaded into ``run``; the start when there is none (or ``resume`` is off)."""
+    from synthdiv.training.checkpoint import load_checkpoint
+
+    ckpt = _prepare_out(out, run.fingerprint, resume)
+    if ckpt is None:
+        return _Position(0, 0, 0)
+    state = load_checkpoint(ckpt, run.model, run.optimizer, run.scheduler)
+    return _Position(state["step"], state["epoch"], state["step_in_epoch"])
+
+
+def _save_checkpoint(run: _Run, config: TrainConfig, out: Path, step: int, next_place: tuple[int, int], loss: float) -> None:
+    """A checkpoint after ``step`` optimizer steps; it holds the (epoch, step in epoch) of the next
+    step, so a resume neither repeats nor skips a batch."""
+    from synthdiv.training.checkpoint import save_checkpoint
+
+    run.accelerator.wait_for_everyone()
+    if run.accelerator.is_main_process:
+        state = {"step": step, "epoch": next_place[0], "step_in_epoch": next_place[1], "loss": loss, "fingerprint": run.fingerprint}
+        save_checkpoint(out / "checkpoints", run.model, run.optimizer, run.scheduler, state, config.keep_checkpoints)
+
+
+def _finish(run: _Run, config: TrainConfig, out: Path, progress: _Progress, resumed_from: int) -> TrainResult:
+    """The run's numbers, with the adapter and train_config.json saved by the main process."""
+    from synthdiv.training.runlog import epoch_losses
+
+    elapsed = time.perf_counter() - progress.t0
+    data = run.data
+    peft_model = run.accelerator.unwrap_model(run.loss_module).model
+    result = TrainResult(
+        out=out, steps=progress.step, epochs=run.n_epochs, first_loss=progress.first_loss, final_loss=progress.final_loss,
+        records=len(data), target_tokens=data.target_tokens, truncated_records=data.truncated_records,
+        tokens_per_s=progress.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed, resumed_from=resumed_from,
+        epoch_losses=epoch_losses(log_path) if (log_path := out / "train_log.csv").is_file() else [],
+        model=peft_model, tokenizer=run.tokenizer,
+    )  # fmt: skip
+    run.accelerator.wait_for_everyone()
+    if run.accelerator.is_main_process:
+        save_adapter(peft_model, run.tokenizer, config, out, result.summary() | {"truncated_tokens": data.truncated_tokens})
     return result
 
 

@@ -40,13 +40,13 @@ PIP = {"tensorboard": "pip install tensorboard", "mlflow": "pip install 'synthdi
 _SECRET = re.compile(r"(api_?key|token|secret|password|credential)", re.IGNORECASE)
 
 
-def parse_report_to(values: str | Iterable[str] | None, where: str = "--report-to") -> list[str]:
+def parse_report_to(values: str | Iterable[str] | None, where: str | None = None, field: str = "report_to") -> list[str]:
     """Tracker names from a comma list, a list, or both (``["tensorboard,mlflow", "wandb"]``), in order, once each."""
     items = [values] if isinstance(values, str) else list(values or [])
     names: list[str] = []
     for item in items:
         for name in str(item).split(","):
-            name = check_choice(name.strip().lower(), TRACKERS, what="tracker", where=where) if name.strip() else ""
+            name = check_choice(name.strip().lower(), TRACKERS, what="tracker", where=where, field=field) if name.strip() else ""
             if name and name not in names:
                 names.append(name)
     return names

@@ -145,11 +145,9 @@ def _offsets(lengths: np.ndarray) -> np.ndarray:
 
 def load_hf_tokenizer(name: str):
     """A Hugging Face tokenizer by hub id, local folder or registry short name; UserError if it cannot load."""
-    try:
-        from synthdiv.models.registry import resolve_causal_lm
-    except ImportError:  # the registry lands in another issue; plain names still work
-        resolve_causal_lm = None
-    path = resolve_causal_lm(name) if resolve_causal_lm is not None else name
+    from synthdiv.models.registry import resolve_causal_lm
+
+    path = resolve_causal_lm(name)
     try:
         from transformers import AutoTokenizer
 
