@@ -1,4 +1,4 @@
-"""Intervals, seed aggregates, trends and findings of a sweep (issue 13, items 1, 3, 5, 6)."""
+"""Intervals, seed aggregates, trends and findings of a sweep."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite (issue 18): the CLI in-process, a small record file, and real
+"""Fixtures of the fault suite: the CLI in-process, a small record file, and real
 size-limited or read-only folders.
 
 A full disk and a read-only file system are real where the machine lets us mount a tmpfs (root

@@ -1,4 +1,4 @@
-"""Item 2, corrupt inputs: a truncated Parquet file, a broken adapter_config.json, a truncated
+"""Corrupt inputs: a truncated Parquet file, a broken adapter_config.json, a truncated
 safetensors file and a response cache that is not a database are one line naming the file (exit 2)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Item 2: a write the machine refuses is one line naming the path and the cause, exit 4 (exit 2
+"""A write the machine refuses is one line naming the path and the cause, exit 4 (exit 2
 for a path of the wrong kind), with nothing half-written; a full disk keeps what was done and the
 same command resumes. Real tmpfs folders where the machine allows, the failing OS call patched elsewhere."""
 

@@ -1,4 +1,4 @@
-"""Item 4: honest ends. A generate that made fewer records than asked exits 3 and says so in its
+"""Honest ends. A generate that made fewer records than asked exits 3 and says so in its
 last line (or 0 under --allow-partial); temporary files of a killed writer are removed by the
 next write; files follow the user's umask."""
 

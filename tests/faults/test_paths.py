@@ -1,4 +1,4 @@
-"""Item 1: an output that is an input (or another output), or that cannot be written, is refused
+"""An output that is an input (or another output), or that cannot be written, is refused
 before any work: exit 2, one line naming the option, and every input byte for byte as it was."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Servers as users run them (issue 18, item 5): a busy server slower than the preflight, a
+"""Servers as users run them: a busy server slower than the preflight, a
 model name the server does not serve, a server that decodes greedily whatever the
 temperature, a server that answers one request at a time, and long silences while retrying.
 

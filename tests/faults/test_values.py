@@ -1,4 +1,4 @@
-"""Item 3: values out of range, duplicate record ids, non-text fields, escaping spec names and a
+"""Values out of range, duplicate record ids, non-text fields, escaping spec names and a
 bad executor are refused before any work: exit 2, one line, and nothing written."""
 
 from __future__ import annotations

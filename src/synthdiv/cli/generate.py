@@ -46,6 +46,9 @@ def register(app: typer.Typer) -> None:
         p: int = typer.Option(None, help="QA: paraphrases per question (default 5)"),
         replace: int = typer.Option(None, help="QA: replacement count r (overrides the level's share)"),
         replace_share: float = typer.Option(None, help="QA: replaced share r/m"),
+        level_option: list[str] = typer.Option([], "--level-option", metavar="FIELD=VALUE",
+                                               help="any level field of the strategy, e.g. k=4; repeat for more "
+                                                    "(a strategy added without flags of its own is set so)"),
         backend: str = _option("backend", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
         model: str = _option("model"),
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
@@ -83,7 +86,9 @@ def register(app: typer.Typer) -> None:
 
         chosen = get_strategy(strategy, task)
         given = {"topic_set_size": topic_set_size, "k": k, "m": m, "p": p, "replace_count": replace, "replace_share": replace_share}
-        overrides = {name: given[name] for name in chosen.level_options}
+        overrides = {name: given[name] for name in chosen.level_options if name in given}
+        overrides.update(_level_options(level_option))
+        chosen.level(level, overrides, where="--level-option")  # refuses a field the strategy's levels do not have
         cfg = GenerationConfig(
             task=task,
             strategy=strategy,
@@ -130,6 +135,21 @@ def register(app: typer.Typer) -> None:
         for line in summary.lines():
             typer.echo(line)
         check_complete(summary, allow_partial)  # the last line says when records fall short (exit code 3)
+
+
+def _level_options(items: list[str]) -> dict:
+    """``--level-option k=4`` → {"k": 4} (values read as YAML scalars: numbers, true/false, null, text)."""
+    import yaml
+
+    from synthdiv.errors import UserError
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"expected FIELD=VALUE, got {item!r}", where="--level-option")
+        out[name.strip()] = yaml.safe_load(value)
+    return out
 
 
 def _print_plan(cfg, check_paths) -> None:

@@ -47,7 +47,7 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
             rejects = [json.loads(x).get("reason", "") for x in rejects_file.read_text(encoding="utf-8").splitlines() if x.strip()] \
                 if rejects_file.is_file() else None
             p = node.params
-            asked = getattr(get_strategy(p.strategy).level(p.level, **p.level_overrides), "topic_set_size", None)
+            asked = getattr(get_strategy(p.strategy).level(p.level, p.level_overrides), "topic_set_size", None)
             sets.append(LevelSet(layout.level_label(p.level), p.level, read_records(folder / "records.jsonl"), rejects, asked))
             real_node = node.deps.get("real")
             if real_node is not None:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-from synthdiv.errors import UserError
+from synthdiv.errors import UserError, check_choice
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
@@ -70,7 +70,7 @@ def _setting(name: str, **constraints: Any) -> Any:
 
 
 class GenerationSpec(Strict):
-    strategy: Literal[tuple(STRATEGIES)] | None = Field(None, description="default: the task's strategy (topic for stories, paraphrase for QA)")  # type: ignore[valid-type]
+    strategy: str | None = Field(None, description="a generation.strategies name; default: the task's (topic for stories, paraphrase for QA)")
     backend: str = _setting("backend")
     model: str = _setting("model")
     levels: list[str] = Field(default_factory=lambda: list(LEVELS))
@@ -102,6 +102,14 @@ class GenerationSpec(Strict):
             raise ValueError(f"max_cost needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
                              "set generation.price_in and generation.price_out")
         return self
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, value: str | None) -> str | None:
+        try:
+            return value if value is None else check_choice(value, STRATEGIES, what="strategy")
+        except UserError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("levels")
     @classmethod
@@ -340,6 +348,10 @@ class ExperimentSpec(Strict):
                 gen.strategy = strategy_for(self.task).name
             if STRATEGIES[gen.strategy].task != self.task:
                 raise ValueError(f"generation.strategy {gen.strategy!r} does not make {self.task} data")
+            try:
+                STRATEGIES[gen.strategy].level(gen.levels[0] if gen.levels else "D0", gen.level_overrides)
+            except UserError as exc:  # a field the strategy's levels do not have, or a value out of range
+                raise ValueError(f"generation.level_overrides: {exc.message}") from None
             sources = gen.levels if self.mixing.sources == "all" else self.mixing.sources
             missing = [s for s in sources if s not in gen.levels]
             if missing:

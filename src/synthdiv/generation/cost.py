@@ -244,9 +244,9 @@ def plan_generation(cfg) -> Plan:
     counter = load_counter(cfg.backend, cfg.model)
     notes = [] if counter.exact else ["characters / 4 is a rule of thumb for English, not a count (pip install tiktoken for "
                                       "OpenAI models); --max-cost bounds requests with the same estimate"]
-    if stand_in.sent and (not cfg.topics if cfg.strategy == "topic" else level.r > 0):
-        notes.append("prompts built from answers not yet cached (the story prompts' topics, the paraphrase prompts' "
-                     "questions) are counted with stand-in answers of the same format")
+    if stand_in.sent:
+        notes.append("where a prompt is built from an earlier answer not yet cached (a generated topic pool, a question "
+                     "to paraphrase), it is counted with a stand-in answer of the same format")
     return Plan(requests=len(stand_in.sent), cached=engine.counters.cache_hits,
                 prompt_tokens=sum(counter.count(m) for m in stand_in.sent), max_tokens=cfg.sampling.max_tokens,
                 max_attempts=cfg.max_attempts, overdraw=cfg.overdraw, counter=counter.method,

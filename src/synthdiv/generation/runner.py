@@ -242,7 +242,7 @@ def load_real(cfg: GenerationConfig) -> list[Record]:
 
 def check_strategy(cfg: GenerationConfig):
     """The level of ``cfg`` once its strategy and task agree (a UserError when they do not)."""
-    return get_strategy(cfg.strategy, cfg.task).level(cfg.level, **cfg.level_overrides)
+    return get_strategy(cfg.strategy, cfg.task).level(cfg.level, cfg.level_overrides)
 
 
 def generate_records(engine: Engine, cfg: GenerationConfig, level, real: list[Record], write_pool: bool = True) -> list[Record]:

@@ -26,12 +26,12 @@ class Strategy:
     preset: str  # "module:function" (name, **overrides) -> the level's preset
     run: str  # "module:function" (engine, cfg, level, real, write_pool) -> records
 
-    def level(self, name: str, **overrides: Any):
+    def level(self, name: str, overrides: dict[str, Any] | None = None, where: str = "generation.level_overrides"):
         """The level ``name``'s preset with the overrides this strategy takes (others are refused)."""
+        overrides = overrides or {}
         unknown = sorted(k for k, v in overrides.items() if v is not None and k not in self.level_options)
         if unknown:
-            raise UserError(f"{self.name} levels have no {', '.join(unknown)}; override {', '.join(self.level_options)}",
-                            where="generation.level_overrides")
+            raise UserError(f"{self.name} levels have no {', '.join(unknown)}; set {', '.join(self.level_options)}", where=where)
         return _resolve(self.preset)(name, **{k: v for k, v in overrides.items() if k in self.level_options})
 
     def generate(self, engine, cfg, level, real, write_pool: bool = True):
