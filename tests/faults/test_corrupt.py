@@ -83,7 +83,7 @@ def test_a_response_cache_that_is_not_a_database_is_one_line(cli, tmp_path):
 
 
 def test_a_truncated_training_checkpoint_is_one_line_saying_how_to_resume(tmp_path):
-    from synthdiv.training.checkpoint import load_checkpoint
+    from synthdiv.training.checkpoints import load_checkpoint
 
     step = tmp_path / "checkpoints" / "step-2"
     step.mkdir(parents=True)

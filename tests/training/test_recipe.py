@@ -9,7 +9,7 @@ import torch
 
 from synthdiv.errors import UserError
 from synthdiv.training import TrainConfig, default_target_modules
-from synthdiv.training.recipe import add_lora, save_merged, train
+from synthdiv.training.recipe import add_lora, train
 from synthdiv.training.runlog import read_log
 
 
@@ -145,19 +145,6 @@ def test_resume_refuses_a_folder_of_another_run(tiny_llama, tmp_path, records_of
         train(records_of(12), _cfg(max_steps=3, checkpoint_every=1, lr=5e-4), tmp_path / "run", model=copy.deepcopy(model), tokenizer=tok)
     again = train(records_of(12), _cfg(max_steps=3, checkpoint_every=1, lr=5e-4), tmp_path / "run", model=copy.deepcopy(model), tokenizer=tok, resume=False)
     assert again.resumed_from == 0
-
-
-def test_merged_weights_give_the_adapters_outputs(tiny_llama, tmp_path, records_of):
-    from transformers import AutoModelForCausalLM
-
-    from synthdiv.evaluation.test_loss import evaluate
-
-    model, tok = tiny_llama
-    res = train(records_of(8), _cfg(max_steps=3, lr=1e-2), tmp_path / "run", model=model, tokenizer=tok)
-    adapter_loss = evaluate(res.model, tok, records_of(8)).test_loss
-    folder = save_merged(res.model, tok, tmp_path / "run")
-    merged = AutoModelForCausalLM.from_pretrained(folder)
-    assert evaluate(merged, tok, records_of(8)).test_loss == pytest.approx(adapter_loss, abs=1e-5)
 
 
 def test_bad_settings_are_user_errors():

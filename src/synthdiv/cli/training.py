@@ -74,7 +74,8 @@ def train_cmd(
 
     records = read_input(train_file)
     test_records = read_input(test) if test else None  # read before training: a bad file fails fast
-    from synthdiv.training.recipe import save_merged, train
+    from synthdiv.training.recipe import train
+    from synthdiv.training.saving import save_merged
     from synthdiv.training.tracking import make_tracker, tracked, train_params
 
     tracker = make_tracker(config.report_to, out / "tracking")  # before training: a missing package fails now

@@ -23,19 +23,37 @@ from synthdiv.errors import UserError
 
 LEVELS = tuple(f"D{i}" for i in range(7))
 TOPIC_SET_SIZES = dict(zip(LEVELS, (1, 5, 25, 100, 500, 2500, 10000), strict=True))
+# real seed stories a level's prompts draw from, with ``seed_pool: level`` (D6: all of them)
+SEED_POOL_SIZES = dict(zip(LEVELS, (3, 10, 30, 100, 300, 1000, None), strict=True))
 REPLACE_SHARES = dict(zip(LEVELS, (0.9, 0.75, 0.6, 0.45, 0.3, 0.15, 0.0), strict=True))
 
 
 @dataclass(frozen=True)
 class TopicLevel:
-    """Topic-guided generation (story completion). ``k``: real seed stories per prompt."""
+    """Topic-guided generation (story completion). ``k``: real seed stories per prompt.
+
+    ``seed_pool``: the real stories the prompts draw their ``k`` seeds from: ``"all"`` (the paper),
+    ``"level"`` (the level's SEED_POOL_SIZES: D0 the same 3 stories, D6 all), or a number. A small
+    generator follows its seed stories more than its topic, so its diversity moves with the seeds a
+    level shows; ``level`` makes the level narrow them too (docs/generation.md)."""
 
     name: str
     topic_set_size: int
     k: int = 3
+    seed_pool: str | int = "all"
+
+    @property
+    def seed_pool_size(self) -> int | None:
+        """Seed stories to draw from; None: all the real ones."""
+        if self.seed_pool == "all":
+            return None
+        return SEED_POOL_SIZES[self.name] if self.seed_pool == "level" else int(self.seed_pool)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.seed_pool == "all":
+            del out["seed_pool"]  # the paper's levels: their records read as before the option existed
+        return out
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,10 @@ def topic_level(name: str, **overrides) -> TopicLevel:
     level = replace(TopicLevel(name, TOPIC_SET_SIZES[name]), **{k: v for k, v in overrides.items() if v is not None})
     if level.topic_set_size < 1 or level.k < 1:
         raise UserError("topic-set size and k must be at least 1", where="--topic-set-size/--k")
+    pool = level.seed_pool
+    if not (pool in ("all", "level") or (isinstance(pool, int) and not isinstance(pool, bool) and pool >= level.k)):
+        raise UserError(f"seed_pool is 'all', 'level' or a number of stories of at least k={level.k} (got {pool!r})",
+                        field="seed_pool")
     return level
 
 

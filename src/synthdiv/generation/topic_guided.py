@@ -96,6 +96,7 @@ def generate_stories(
     if len(real) < level.k:
         raise UserError(f"need at least k={level.k} real stories as seeds, got {len(real)}", where="--real")
     topic_set = draw_topic_set(pool, level.topic_set_size, seed)
+    seed_pool = draw_seed_pool(real, level.seed_pool_size, seed)
     seen_texts: set[str] = set()
     seed_words = {id(r): word_count(story_text(r)) for r in real}  # counted once, used by every prompt
     slots: dict[int, tuple[str, list[Record], int]] = {}
@@ -104,7 +105,7 @@ def generate_stories(
         if j not in slots:
             rng = random.Random(f"{seed}:story:{j}")
             topic = rng.choice(topic_set)
-            seeds = rng.sample(real, level.k)
+            seeds = rng.sample(seed_pool, level.k)
             words = round(sum(seed_words[id(s)] for s in seeds) / len(seeds))
             slots[j] = (topic, seeds, words)
         return slots[j]
@@ -160,12 +161,23 @@ def generate_stories(
                     model=engine.backend.model,
                     prompt_hash=acc.prompt_hash,
                     sampling={**engine.params_dict, "sample_index": acc.sample},
-                    extra={"level_params": level.to_dict(), "topic_set_size_effective": len(topic_set)},
+                    extra={"level_params": level.to_dict(), "topic_set_size_effective": len(topic_set),
+                           **({"seed_pool_effective": len(seed_pool)} if level.seed_pool_size is not None else {})},
                 ),
                 meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
             )
         )
     return records
+
+
+def draw_seed_pool(real: list[Record], size: int | None, seed: int) -> list[Record]:
+    """The real stories a level's prompts draw their seeds from: all (None), or the first ``size`` of one
+    seeded order, so a level's pool holds every smaller level's (the ladder differs only in how many)."""
+    if size is None or size >= len(real):
+        return real
+    order = sorted(real, key=lambda r: r.id)
+    random.Random(f"{seed}:seed-pool").shuffle(order)
+    return order[:size]
 
 
 def _adherence_check(pool: list[str], seed: int, minimum: float | None):

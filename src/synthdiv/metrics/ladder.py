@@ -84,6 +84,7 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
         row: dict[str, Any] = {"set": s.label, "level": s.level, "records": len(s.records), "topics_asked": s.topics_asked}
         topics = [r.provenance.topic for r in s.records]
         row["topics_used"] = len({t for t in topics if t})
+        row["seeds_shown"] = len({i for r in s.records for i in r.provenance.seed_ids})  # distinct real stories the prompts showed
         row["topic_set_reached"] = next((r.provenance.extra.get("topic_set_size_effective") for r in s.records
                                          if r.provenance.extra.get("topic_set_size_effective") is not None), None)
         copies = [seed_copy(t, [(i, story_text(real[i])) for i in r.provenance.seed_ids if i in real])

@@ -1,7 +1,8 @@
-"""LoRA fine-tuning of a causal LM: the whole recipe, top to bottom, in one module.
+"""LoRA fine-tuning of a causal LM: the recipe, top to bottom.
 
-:func:`train` is the outline; its parts (setup, one optimizer step, checkpoint save and
-restore, the closing summary) are the helpers below it.
+:func:`train` is the outline; its parts (setup, one optimizer step, the closing summary)
+are the helpers below it. Checkpoints and the resume live in :mod:`checkpoints`, the
+adapter and merged weights a finished run saves in :mod:`saving`.
 
 The shape follows nanoGPT and torchtune's recipes (an explicit loop, not a
 Trainer subclass), so every guarantee below is visible in the code:
@@ -18,28 +19,26 @@ Trainer subclass), so every guarantee below is visible in the code:
 * bf16 autocast on a GPU that supports it; several GPUs through ``accelerate``
   (launch with ``accelerate launch -m synthdiv.cli.main train ...``);
 * a checkpoint every K optimizer steps, and resume from the newest one after a
-  kill: weights, optimizer, scheduler, RNG states and the data position.
+  kill: weights, optimizer, scheduler, RNG states and the data position
+  (:mod:`synthdiv.training.checkpoints`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from synthdiv.errors import UserError
-from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
+from synthdiv.training.checkpoints import Position, prepare_out, restore, run_fingerprint, save_after_step
 from synthdiv.training.config import TrainConfig, default_target_modules
 from synthdiv.training.encoding import EncodedSet, collate, encode_records, length_grouped_batches
-
-TRAIN_CONFIG = "train_config.json"
+from synthdiv.training.saving import save_adapter
 
 
 @dataclass
@@ -108,33 +107,6 @@ def _micro_batches_per_step(batches: list[list[int]], grad_accum: int, world: in
     return [batches[i : i + size] for i in range(0, len(batches), size)]
 
 
-def _fingerprint(config: TrainConfig, data: EncodedSet | None, world: int) -> dict:
-    return json.loads(json.dumps({"config": config.computation(), "data": data and data.fingerprint(), "world": world}))
-
-
-def _prepare_out(out: Path, fingerprint: dict, resume: bool) -> Path | None:
-    """The checkpoint to resume from, if any; refuses to mix two different runs in one folder.
-    Called twice: with the settings only (before the model loads, to fail fast) and with the data."""
-    from synthdiv.training.checkpoint import STATE, list_checkpoints
-
-    root = out / "checkpoints"
-    if not resume:
-        shutil.rmtree(root, ignore_errors=True)
-        return None
-    ckpts = list_checkpoints(root)
-    if not ckpts:
-        return None
-    saved = json.loads((ckpts[-1] / STATE).read_text(encoding="utf-8"))["fingerprint"]
-    changed = [k for k in fingerprint["config"] if saved["config"].get(k) != fingerprint["config"][k]]
-    if changed or any(saved.get(k) != v for k, v in fingerprint.items()):
-        what = f"settings {', '.join(changed)} differ" if changed else "the training data differs"
-        raise UserError(
-            f"this folder holds checkpoints of a different run ({what}); use a new --out folder, or --overwrite to start over",
-            where=str(out),
-        )
-    return ckpts[-1]
-
-
 @dataclass
 class _Run:
     """What the loop works on, built once by :func:`_setup`."""
@@ -151,14 +123,6 @@ class _Run:
     n_epochs: int
     fingerprint: dict  # what a checkpoint must match to be resumed
     pad_multiple: int | None
-
-
-class _Position(NamedTuple):
-    """Where an optimizer step starts: how many steps are done, and the epoch and step inside it."""
-
-    step: int
-    epoch: int
-    step_in_epoch: int
 
 
 @dataclass
@@ -214,10 +178,10 @@ def train(
     accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision))
     main = accelerator.is_main_process
     set_seed(config.seed)  # python, numpy, torch: LoRA's initial weights and dropout follow it
-    _prepare_out(out, {"config": _fingerprint(config, None, accelerator.num_processes)["config"]}, resume)  # before the model loads
+    prepare_out(out, {"config": run_fingerprint(config, None, accelerator.num_processes)["config"]}, resume)  # before the model loads
     tracker, own_tracker = training_tracker(config, out, tracker, main)  # a missing package fails here
     run = _setup(records, config, accelerator, model, tokenizer)
-    start = _restore(run, out, resume)
+    start = restore(out, run.fingerprint, resume, run.model, run.optimizer, run.scheduler)
     out.mkdir(parents=True, exist_ok=True)
     log = RunLog(out, resume_step=start.step, tensorboard=True) if main else None
     if own_tracker:
@@ -234,7 +198,8 @@ def train(
         row = progress.add(epoch, loss, lr, n_target, tokens)
         _report_step(row, log, tracker, bar)
         if config.checkpoint_every and progress.step % config.checkpoint_every == 0 and progress.step < run.total_steps:
-            _save_checkpoint(run, config, out, progress.step, next_place, loss)
+            at = Position(progress.step, *next_place)
+            save_after_step(run.accelerator, out, at, loss, run.fingerprint, run.model, run.optimizer, run.scheduler, config.keep_checkpoints)
         if on_step is not None:
             on_step(progress.step, row)
     bar.close()
@@ -272,12 +237,12 @@ def _setup(records: list[Record], config: TrainConfig, accelerator, model, token
     return _Run(
         accelerator=accelerator, model=model, tokenizer=tokenizer, data=data, loss_module=loss_module, params=params,
         optimizer=optimizer, scheduler=scheduler, total_steps=total_steps, n_epochs=math.ceil(total_steps / steps_per_epoch),
-        fingerprint=_fingerprint(config, data, world),
+        fingerprint=run_fingerprint(config, data, world),
         pad_multiple=8 if accelerator.device.type == "cuda" else None,  # tensor-core friendly shapes
     )  # fmt: skip
 
 
-def _steps(run: _Run, config: TrainConfig, start: _Position):
+def _steps(run: _Run, config: TrainConfig, start: Position):
     """(epoch, micro-batches, (epoch, step in epoch) of the next step) of each optimizer step from
     ``start`` on. An epoch's batches follow from (seed, epoch) alone, so a resumed run finds its place."""
     for epoch in range(start.epoch, run.n_epochs):
@@ -325,29 +290,6 @@ def _report_step(row: dict, log, tracker, bar) -> None:
     bar.update(1)
 
 
-def _restore(run: _Run, out: Path, resume: bool) -> _Position:
-    """The position of the newest checkpoint in ``out``, its weights, optimizer, scheduler and RNG
-    states loaded into ``run``; the start when there is none (or ``resume`` is off)."""
-    from synthdiv.training.checkpoint import load_checkpoint
-
-    ckpt = _prepare_out(out, run.fingerprint, resume)
-    if ckpt is None:
-        return _Position(0, 0, 0)
-    state = load_checkpoint(ckpt, run.model, run.optimizer, run.scheduler)
-    return _Position(state["step"], state["epoch"], state["step_in_epoch"])
-
-
-def _save_checkpoint(run: _Run, config: TrainConfig, out: Path, step: int, next_place: tuple[int, int], loss: float) -> None:
-    """A checkpoint after ``step`` optimizer steps; it holds the (epoch, step in epoch) of the next
-    step, so a resume neither repeats nor skips a batch."""
-    from synthdiv.training.checkpoint import save_checkpoint
-
-    run.accelerator.wait_for_everyone()
-    if run.accelerator.is_main_process:
-        state = {"step": step, "epoch": next_place[0], "step_in_epoch": next_place[1], "loss": loss, "fingerprint": run.fingerprint}
-        save_checkpoint(out / "checkpoints", run.model, run.optimizer, run.scheduler, state, config.keep_checkpoints)
-
-
 def _finish(run: _Run, config: TrainConfig, out: Path, progress: _Progress, resumed_from: int) -> TrainResult:
     """The run's numbers, with the adapter and train_config.json saved by the main process."""
     from synthdiv.training.runlog import epoch_losses
@@ -366,33 +308,3 @@ def _finish(run: _Run, config: TrainConfig, out: Path, progress: _Progress, resu
     if run.accelerator.is_main_process:
         save_adapter(peft_model, run.tokenizer, config, out, result.summary() | {"truncated_tokens": data.truncated_tokens})
     return result
-
-
-def save_adapter(peft_model, tokenizer, config: TrainConfig, out: Path, run: dict) -> None:
-    """Save the adapter, the tokenizer and train_config.json (written last: its presence marks a finished run)."""
-    tmp = out / ".adapter.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    peft_model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    for item in tmp.iterdir():
-        os.replace(item, out / item.name)
-    tmp.rmdir()
-    lora = peft_model.peft_config["default"].to_dict()
-    lora = {k: (sorted(v) if isinstance(v, set) else v) for k, v in lora.items()}
-    with atomic_write(out / TRAIN_CONFIG) as fh:
-        json.dump({"config": config.to_dict(), "lora": lora, "run": run}, fh, indent=2, default=str)
-
-
-def save_merged(peft_model, tokenizer, out: Path) -> Path:
-    """Save the base weights with the adapter merged in, as a plain model folder ``out/merged``.
-    Call it after any evaluation of the adapter: merging changes the model in place."""
-    target = out / "merged"
-    tmp = out / ".merged.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    merged = peft_model.merge_and_unload()
-    merged.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
-    return target
