@@ -17,6 +17,14 @@ from typing import Any
 
 Messages = list[dict[str, str]]
 
+# The backends' option defaults, read by their constructors and by the commands' option defaults.
+OPTION_DEFAULTS: dict[str, Any] = {
+    "concurrency": 16,  # openai: requests in flight
+    "timeout": 60.0,  # openai: seconds per request (the preflight's GET /models waits as long)
+    "max_retries": 6,  # openai: retries per request
+    "batch_size": 16,  # transformers: prompts per forward pass
+}
+
 
 @dataclass(frozen=True)
 class SamplingParams:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
 from synthdiv.backends.constraints import CONSTRAINT_MODES, openai_fields
 from synthdiv.errors import UserError, check_choice
 from synthdiv.console import say
@@ -36,7 +36,7 @@ from synthdiv.console import say
 RETRY_STATUS = {408, 409, 425, 429}
 POOL_SHARD = 8  # connections per httpx client
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_TIMEOUT_S = 60.0  # per request; the preflight's GET /models waits as long
+DEFAULT_TIMEOUT_S = OPTION_DEFAULTS["timeout"]  # per request; the preflight's GET /models waits as long
 TIMEOUTS_BEFORE_WARNING = 3  # one timeout is a slow answer; three suggest requests queueing on the server
 SILENCE_REPORT_S = 30.0  # how long without any answer before a "still waiting" line
 
@@ -86,11 +86,11 @@ class OpenAICompatBackend(Backend):
         model: str,
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
-        concurrency: int = 16,
+        concurrency: int = OPTION_DEFAULTS["concurrency"],
         rpm: float | None = None,
         tpm: float | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
-        max_retries: int = 6,
+        max_retries: int = OPTION_DEFAULTS["max_retries"],
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
         silence_report_s: float = SILENCE_REPORT_S,

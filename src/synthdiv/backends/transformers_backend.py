@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
+from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
 from synthdiv.errors import UserError
 
 
@@ -21,7 +21,7 @@ class TransformersBackend(Backend):
         self,
         model: str = "smollm2-135m-instruct",
         adapter: str | None = None,
-        batch_size: int = 16,
+        batch_size: int = OPTION_DEFAULTS["batch_size"],
         device: str | None = None,
         dtype: str | None = None,
         **_: object,

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
+from synthdiv.backends.base import OPTION_DEFAULTS
 from synthdiv.generation.settings import SETTINGS
 from synthdiv.generation.strategies import STRATEGIES
 
@@ -54,12 +55,12 @@ def register(app: typer.Typer) -> None:
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
         base_url: str = _option("base_url"),
         api_key_env: str = _option("api_key_env"),
-        concurrency: int = typer.Option(16, help="openai: requests in flight"),
+        concurrency: int = typer.Option(OPTION_DEFAULTS["concurrency"], help="openai: requests in flight"),
         rpm: float = typer.Option(None, help="openai: requests per minute limit"),
         tpm: float = typer.Option(None, help="openai: tokens per minute limit"),
-        timeout: float = typer.Option(60.0, help="openai: per-request timeout, seconds"),
-        max_retries: int = typer.Option(6, help="openai: retries per request"),
-        batch_size: int = typer.Option(16, help="transformers: prompts per forward pass"),
+        timeout: float = typer.Option(OPTION_DEFAULTS["timeout"], help="openai: per-request timeout, seconds"),
+        max_retries: int = typer.Option(OPTION_DEFAULTS["max_retries"], help="openai: retries per request"),
+        batch_size: int = typer.Option(OPTION_DEFAULTS["batch_size"], help="transformers: prompts per forward pass"),
         device: str = typer.Option(None, help="transformers: cpu, cuda … (default: GPU when there is one)"),
         temperature: float = _option("temperature"),
         top_p: float = _option("top_p"),

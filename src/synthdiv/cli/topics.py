@@ -15,6 +15,8 @@ from pathlib import Path
 import typer
 
 from synthdiv.backends import BACKENDS
+from synthdiv.backends.base import OPTION_DEFAULTS
+from synthdiv.generation.settings import SETTINGS
 from synthdiv.generation.topic_tree import MAX_DEPTH, NEAR_DUPLICATE_THRESHOLD
 
 
@@ -23,18 +25,18 @@ def register(app: typer.Typer) -> None:
     def topics_cmd(
         size: int = typer.Option(..., help="distinct topics wanted (the paper's D6 uses 10000)"),
         out: Path = typer.Option(..., help="pool file to write: one 'Theme > Subtopic > Topic' line per topic"),
-        backend: str = typer.Option("transformers", help=f"one of {', '.join(BACKENDS)}"),
-        model: str = typer.Option("smollm2-135m-instruct", help="model name, registry name, folder or GGUF"),
-        base_url: str = typer.Option(None, help="openai: server URL, e.g. http://localhost:8000/v1"),
+        backend: str = typer.Option(SETTINGS["backend"].default, help=f"one of {', '.join(BACKENDS)}"),
+        model: str = typer.Option(SETTINGS["model"].default, help=SETTINGS["model"].help),
+        base_url: str = typer.Option(SETTINGS["base_url"].default, help=SETTINGS["base_url"].help),
         seed: int = typer.Option(0, help="seed of the style examples in each prompt, and of sampling"),
         per_request: int = typer.Option(10, help="topics asked for in each request (a small model repeats itself in longer lists)"),
         depth: int = typer.Option(MAX_DEPTH, help="tree depth: 3 = theme > subtopic > topic"),
         near_duplicate_threshold: float = typer.Option(NEAR_DUPLICATE_THRESHOLD,
                                                        help="embedding cosine at or above which a topic is a near-duplicate"),
         embedder: str = typer.Option("minilm-l6", help="embedder for near-duplicates, or 'none' for exact (normalised) matches only"),
-        temperature: float = typer.Option(0.7, help="sampling temperature"),
+        temperature: float = typer.Option(SETTINGS["temperature"].default, help=SETTINGS["temperature"].help),
         max_tokens: int = typer.Option(200, help="answer budget per request, in tokens"),
-        batch_size: int = typer.Option(16, help="transformers: prompts per forward pass"),
+        batch_size: int = typer.Option(OPTION_DEFAULTS["batch_size"], help="transformers: prompts per forward pass"),
         cache_dir: Path = typer.Option(None, help="response cache folder (default $SYNTHDIV_CACHE/responses)"),
         sample: int = typer.Option(10, help="pool lines to print as a sample"),
     ) -> None:
