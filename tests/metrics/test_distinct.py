@@ -129,3 +129,18 @@ def test_normalisation_divides_by_the_group_maximum():
     norm = normalise_within_group({"a": a, "b": b})
     assert norm["b"]["1"] == 1.0 and norm["b"]["ngram_diversity_score"] == 1.0
     assert norm["a"]["1"] == pytest.approx(a.distinct["1"] / b.distinct["1"])
+
+
+def test_group_mode_gives_each_groups_score_and_an_interval_over_the_groups():
+    texts = ["a b c d", "a b c e", "x y z", "x x x", "p q r s t", "p q r s t"]
+    groups = ["g1", "g1", "g2", "g2", "g3", "g3"]
+    got = distinct_n(texts, n=2, mode="group", groups=groups)
+    one = [distinct_n(texts[i:i + 2], n=2) for i in (0, 2, 4)]
+    assert got.group_scores == pytest.approx([r.ngram_diversity_score for r in one], rel=1e-12)
+    assert sum(got.group_scores) == pytest.approx(got.ngram_diversity_score, rel=1e-12)
+    lo, hi = got.ngram_diversity_score_ci_low, got.ngram_diversity_score_ci_high
+    assert 3 * min(got.group_scores) <= lo < got.ngram_diversity_score < hi <= 3 * max(got.group_scores)
+    same = distinct_n(["a b", "c d", "a b", "c d"], n=2, mode="group", groups=["g1", "g1", "g2", "g2"])
+    assert same.ngram_diversity_score_ci_low == same.ngram_diversity_score_ci_high == same.ngram_diversity_score
+    short = distinct_n(["a", "b c"], n=2, mode="group", groups=["g1", "g2"])  # g1 has no 2-gram: no per-group sum
+    assert short.group_scores is None and short.ngram_diversity_score_ci_low is None

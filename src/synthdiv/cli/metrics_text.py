@@ -18,6 +18,14 @@ NORMALISED = "normalised"
 NOT_RESAMPLED = "no interval: not resampled"
 EXACT = "no intervals: the whole-file values are exact, not estimates; --match-size adds intervals at equal size"
 EXACT_MATCHED = "no intervals on the whole-file values: they are exact, not estimates; the matched rows give the spread of their draws"
+GROUPED = ("group mode: the ngram_diversity_score interval resamples the groups (other contexts of the same source); "
+           "the other values are exact for these groups")
+
+
+def closing_line(rep: dict[str, Any]) -> str:
+    if rep.get("ngram_diversity_score_ci_low") is not None:
+        return GROUPED
+    return EXACT_MATCHED if rep.get("matched") else EXACT
 
 
 def fmt(v) -> str:
@@ -45,7 +53,11 @@ def print_one_file(rep: dict[str, Any]) -> None:
             if rep.get("distinct_mean"):
                 line += f", mean over {rep['groups']} groups {fmt(rep['distinct_mean'][k])}"
             typer.echo(line)
-        typer.echo(f"  ngram_diversity_score (distinct-1..{orders[-1]} summed): {fmt(rep['ngram_diversity_score'])}")
+        line = f"  ngram_diversity_score (distinct-1..{orders[-1]} summed): {fmt(rep['ngram_diversity_score'])}"
+        if rep.get("ngram_diversity_score_ci_low") is not None:
+            line += (f", 95% interval [{fmt(rep['ngram_diversity_score_ci_low'])}, {fmt(rep['ngram_diversity_score_ci_high'])}]"
+                     f" (bootstrap over the {rep['groups']} groups)")
+        typer.echo(line)
     if rep.get("matched"):
         m = rep["matched"]
         typer.echo(
@@ -64,7 +76,7 @@ def print_one_file(rep: dict[str, Any]) -> None:
         typer.echo(f"  self_bleu-{detail['max_n']}: {fmt(rep['self_bleu'])}{smoothing}")
     for key, value in (rep.get("embedding") or {}).items():
         typer.echo(f"  {key}: {value if isinstance(value, dict) else fmt(value)}")
-    typer.echo(f"  {EXACT_MATCHED if rep.get('matched') else EXACT}")
+    typer.echo(f"  {closing_line(rep)}")
 
 
 def diversity_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -82,6 +94,9 @@ def diversity_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]
         for k in first["distinct"]:
             add(f"distinct-{k}{suffix}", lambda r, k=k: r["distinct"][k])
         add("ngram_diversity_score", lambda r: r["ngram_diversity_score"])
+        if first.get("ngram_diversity_score_ci_low") is not None:
+            rows.append(("  95% interval (bootstrap over groups)",
+                         [f"[{fmt(r.get('ngram_diversity_score_ci_low'))}, {fmt(r.get('ngram_diversity_score_ci_high'))}]" for r in reports]))
         if NORMALISED in first:
             for k in first[NORMALISED]:
                 name = "ngram_diversity_score" if k == "ngram_diversity_score" else f"distinct-{k}"
@@ -117,7 +132,7 @@ def print_diversity_table(reports: list[dict[str, Any]]) -> None:
     typer.echo(_table_settings(reports))
     if any(len(n) < len(r["file"]) for n, r in zip(names, reports)):
         typer.echo("files: " + ", ".join(f"{n} = {r['file']}" for n, r in zip(names, reports)))
-    typer.echo(EXACT_MATCHED if reports[0].get("matched") else EXACT)
+    typer.echo(closing_line(reports[0]))
 
 
 def column_names(paths: list[str]) -> list[str]:

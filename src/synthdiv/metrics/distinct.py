@@ -52,6 +52,11 @@ class DistinctResult:
     mode: str
     groups: int | None = None
     distinct_mean: dict[str, float | None] | None = None
+    # group mode: each group's distinct-1..n sum, and the 95 % interval of their sum with the groups resampled
+    # (a bootstrap over the long contexts: how much the score would move with other contexts of the same source)
+    group_scores: list[float] | None = None
+    ngram_diversity_score_ci_low: float | None = None
+    ngram_diversity_score_ci_high: float | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,6 +124,8 @@ def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backen
     sums: dict[str, float | None] = {}
     means: dict[str, float | None] = {}
     notes: list[str] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = counts.distinct[:n] / counts.total[:n]  # orders × groups; NaN where a group has no k-gram
     for k in range(1, n + 1):
         total, uniq = counts.total[k - 1], counts.distinct[k - 1]
         has = total > 0
@@ -133,7 +140,19 @@ def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backen
     result = _result(sums, counts.total.sum(axis=1), counts.distinct.sum(axis=1), token_ids, "group", notes)
     result.groups = len(first_seen)
     result.distinct_mean = means
+    if ratios.size and not np.isnan(ratios).any():
+        scores = ratios.sum(axis=0)
+        result.group_scores = [float(s) for s in scores]
+        result.ngram_diversity_score_ci_low, result.ngram_diversity_score_ci_high = group_sum_interval(scores)
     return result
+
+
+def group_sum_interval(scores: np.ndarray, *, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``scores.sum()`` with the groups resampled (seeded)."""
+    from synthdiv.evaluation.uncertainty import loss_interval
+
+    ci = loss_interval(np.asarray(scores, dtype=np.float64), np.ones(len(scores)), resamples=resamples, seed=seed, level=level)
+    return float(ci.ci_low) * len(scores), float(ci.ci_high) * len(scores)
 
 
 def _result(ratios, totals, uniques, token_ids: TokenIds, mode: str, notes: list[str]) -> DistinctResult:
