@@ -1,4 +1,4 @@
-"""Orchestration overhead of `synthdiv generate` (issue 4, item 9).
+"""Orchestration overhead of `synthdiv generate`.
 
 A local HTTP server in a separate process answers every chat completion at once
 with a valid five-sentence story, so the numbers measure our side only: the

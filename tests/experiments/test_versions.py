@@ -71,3 +71,16 @@ def test_a_warm_rerun_of_the_demo_graph_computes_nothing(tmp_path, tiny_model_di
     monkeypatch.setattr(stages, "RUNNERS", {k: boom for k in stages.RUNNERS})
     again = run_experiment(spec, tmp_path / "run", store=tmp_path / "store")
     assert again.reused == len(again.graph.nodes) and again.results == first.results
+
+
+def test_a_generation_setting_checked_in_a_stage_is_named_as_the_spec_key(tmp_path):
+    from synthdiv.errors import UserError
+    from synthdiv.experiments.context import RunContext
+    from synthdiv.experiments.graph import generation_mechanics
+    from synthdiv.experiments.stages import generation_config
+
+    spec = load_spec("demo", ["generation.backend_options={concurrency: 0}"])
+    node = build_graph(spec).of_kind("generate")[0]
+    ctx = RunContext(request_mechanics=generation_mechanics(spec))
+    with pytest.raises(UserError, match=r"^generation.backend_options.concurrency: must be at least 1 \(got 0\)$"):
+        generation_config(node, tmp_path, {"real": tmp_path}, ctx)

@@ -10,7 +10,7 @@ run lives in module globals (two runs in one process, or a Ray worker, each see 
     from disk (off in a Ray worker: the evaluate stage may run elsewhere);
 ``tracking``
     the experiment trackers of ``training.report_to`` (names, folder, project), checked before the run;
-``generation``
+``request_mechanics``
     what the generate stages read besides their parameters (graph.generation_mechanics): the backend
     options that change how requests are sent (concurrency, rate limits, timeouts, batch polling), the
     prices and ``generation.max_cost``;
@@ -31,12 +31,13 @@ class RunContext:
     checkpoint_every: int = TrainConfig.checkpoint_every
     keep_in_memory: bool = True
     tracking: dict[str, Any] | None = None
-    generation: dict[str, Any] = field(default_factory=dict)
+    request_mechanics: dict[str, Any] = field(default_factory=dict)
     trained: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def for_worker(self) -> RunContext:
         """The context a stage gets in another process: the same mechanics, no model handed over."""
-        return RunContext(self.checkpoint_every, keep_in_memory=False, tracking=self.tracking, generation=self.generation)
+        return RunContext(self.checkpoint_every, keep_in_memory=False, tracking=self.tracking,
+                          request_mechanics=self.request_mechanics)
 
     def hand_over(self, key: str, model, tokenizer) -> None:
         if self.keep_in_memory:

@@ -79,7 +79,7 @@ def run_experiment(
     graph, st = plan(spec, out, store)
     ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
                      tracking=_tracking_options(spec, out),  # checks the trackers' packages before anything runs
-                     generation=generation_mechanics(spec))
+                     request_mechanics=generation_mechanics(spec))
     counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage
     reused = sum(st.is_done(n) for n in graph.nodes)
     log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
@@ -160,7 +160,7 @@ def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
     lines.append(f"total over {len(plans)} generate stages: {sum(p.requests for p in plans)} requests "
                  f"({sum(p.cached for p in plans)} more cached), {sum(p.prompt_tokens for p in plans)} prompt tokens ({methods}), "
                  f"at most {sum(p.completion_bound for p in plans)} completion tokens (max_tokens per request); cost {cost}")
-    cap = ctx.generation.get("max_cost")
+    cap = ctx.request_mechanics.get("max_cost")
     if cap is not None:
         lines.append(f"generation.max_cost {cap:g} USD caps each generate stage: at most {cap * len(plans):g} USD over these {len(plans)}")
     return lines

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from synthdiv.console import say
 from synthdiv.errors import UserError
+from synthdiv.experiments import layout
 from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
@@ -84,18 +85,28 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -
 # ----- generate ---------------------------------------------------------------
 def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext):
     """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``):
-    its parameters, and the request mechanics, prices and cost cap of the run (``ctx.generation``)."""
+    its parameters, and the request mechanics, prices and cost cap of the run (``ctx.request_mechanics``).
+    A setting's own check names it as the spec's key (``generation.backend_options.concurrency``)."""
+    mechanics = dict(ctx.request_mechanics)
+    options = {"base_url": node.params.base_url, **node.params.backend_options, **mechanics.pop("backend_options", {})}
+    if "generator" in deps:  # a loop generation: the previous generation's student writes the data
+        options["adapter"] = str(deps["generator"])
+    try:
+        return _generation_config(node.params, folder, deps["real"] / "train.jsonl", options, mechanics)
+    except UserError as exc:
+        if exc.field is None:
+            raise
+        section = "generation.backend_options" if exc.field in options else "generation"
+        raise UserError(exc.message, where=f"{section}.{exc.field}") from None
+
+
+def _generation_config(p, folder: Path, real: Path, options: dict[str, Any], mechanics: dict[str, Any]):
     from synthdiv.backends.base import SamplingParams
     from synthdiv.generation.runner import GenerationConfig
 
-    p = node.params
-    mechanics = dict(ctx.generation)
-    options = {"base_url": p.base_url, **p.backend_options, **mechanics.pop("backend_options", {})}
-    if "generator" in deps:  # a loop generation: the previous generation's student writes the data
-        options["adapter"] = str(deps["generator"])
     return GenerationConfig(
         task=p.task, strategy=p.strategy, level=p.level, n=p.n, out=folder / "records.jsonl",
-        real=deps["real"] / "train.jsonl", topics=p.topics, pool_size=p.pool_size, backend=p.backend,
+        real=real, topics=p.topics, pool_size=p.pool_size, backend=p.backend,
         model=p.model, backend_options=options,
         sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p, seed=p.seed, max_tokens=p.max_tokens),
         level_overrides=p.level_overrides, seed=p.seed, max_attempts=p.max_attempts,
@@ -200,7 +211,7 @@ def run_train(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) 
 
     config = node.params.run_config(ctx.checkpoint_every)
     # a tracked run per train stage, named after it; the runner fills ctx.tracking from training.report_to
-    track = ctx.tracking or {"names": [], "dir": str(folder / "tracking"), "project": "synthdiv"}
+    track = ctx.tracking or {"names": [], "dir": str(folder / layout.TRACKING), "project": "synthdiv"}
     tracker = make_tracker(track["names"], track["dir"], project=track["project"], where="training.report_to")
     params = {**train_params(config), "stage_key": node.key, "dataset": node.info.get("dataset")}
     with tracked(tracker, node.name, params):

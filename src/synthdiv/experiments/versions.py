@@ -21,11 +21,12 @@ STAGE_HISTORY: dict[str, list[tuple[int, str]]] = {
     "evaluate": [(1, "the first keyed version")],
 }
 
-STAGE_VERSIONS: dict[str, int] = {kind: history[-1][0] for kind, history in STAGE_HISTORY.items() if kind not in ("loop_set",)}
-
 # A kind split from another in code but not in what it writes keeps the old kind's keys and folders,
 # so the outputs stored before the split stay reusable.
 STORED_AS: dict[str, str] = {"loop_set": "mix"}
+
+# a kind stored as another (STORED_AS) is keyed with that kind's version; its history says why it exists
+STAGE_VERSIONS: dict[str, int] = {kind: history[-1][0] for kind, history in STAGE_HISTORY.items() if kind not in STORED_AS}
 
 
 def stored_kind(kind: str) -> str:

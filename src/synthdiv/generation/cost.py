@@ -244,7 +244,7 @@ def plan_generation(cfg) -> Plan:
     counter = load_counter(cfg.backend, cfg.model)
     notes = [] if counter.exact else ["characters / 4 is a rule of thumb for English, not a count (pip install tiktoken for "
                                       "OpenAI models); --max-cost bounds requests with the same estimate"]
-    if stand_in.sent:
+    if len(engine.steps) > 1:  # a later step's prompts hold earlier answers
         notes.append("where a prompt is built from an earlier answer not yet cached (a generated topic pool, a question "
                      "to paraphrase), it is counted with a stand-in answer of the same format")
     return Plan(requests=len(stand_in.sent), cached=engine.counters.cache_hits,

@@ -79,6 +79,7 @@ class Engine:
         self.params_dict = params.to_dict()
         self.counters = Counters()
         self.rejects: list[dict[str, Any]] = []
+        self.steps: list[str] = []  # the steps that asked for answers, in order (a topic pool, then stories …)
         self._next_sample: dict[str, int] = defaultdict(int)
         self._keys = KeyMaker(self.identity, self.params_dict)
 
@@ -224,6 +225,8 @@ def fill_slots(
     slots.open_more()
     while slots.active:
         wave = slots.take_wave()
+        if wave and step not in engine.steps:
+            engine.steps.append(step)
         answers = engine.answer([(ask.messages, ask.sample) for ask in wave], [ask.blob for ask in wave])
         _refuse_a_failed_wave(answers)
         for ask, ans in zip(wave, answers, strict=True):

@@ -99,6 +99,9 @@ def topic_level(name: str, **overrides) -> TopicLevel:
     if not (pool in ("all", "level") or (isinstance(pool, int) and not isinstance(pool, bool) and pool >= level.k)):
         raise UserError(f"seed_pool is 'all', 'level' or a number of stories of at least k={level.k} (got {pool!r})",
                         field="seed_pool")
+    if (level.seed_pool_size or level.k) < level.k:
+        raise UserError(f"seed_pool 'level' shows {level.seed_pool_size} stories at {name}, fewer than k={level.k}; "
+                        "lower k or give seed_pool a number", field="seed_pool")
     return level
 
 
