@@ -9,11 +9,12 @@ from typing import Optional
 import typer
 
 from synthdiv.errors import UserError
+from synthdiv.records import TASKS
 
 data_app = typer.Typer(help="Convert real datasets to records, inspect record files, export the embedded corpus.", no_args_is_help=True)
 
 FORMAT_HELP = "Source format: rocstories | story_cloze | narrativeqa | jsonl | csv."
-TASK_HELP = "Task: story_completion | long_context_qa."
+TASK_HELP = f"Task: {' | '.join(TASKS)}."
 
 
 def _require_positive(**counts: int | None) -> None:

@@ -15,6 +15,7 @@ import typer
 from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
 from synthdiv.backends.base import OPTION_DEFAULTS
 from synthdiv.generation.settings import SETTINGS
+from synthdiv.records import TASKS
 from synthdiv.generation.strategies import STRATEGIES
 
 
@@ -30,7 +31,7 @@ _STRATEGY_HELP = " or ".join(f"{s.name} ({s.task})" for s in STRATEGIES.values()
 def register(app: typer.Typer) -> None:
     @app.command("generate", help="Generate records at a diversity level (topic-guided stories or paraphrase-augmented QA).")
     def generate(
-        task: str = typer.Option("story_completion", help="story_completion or long_context_qa"),
+        task: str = typer.Option(TASKS[0], help=" or ".join(TASKS)),
         strategy: str = typer.Option(next(iter(STRATEGIES)), help=_STRATEGY_HELP),
         level: str = typer.Option("D3", metavar="D0..D6", help="diversity level D0 (lowest) … D6 (highest), e.g. D3"),
         n: int = typer.Option(..., "--n", help="number of records to generate"),

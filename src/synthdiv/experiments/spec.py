@@ -23,17 +23,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from synthdiv.data.inputs import FORMATS
 from synthdiv.errors import UserError, check_choice
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
 from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS
 from synthdiv.generation.strategies import STRATEGIES, strategy_for
+from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-TASKS = ("story_completion", "long_context_qa")
 
 
 def _level(text: str) -> str:
@@ -53,7 +54,7 @@ class RealSpec(Strict):
     """The real data: the embedded corpus, a file or folder, or a hub id."""
 
     source: str = Field("corpus", description="'corpus' (embedded web-prose-v1 stories), a file/folder, or a hub id (hf:OWNER/NAME)")
-    format: Literal["records", "rocstories", "story_cloze", "narrativeqa", "jsonl", "csv"] = "records"
+    format: Literal[FORMATS] = "records"  # type: ignore[valid-type]
     columns: dict[str, str] | None = None
     test_source: str | None = Field(None, description="a separate test set (same format); default: split `source` by group")
     test_fraction: float = Field(0.2, gt=0, lt=1)
@@ -305,7 +306,7 @@ class SelectionSpec(Strict):
 class ExperimentSpec(Strict):
     name: str
     description: str = ""
-    task: Literal["story_completion", "long_context_qa"]
+    task: Literal[TASKS]  # type: ignore[valid-type]
     seeds: list[int] = Field(default_factory=lambda: [0])
     real: RealSpec = Field(default_factory=RealSpec)
     generation: GenerationSpec | None = None
