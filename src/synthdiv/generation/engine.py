@@ -30,6 +30,7 @@ from synthdiv.backends.base import Backend, ChatRequest, SamplingParams
 from synthdiv.errors import UserError
 from synthdiv.generation.cache import KeyMaker, canonical_json
 from synthdiv.generation.parse import Parsed
+from synthdiv.generation.settings import default
 
 Messages = list[dict[str, str]]
 
@@ -206,7 +207,7 @@ def fill_slots(
     make_prompt: Callable[[Hashable, int], Messages],
     parse: Callable[[Hashable, int, str], Parsed],
     *,
-    max_attempts: int = 3,
+    max_attempts: int = default("max_attempts"),
     max_slots_factor: float = 3.0,
     overdraw: float = 1.0,
     on_accept: Callable[[Accepted], None] | None = None,

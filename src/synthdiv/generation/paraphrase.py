@@ -27,11 +27,12 @@ from synthdiv.generation.levels import ParaphraseLevel
 from synthdiv.generation.parse import Parsed, parse_paraphrase, parse_qa_pair
 from synthdiv.generation.prompts import paraphrase_messages, qa_pair_messages
 from synthdiv.records import Provenance, Record
+from synthdiv.generation.settings import default
 
 
 @dataclass(frozen=True)
 class QAOptions:
-    max_attempts: int = 3
+    max_attempts: int = default("max_attempts")
     max_answer_words: int = 60
     prompts_dir: str | None = None
     overdraw: float = 1.0  # requests in flight per missing answer (engine.fill_slots)

@@ -22,11 +22,12 @@ from synthdiv.generation.topics import draw_topic_set, normalise_topic
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
 from synthdiv.records import Provenance, Record
 from synthdiv.console import say
+from synthdiv.generation.settings import default
 
 
 @dataclass(frozen=True)
 class StoryOptions:
-    max_attempts: int = 3
+    max_attempts: int = default("max_attempts")
     min_ratio: float = 0.5
     max_ratio: float = 2.0
     truncate: bool = True
