@@ -23,7 +23,7 @@ SHIPPED_KEYS = {
     "collapse-demo": (75, "4e31579738347834"),
     "demo": (25, "51f4641c3f18aa7b"),
     "disentangle": (33, "b6caf1238e6a056e"),
-    "generation-ladder": (18, "0d6726b6ac27628b"),
+    "generation-ladder": (18, "19193b2b02253271"),  # seed_pool: level, llama.cpp with the grammar (a new design, new keys)
     "generation-levels": (10, "3729157b8a53c96f"),
     "model-sizes": (115, "5da7c9cfcffb5af8"),
     "qa-levels": (83, "ab26f594331a0c09"),
