@@ -6,18 +6,9 @@ import json
 
 from synthdiv.cli.main import main
 from synthdiv.data.records_io import read_records, write_records
-from synthdiv.records import Provenance, Record
+from tests.mixing.conftest import mix_records
 
-
-def _records(n: int, source: str) -> list[Record]:
-    prov = Provenance(dataset="test", strategy="topic" if source == "generated" else None, topic="cows" if source == "generated" else None)
-    return [
-        Record(id=f"{source[0]}{i}", task="story_completion", context=f"{source} story {i} begins.", target=f"It ends {i}.", source=source, provenance=prov)
-        for i in range(n)
-    ]
-
-
-REAL, GEN = _records(100, "real"), _records(80, "generated")
+REAL, GEN = mix_records(100, "real"), mix_records(80, "generated")
 
 
 def test_cli_mix(tmp_path, capsys):
