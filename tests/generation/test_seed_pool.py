@@ -47,3 +47,12 @@ def test_a_generated_level_shows_only_its_pool(tmp_path):
 
     assert len(seeds_shown("D0", "level")) == 3
     assert len(seeds_shown("D1", "level")) <= 10 < len(seeds_shown("D1", "all"))
+
+
+def test_a_level_fields_check_is_named_where_it_was_set():
+    from synthdiv.generation.strategies import get_strategy
+
+    with pytest.raises(UserError, match=r"^--level-option seed_pool: seed_pool 'level' shows 3 stories at D0, fewer than k=5"):
+        get_strategy("topic").level("D0", {"seed_pool": "level", "k": 5}, where="--level-option")
+    with pytest.raises(UserError, match=r"^generation.level_overrides.seed_pool: seed_pool is 'all', 'level' or a number"):
+        get_strategy("topic").level("D3", {"seed_pool": 2})

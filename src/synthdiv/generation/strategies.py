@@ -32,7 +32,12 @@ class Strategy:
         unknown = sorted(k for k, v in overrides.items() if v is not None and k not in self.level_options)
         if unknown:
             raise UserError(f"{self.name} levels have no {', '.join(unknown)}; set {', '.join(self.level_options)}", where=where)
-        return _resolve(self.preset)(name, **{k: v for k, v in overrides.items() if k in self.level_options})
+        try:
+            return _resolve(self.preset)(name, **{k: v for k, v in overrides.items() if k in self.level_options})
+        except UserError as exc:  # a level field's own check: name it where it was set
+            if exc.field is None:
+                raise
+            raise UserError(exc.message, where=f"{where} {exc.field}" if where.startswith("--") else f"{where}.{exc.field}") from None
 
     def generate(self, engine, cfg, level, real, write_pool: bool = True):
         return _resolve(self.run)(engine, cfg, level, real, write_pool)
