@@ -21,6 +21,39 @@ def test_topics_writes_a_pool_with_paths_and_a_summary(tmp_path, capsys):
     assert len(lines) == 150 and len(read_topics(out)) == 150 and any(" > " in x for x in lines)
 
 
+def test_a_stopped_growth_leaves_the_pool_so_far_and_a_rerun_resumes(tmp_path, capsys, monkeypatch):
+    import synthdiv.generation.topic_tree as topic_tree
+
+    out, grow = tmp_path / "pool.txt", topic_tree.grow_topic_tree
+    args = ["topics", "--size", "150", "--out", str(out), "--backend", "dummy", "--model", "dummy", "--embedder", "none",
+            "--cache-dir", str(tmp_path / "cache")]
+
+    def stopped_after_two_rounds(*a, progress, **kw):
+        rounds = []
+
+        def count(g):
+            progress(g)
+            rounds.append(len(g.topics))
+            if len(rounds) == 2:
+                raise KeyboardInterrupt
+
+        return grow(*a, progress=count, **kw)
+
+    monkeypatch.setattr(topic_tree, "grow_topic_tree", stopped_after_two_rounds)
+    try:
+        main(args)
+    except KeyboardInterrupt:
+        pass
+    text = out.read_text()
+    assert text.startswith("# synthdiv topics: partial: ") and "run the same command again" in text.splitlines()[0]
+    partial = read_topics(out)
+    assert 0 < len(partial) < 150
+    monkeypatch.setattr(topic_tree, "grow_topic_tree", grow)
+    capsys.readouterr()
+    assert main(args) == 0
+    assert read_topics(out)[: len(partial)] == partial and len(read_topics(out)) == 150
+
+
 def test_ladder_prints_a_row_per_level_and_a_verdict(tmp_path, capsys):
     files = []
     for level in ("D0", "D3"):

@@ -43,7 +43,6 @@ def register(app: typer.Typer) -> None:
         from synthdiv.backends import get_backend
         from synthdiv.backends.base import SamplingParams
         from synthdiv.errors import check_choice
-        from synthdiv.fileio import atomic_write
         from synthdiv.generation.cache import ResponseCache
         from synthdiv.generation.engine import Engine
         from synthdiv.generation.runner import default_cache_dir
@@ -68,7 +67,11 @@ def register(app: typer.Typer) -> None:
         start = time.monotonic()
 
         def progress(g) -> None:
-            print(f"  {len(g.topics)} topics after {g.requests} requests", file=sys.stderr, flush=True)
+            print(f"  {len(g.topics)} topics after {g.requests} requests ({g.duplicate_rate:.0%} of candidates were duplicates)",
+                  file=sys.stderr, flush=True)
+            # the pool so far, after every round: a usable file if the growth is stopped (a rerun resumes from the cache)
+            _write_pool(out, g.topics, f"partial: {len(g.topics)} of {size} topics so far; run the same command again to "
+                                      f"continue (answered requests are cached), {backend} {model}, seed {seed}")
 
         try:
             growth = grow_topic_tree(engine, size, seed, per_request=per_request, max_depth=depth, embed=embed,
@@ -76,9 +79,7 @@ def register(app: typer.Typer) -> None:
         finally:
             engine_backend.close()
             cache.close()
-        with atomic_write(out) as fh:
-            fh.write(f"# synthdiv topics: {len(growth.topics)} topics, {backend} {model}, seed {seed}; one 'Theme > Subtopic > Topic' per line\n")
-            fh.write("\n".join(t.line for t in growth.topics) + "\n")
+        _write_pool(out, growth.topics, f"{len(growth.topics)} topics, {backend} {model}, seed {seed}")
         s = growth.summary()
         typer.echo(f"{s['topics']} of {size} distinct topics -> {out} ({s['requests']} requests, {time.monotonic() - start:.0f} s)")
         typer.echo(f"  candidates {s['candidates']}: {s['exact_duplicates']} exact and {s['near_duplicates']} near-duplicates "
@@ -88,3 +89,11 @@ def register(app: typer.Typer) -> None:
         if len(growth.topics) < size:
             typer.echo(f"warning: the pool reached {len(growth.topics)} of {size} topics; raise --per-request or --depth, "
                        "or rerun with another --seed and merge the files", err=True)
+
+
+def _write_pool(out: Path, topics, note: str) -> None:
+    from synthdiv.fileio import atomic_write
+
+    with atomic_write(out) as fh:
+        fh.write(f"# synthdiv topics: {note}; one 'Theme > Subtopic > Topic' per line\n")
+        fh.write("\n".join(t.line for t in topics) + ("\n" if topics else ""))
