@@ -65,8 +65,7 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option(None, help="transformers: cpu, cuda … (default: GPU when there is one)"),
         temperature: float = _option("temperature"),
         top_p: float = _option("top_p"),
-        max_tokens: int = _option("max_tokens", help="answer budget in tokens (default: " +
-                                  ", ".join(f"{s.max_tokens} {s.name}" for s in STRATEGIES.values()) + ")"),
+        max_tokens: int = _option("max_tokens"),
         seed: int = typer.Option(0, help="seed for topics, seeds, replacement and sampling"),
         max_attempts: int = _option("max_attempts"),
         overdraw: float = _option("overdraw"),

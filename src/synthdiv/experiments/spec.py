@@ -84,8 +84,7 @@ class GenerationSpec(Strict):
     level_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {k: 3, topic_set_size: 50} for every level")
     temperature: float = _setting("temperature", ge=0)
     top_p: float = _setting("top_p", gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=1, description="default: the strategy's (" +
-                                   ", ".join(f"{s.name} {s.max_tokens}" for s in STRATEGIES.values()) + ")")
+    max_tokens: int | None = _setting("max_tokens", ge=1)
     max_attempts: int = _setting("max_attempts", ge=1)
     overdraw: float = _setting("overdraw", ge=1.0, le=10.0)
     base_url: str | None = _setting("base_url")
@@ -350,7 +349,8 @@ class ExperimentSpec(Strict):
             if STRATEGIES[gen.strategy].task != self.task:
                 raise ValueError(f"generation.strategy {gen.strategy!r} does not make {self.task} data")
             try:
-                STRATEGIES[gen.strategy].level(gen.levels[0] if gen.levels else "D0", gen.level_overrides)
+                for level in gen.levels or ["D0"]:  # a field's check may depend on the level (seed_pool: level)
+                    STRATEGIES[gen.strategy].level(level, gen.level_overrides)
             except UserError as exc:  # a field the strategy's levels do not have, or a value out of range
                 raise ValueError(f"generation.level_overrides: {exc.message}") from None
             sources = gen.levels if self.mixing.sources == "all" else self.mixing.sources

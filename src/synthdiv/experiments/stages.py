@@ -103,6 +103,7 @@ def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunC
 def _generation_config(p, folder: Path, real: Path, options: dict[str, Any], mechanics: dict[str, Any]):
     from synthdiv.backends.base import SamplingParams
     from synthdiv.generation.runner import GenerationConfig
+    from synthdiv.generation.settings import default
 
     return GenerationConfig(
         task=p.task, strategy=p.strategy, level=p.level, n=p.n, out=folder / "records.jsonl",
@@ -111,7 +112,7 @@ def _generation_config(p, folder: Path, real: Path, options: dict[str, Any], mec
         sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p, seed=p.seed, max_tokens=p.max_tokens),
         level_overrides=p.level_overrides, seed=p.seed, max_attempts=p.max_attempts,
         rejects=folder / "rejects.jsonl", progress=True, generation=p.generation, overdraw=p.overdraw,
-        pool_growth=p.pool_growth or "tree", min_topic_adherence=p.min_topic_adherence, constrain=p.constrain,
+        pool_growth=p.pool_growth or default("pool_growth"), min_topic_adherence=p.min_topic_adherence, constrain=p.constrain,
         **mechanics,  # prices and generation.max_cost
     )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from synthdiv.generation.strategies import STRATEGIES
+
 
 POOL_GROWTHS = ("tree", "flat")  # topic_tree.grow_topic_tree, topics.generate_topic_pool
 
@@ -35,7 +37,8 @@ SETTINGS: dict[str, Setting] = {
     "api_key_env": Setting("OPENAI_API_KEY", "openai: environment variable holding the key (its value is never written)"),
     "temperature": Setting(0.7, "sampling temperature (the paper's 0.7)"),
     "top_p": Setting(1.0, "nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all)"),
-    "max_tokens": Setting(None, "answer budget in tokens (default: the strategy's)"),
+    "max_tokens": Setting(None, "answer budget in tokens (default: the strategy's: "
+                                + ", ".join(f"{s.max_tokens} {s.name}" for s in STRATEGIES.values()) + ")"),
     "max_attempts": Setting(3, "tries per slot when an output does not parse"),
     "overdraw": Setting(1.0, "requests in flight per missing record, 1 to 10; 2 suits a model that rejects half its answers"),
     "price_in": Setting(None, "price per 1M prompt tokens, for the cost line"),

@@ -127,12 +127,11 @@ def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backen
     with np.errstate(invalid="ignore", divide="ignore"):
         ratios = counts.distinct[:n] / counts.total[:n]  # orders × groups; NaN where a group has no k-gram
     for k in range(1, n + 1):
-        total, uniq = counts.total[k - 1], counts.distinct[k - 1]
-        has = total > 0
+        has = counts.total[k - 1] > 0
         if not has.all():
             notes.append(f"{int((~has).sum())} of {has.size} groups have no {k}-grams; they are left out of distinct-{k}")
         if has.any():
-            per_group = uniq[has] / total[has]
+            per_group = ratios[k - 1][has]
             sums[str(k)] = float(per_group.sum())
             means[str(k)] = float(per_group.mean())
         else:
