@@ -19,21 +19,21 @@ from synthdiv.experiments.versions import STAGE_HISTORY, STAGE_VERSIONS, stored_
 
 # config: (stages, digest of their sorted STORED_KIND:KEY)
 SHIPPED_KEYS = {
-    "architectures": (83, "0a35b7b824b93220"),
+    "architectures": (84, "8486c083be398974"),  # its grown topic pool is a stage (topics v1)
     "collapse-demo": (75, "4e31579738347834"),
     "demo": (25, "51f4641c3f18aa7b"),
     "disentangle": (33, "b6caf1238e6a056e"),
-    "generation-ladder": (18, "19193b2b02253271"),  # seed_pool: level, llama.cpp with the grammar (a new design, new keys)
-    "generation-levels": (10, "3729157b8a53c96f"),
-    "model-sizes": (115, "5da7c9cfcffb5af8"),
+    "generation-ladder": (19, "d2fc64fa282636ed"),  # its grown topic pool is a stage (topics v1): and seed_pool, llama.cpp grammar, overdraw 1
+    "generation-levels": (11, "7c076b4532f7dde1"),  # its grown topic pool is a stage (topics v1)
+    "model-sizes": (116, "f54e37b69499eb03"),  # its grown topic pool is a stage (topics v1)
     "qa-levels": (83, "ab26f594331a0c09"),
     "qa-mixing-fixed": (63, "443fd617daf974a8"),
     "qa-mixing-variable": (115, "c45e818420b1b46f"),
     "qa-sizes": (258, "f1b292ec3f1687c6"),
-    "story-levels": (83, "57b900fa5d5b01a2"),
-    "story-mixing-fixed": (63, "e44feea976f5459e"),
-    "story-mixing-variable": (115, "27ada46dac86c32e"),
-    "story-sizes": (258, "ec19f37d78e0cb97"),
+    "story-levels": (84, "2223ff3da30c005f"),  # its grown topic pool is a stage (topics v1)
+    "story-mixing-fixed": (64, "0bd725d18a981d16"),  # its grown topic pool is a stage (topics v1)
+    "story-mixing-variable": (116, "305be2a1d16e1631"),  # its grown topic pool is a stage (topics v1)
+    "story-sizes": (259, "545ed90eaa8464a8"),  # its grown topic pool is a stage (topics v1)
 }
 
 

@@ -26,8 +26,9 @@ def test_story_run_gives_exact_count_full_provenance_and_a_topic_pool(tmp_path, 
     summary = run_generation(story_cfg(tmp_path, stories_file))
     recs = read_records(tmp_path / "out.jsonl")
     assert summary.records == len(recs) == 40 and len({r.id for r in recs}) == 40
-    lines = (tmp_path / "out.topics.txt").read_text().splitlines()
+    header, *lines = (tmp_path / "out.topics.txt").read_text().splitlines()
     pool = read_topics(tmp_path / "out.topics.txt")  # a tree's lines are 'Theme > Subtopic > Topic'
+    assert header.startswith("# synthdiv topics: 100 topics, dummy dummy, seed 0")  # the pool file `synthdiv topics` writes
     assert len(lines) == len(pool) == 100  # the D3 preset's |T|
     themes = next(i for i, line in enumerate(lines) if " > " in line)  # the root's themes come first
     assert 0 < themes < 100 and all(" > " in line for line in lines[themes:])  # every topic below them keeps its path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-PIPELINE = ("real", "generate", "select", "measure", "mix", "loop_set", "train", "evaluate")  # the order validate lists stage kinds in
+PIPELINE = ("topics", "real", "generate", "select", "measure", "mix", "loop_set", "train", "evaluate")  # the order validate lists stage kinds in
 SET_HELP = "Override a config value, e.g. --set generation.n=50 --set training.models=[gpt2] (repeatable)."
 
 

@@ -18,15 +18,17 @@ from typing import Any
 
 from synthdiv.experiments.layout import SELECTION_LABELS, level_label, mix_label
 from synthdiv.experiments.params import (
-    EvaluateParams, GenerateParams, LoopSetParams, MeasureParams, MixParams, RealParams, SelectParams, StageParams, TrainParams,
+    EvaluateParams, GenerateParams, LoopSetParams, MeasureParams, MixParams, RealParams, SelectParams, StageParams, TopicsParams,
+    TrainParams,
 )
 from synthdiv.experiments.spec import ExperimentSpec
 from synthdiv.experiments.versions import key_version, stored_kind
 from synthdiv.generation.strategies import STRATEGIES
+from synthdiv.generation.topic_tree import PoolRecipe
 from synthdiv.mixing.generations import drawn_generations, subsample_size
 from synthdiv.selection.settings import NEEDS_REAL
 
-DATA_FILE = {"real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl",
+DATA_FILE = {"topics": "topics.txt", "real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl",
              "loop_set": "records.jsonl"}
 # Backend options that change how requests are sent, never what comes back: not part of a stage key.
 RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "poll_interval", "max_wait", "silence_report_s")
@@ -151,7 +153,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
                 params = _generation_params(spec, level, seed)
                 if spec.selection is not None:
                     params = replace(params, n=spec.selection.pool)  # the same key as a plain generation of that many records
-                gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real},
+                gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real, **_topic_pool(b, spec, level, seed)},
                                  info={"dataset": name, "role": "generated", "level": level, "seed": seed}))
                 b.add(Node("measure", f"measure {name} (seed {seed})", MeasureParams.of(spec.metrics, seed),
                            {"data": gen, "reference": real}, info=dict(gen.info)))
@@ -192,7 +194,8 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
             if k > 0:
                 new_info = _loop_info(scenario if k > 1 else "", k, seed, model, data=True)
                 new = b.add(Node("generate", f"generate G{k} data{f' ({scenario})' if k > 1 else ''} (seed {seed})",
-                                 gen_params.for_generation(k, model, loop.n), {"real": real, "generator": train},
+                                 gen_params.for_generation(k, model, loop.n),
+                                 {"real": real, "generator": train, **_topic_pool(b, spec, loop.level, seed)},
                                  info=new_info))
                 generated.append(new)
                 drawn = {f"gen{j}": generated[j - 1] for j in drawn_generations(scenario, k)}
@@ -293,20 +296,47 @@ def _eval_params(spec: ExperimentSpec, model: str) -> EvaluateParams:
                           max_length=spec.evaluation.max_length or spec.training.max_length)
 
 
+def _grows_pool(spec: ExperimentSpec) -> bool:
+    """Whether the generator grows its topic pool: a strategy that draws topics, and no topics given."""
+    g = spec.generation
+    return g is not None and g.topics is None and STRATEGIES[g.strategy].topic_pool
+
+
+def _topic_pool(b: _Builder, spec: ExperimentSpec, level: str, seed: int) -> dict[str, Node]:
+    """``{"topics": node}``: the pool a level's generate stage draws from, when the model grows it
+    (one stage per size and seed, shared by every level, loop generation and sweep that asks for it)."""
+    if not _grows_pool(spec):
+        return {}
+    g = spec.generation
+    assert g is not None
+    size = g.pool_size or STRATEGIES[g.strategy].level(level, g.level_overrides).topic_set_size
+    recipe = PoolRecipe(size=size, seed=seed, growth=g.pool_growth)
+    params = TopicsParams(
+        backend=g.backend, model=g.model, base_url=g.base_url,
+        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        temperature=g.temperature, top_p=g.top_p, size=size, seed=seed, growth=recipe.growth, per_request=recipe.per_request,
+        depth=recipe.depth, embedder=recipe.embedder, near_duplicate_threshold=recipe.near_duplicate_threshold,
+        max_tokens=recipe.max_tokens,
+    )
+    return {"topics": b.add(Node("topics", f"grow a topic pool of {size} (seed {seed})", params,
+                                 info={"dataset": "topics", "role": "topics", "level": "", "seed": seed}))}
+
+
 def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateParams:
     g = spec.generation
     assert g is not None
     topics = g.topics
+    grown = _grows_pool(spec)  # then the pool's size and growth are its topics stage's
     return GenerateParams(
         task=spec.task, strategy=g.strategy, level=level, n=g.n, seed=seed,
         backend=g.backend, model=g.model, base_url=g.base_url,
         topics=topics, topics_content=fingerprint(topics) if topics not in (None, "builtin") else None,
-        pool_size=g.pool_size, level_overrides=g.level_overrides, temperature=g.temperature, top_p=g.top_p,
+        pool_size=None if grown else g.pool_size, level_overrides=g.level_overrides, temperature=g.temperature, top_p=g.top_p,
         max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
         backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
         overdraw=g.overdraw,
-        pool_growth=g.pool_growth if topics is None else None,  # a generated pool's growth changes the topics
+        pool_growth=g.pool_growth if topics is None and not grown else None,  # a generated pool's growth changes the topics
         min_topic_adherence=g.min_topic_adherence, constrain=g.constrain,
     )

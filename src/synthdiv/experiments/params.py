@@ -62,6 +62,34 @@ class RealParams(StageParams):
 
 
 @dataclass(frozen=True, eq=False)
+class TopicsParams(StageParams):
+    """A generated topic pool (generation.topic_tree.PoolRecipe), asked from the generator's backend:
+    every generate stage that asks for a pool of this size reads it, in one sweep or several."""
+
+    backend: str
+    model: str
+    base_url: str | None
+    backend_options: dict[str, Any]  # as GenerateParams.backend_options: only what changes the text
+    temperature: float
+    top_p: float
+    size: int
+    seed: int
+    growth: str
+    per_request: int
+    depth: int
+    embedder: str | None
+    near_duplicate_threshold: float
+    max_tokens: int
+
+    def recipe(self):
+        from synthdiv.generation.topic_tree import PoolRecipe
+
+        return PoolRecipe(size=self.size, seed=self.seed, growth=self.growth, per_request=self.per_request, depth=self.depth,
+                          embedder=self.embedder, near_duplicate_threshold=self.near_duplicate_threshold,
+                          max_tokens=self.max_tokens)
+
+
+@dataclass(frozen=True, eq=False)
 class GenerateParams(StageParams):
     task: str
     strategy: str

@@ -141,7 +141,15 @@ def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
     from synthdiv.experiments.stages import generation_config
     from synthdiv.generation.cost import plan_generation
 
+    from synthdiv.generation.topic_tree import request_budget
+
     lines, plans = [], []
+    for node in graph.of_kind("topics"):
+        p = node.params
+        lines.append(f"{node.name}: done before, nothing to send" if store.is_done(node) else
+                     f"{node.name}: at most {request_budget(p.size, p.per_request)} requests of at most {p.max_tokens} "
+                     f"completion tokens (the tree stops when the pool is full; answered ones come from the cache); "
+                     "not in the total below, whose stages count their prompts with the built-in topics until the pool exists")
     for node in graph.of_kind("generate"):
         if store.is_done(node):
             lines.append(f"{node.name}: done before, nothing to send")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -82,6 +83,30 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -
             "test_groups": len({r.group for r in test})}
 
 
+# ----- topics -----------------------------------------------------------------
+def run_topics(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
+    """A topic pool grown by the generator (generation.topic_tree.grow_pool, as ``synthdiv topics``
+    grows it: the same recipe sends the same prompts, answered from the same response cache)."""
+    from synthdiv.backends.base import SamplingParams
+    from synthdiv.generation.runner import opened_engine
+    from synthdiv.generation.topic_tree import grow_pool, write_pool_file
+
+    p = node.params
+    options = {"base_url": p.base_url, **p.backend_options, **ctx.request_mechanics.get("backend_options", {})}
+    sampling = SamplingParams(temperature=p.temperature, top_p=p.top_p, seed=p.seed)
+    with opened_engine(p.backend, p.model, {k: v for k, v in options.items() if v is not None}, sampling) as engine:
+        growth = grow_pool(engine, p.recipe(), warn=say)
+    if not growth.topics:
+        raise UserError("the model produced no usable topics; give generation.topics a file (or builtin)")
+    if len(growth.topics) < p.size:
+        say(f"warning: {node.name}: the pool reached {len(growth.topics)} of {p.size} distinct topics after "
+            f"{growth.requests} requests; the levels draw from these")
+    write_pool_file(folder / "topics.txt", growth.topics, f"{len(growth.topics)} topics, {p.backend} {p.model}, seed {p.seed}")
+    summary = growth.summary()
+    _write_json(folder / "summary.json", summary)
+    return summary
+
+
 # ----- generate ---------------------------------------------------------------
 def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext):
     """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``):
@@ -91,8 +116,12 @@ def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunC
     options = {"base_url": node.params.base_url, **node.params.backend_options, **mechanics.pop("backend_options", {})}
     if "generator" in deps:  # a loop generation: the previous generation's student writes the data
         options["adapter"] = str(deps["generator"])
+    params = node.params
+    if "topics" in deps:  # the generated pool; a dry run's plan before it exists counts with the built-in topics
+        pool = deps["topics"] / "topics.txt"
+        params = replace(params, topics=str(pool) if pool.exists() else "builtin")
     try:
-        return _generation_config(node.params, folder, deps["real"] / "train.jsonl", options, mechanics)
+        return _generation_config(params, folder, deps["real"] / "train.jsonl", options, mechanics)
     except UserError as exc:
         if exc.field is None:
             raise
@@ -242,7 +271,7 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContex
 
 
 RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path], RunContext], dict[str, Any]]] = {
-    "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "loop_set": run_loop_set,
+    "topics": run_topics, "real": run_real, "generate": run_generate, "select": run_select, "mix": run_mix, "loop_set": run_loop_set,
     "measure": run_measure, "train": run_train, "evaluate": run_evaluate,
 }
 

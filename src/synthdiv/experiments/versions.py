@@ -10,6 +10,8 @@ field ``when_set`` (experiments.params) so the stages keyed before it existed ke
 from __future__ import annotations
 
 STAGE_HISTORY: dict[str, list[tuple[int, str]]] = {
+    "topics": [(1, "a generated topic pool as its own stage (topic_tree.PoolRecipe, near-duplicates removed by embedding); "
+                   "the generate stages that draw from it read it as a dependency, so their keys changed with it")],
     "real": [(1, "the first keyed version")],
     "generate": [(1, "the first keyed version; overdraw, pool_growth, min_topic_adherence, constrain and generation "
                      "joined the key only when set")],

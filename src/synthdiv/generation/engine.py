@@ -89,14 +89,25 @@ class Engine:
         constraint (backends.constraints): its answers are cached apart from unconstrained ones."""
         if name is None or self.params.constraint == name:
             return self
-        import copy
+        return self.with_params(constraint=name)
+
+    def with_params(self, **changes: Any) -> Engine:
+        """The same engine (backend, cache, counters, rejects, budget) asking with other sampling
+        parameters (a topic pool's answer budget, a constraint); keyed in the cache by them."""
         from dataclasses import replace
 
-        from synthdiv.backends.constraints import get_constraint
+        params = replace(self.params, **changes)
+        if params == self.params:
+            return self
+        import copy
 
         other = copy.copy(self)
-        other.params = replace(self.params, constraint=name)
-        other.params_dict = {**other.params.to_dict(), "constraint_fingerprint": get_constraint(name).fingerprint}
+        other.params = params
+        other.params_dict = params.to_dict()
+        if params.constraint is not None:
+            from synthdiv.backends.constraints import get_constraint
+
+            other.params_dict["constraint_fingerprint"] = get_constraint(params.constraint).fingerprint
         other._keys = KeyMaker(self.identity, other.params_dict)
         return other
 

@@ -20,6 +20,7 @@ import json
 import math
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,23 @@ def default_cache_dir() -> Path:
     from synthdiv.models.registry import cache_dir
 
     return cache_dir() / "responses"
+
+
+@contextmanager
+def opened_engine(backend: str, model: str, options: dict[str, Any], sampling: SamplingParams, cache_dir: Path | None = None):
+    """An :class:`Engine` on ``backend`` and the response cache (``cache_dir`` or the default), both
+    closed on the way out: what ``synthdiv topics`` and a sweep's topics stage ask through."""
+    from synthdiv.backends import get_backend
+    from synthdiv.generation.cache import ResponseCache
+
+    folder = cache_dir or default_cache_dir()
+    engine_backend = get_backend(backend, model=model, **{"state_dir": str(folder / "batches"), **options})
+    cache = ResponseCache(folder)
+    try:
+        yield Engine(engine_backend, sampling, cache)
+    finally:
+        engine_backend.close()
+        cache.close()
 
 
 def load_real(cfg: GenerationConfig) -> list[Record]:

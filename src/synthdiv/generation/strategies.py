@@ -25,6 +25,9 @@ class Strategy:
     templates: tuple[str, ...]  # the built-in prompt templates it fills (generation/prompts/<name>.txt)
     preset: str  # "module:function" (name, **overrides) -> the level's preset
     run: str  # "module:function" (engine, cfg, level, real, write_pool) -> records
+    # draws each level's topics from a pool (``cfg.topics``): a pool the model grows is then a stage of
+    # its own in a sweep (experiments.graph), of the level's ``topic_set_size`` unless a pool size is set
+    topic_pool: bool = False
 
     def level(self, name: str, overrides: dict[str, Any] | None = None, where: str = "generation.level_overrides"):
         """The level ``name``'s preset with the overrides this strategy takes (others are refused)."""
@@ -48,6 +51,7 @@ STRATEGIES: dict[str, Strategy] = {
         name="topic", task="story_completion", title="topic-guided generation", max_tokens=160,
         level_options=("topic_set_size", "k", "seed_pool"), templates=("topic_tree", "topics", "story"),
         preset="synthdiv.generation.levels:topic_level", run="synthdiv.generation.topic_guided:run_topic_guided",
+        topic_pool=True,
     ),
     "paraphrase": Strategy(
         name="paraphrase", task="long_context_qa", title="paraphrasing-based augmentation", max_tokens=96,

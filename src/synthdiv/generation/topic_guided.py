@@ -60,31 +60,22 @@ def run_topic_guided(engine: Engine, cfg, level: TopicLevel, real: list[Record],
 
 
 def _grow_pool(engine: Engine, cfg, size: int, write_pool: bool) -> list[str]:
-    """A topic pool of ``size`` topics asked from the model, written beside the output (with paths)."""
-    from synthdiv.generation.topics import generate_topic_pool
+    """A topic pool of ``size`` topics asked from the model (topic_tree.PoolRecipe, as ``synthdiv
+    topics`` grows it), written beside the output with paths."""
+    from synthdiv.generation.topic_tree import PoolRecipe, grow_pool
 
-    def warn(msg: str) -> None:
-        say(msg)
-
-    if cfg.pool_growth == "flat":
-        pool = lines = generate_topic_pool(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir, warn=warn)
-    else:
-        from synthdiv.generation.topic_tree import grow_topic_tree
-
-        growth = grow_topic_tree(engine, size, cfg.seed, prompts_dir=cfg.prompts_dir)
-        if not growth.topics:
-            raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
-        if len(growth.topics) < size:
-            warn(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
-                 f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
-        pool, lines = [t.text for t in growth.topics], [t.line for t in growth.topics]
+    growth = grow_pool(engine, PoolRecipe(size=size, seed=cfg.seed, growth=cfg.pool_growth), prompts_dir=cfg.prompts_dir, warn=say)
+    if not growth.topics:
+        raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
+    if len(growth.topics) < size and cfg.pool_growth != "flat":  # the flat growth warns itself
+        say(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
+            f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
     if write_pool:
-        from synthdiv.fileio import atomic_write
         from synthdiv.generation.runner import topics_path
+        from synthdiv.generation.topic_tree import write_pool_file
 
-        with atomic_write(topics_path(cfg)) as fh:
-            fh.write("\n".join(lines) + "\n")
-    return pool
+        write_pool_file(topics_path(cfg), growth.topics, f"{len(growth.topics)} topics, {cfg.backend} {cfg.model}, seed {cfg.seed}")
+    return [t.text for t in growth.topics]
 
 
 def generate_stories(

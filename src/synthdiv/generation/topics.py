@@ -59,6 +59,12 @@ def generate_topic_pool(engine, size: int, seed: int, *, per_request: int = 25, 
     as style examples, so requests differ without depending on earlier answers (a rerun
     rebuilds the same prompts and finds them cached). Stops after a bounded number of
     requests and warns when the pool stays smaller."""
+    return flat_topic_pool(engine, size, seed, per_request=per_request, prompts_dir=prompts_dir, warn=warn)[0]
+
+
+def flat_topic_pool(engine, size: int, seed: int, *, per_request: int = 25, prompts_dir: str | None = None,
+                    warn=print) -> tuple[list[str], int]:
+    """:func:`generate_topic_pool`'s pool and the requests it took."""
     examples_from = builtin_topics()
     pool: list[str] = []
     seen: set[str] = set()
@@ -91,7 +97,7 @@ def generate_topic_pool(engine, size: int, seed: int, *, per_request: int = 25, 
         warn(f"warning: the topic pool reached {len(pool)} of {size} unique topics after {sent} requests; continuing with {len(pool)}")
     if not pool:
         raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
-    return pool
+    return pool, sent
 
 
 def draw_topic_set(pool: list[str], size: int, seed: int) -> list[str]:
