@@ -23,7 +23,7 @@ SHIPPED_KEYS = {
     "collapse-demo": (75, "4e31579738347834"),
     "demo": (25, "51f4641c3f18aa7b"),
     "disentangle": (33, "b6caf1238e6a056e"),
-    "generation-ladder": (19, "d2fc64fa282636ed"),  # its grown topic pool is a stage (topics v1): and seed_pool, llama.cpp grammar, overdraw 1
+    "generation-ladder": (19, "14f870d61f31ab17"),  # its grown topic pool is a stage (topics v1): and seed_pool, temperature: level, llama.cpp grammar, overdraw 1
     "generation-levels": (11, "7c076b4532f7dde1"),  # its grown topic pool is a stage (topics v1)
     "model-sizes": (116, "f54e37b69499eb03"),  # its grown topic pool is a stage (topics v1)
     "qa-levels": (83, "ab26f594331a0c09"),

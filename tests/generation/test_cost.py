@@ -75,6 +75,25 @@ def test_the_plan_is_what_the_run_then_sends(tmp_path, stories_file, overdraw):
     assert (again.requests, again.cached, again.prompt_tokens) == (0, summary.requests, 0)
 
 
+class ConstrainingDummy(DummyBackend):
+    """The dummy's answers under the name of a backend that decodes with an output constraint."""
+
+    name = "llamacpp"
+
+
+def test_the_plan_of_a_constrained_run_asks_as_the_run_did(tmp_path, stories_file, monkeypatch, capsys):
+    from synthdiv import backends
+
+    monkeypatch.setitem(backends.BACKENDS, "llamacpp", (__name__, "ConstrainingDummy"))
+    cfg = cfg_of(tmp_path, stories_file, n=6, backend="llamacpp", constrain=True)
+    summary = run_generation(cfg)
+    assert {r.provenance.sampling["constraint"] for r in read_records(cfg.out)} == {"five_sentences"}
+    capsys.readouterr()
+    again = cost.plan_generation(cfg)  # the stand-in constrains as the backend does: the same keys, all cached
+    assert (again.requests, again.cached) == (0, summary.requests)
+    assert "cannot constrain" not in capsys.readouterr().err
+
+
 def test_the_plan_of_qa_counts_pairs_and_paraphrases(tmp_path, qa_file):
     cfg = cfg_of(tmp_path, qa_file, task="long_context_qa", strategy="paraphrase", topics=None, n=16)
     plan = cost.plan_generation(cfg)

@@ -21,7 +21,7 @@ def test_each_task_has_its_strategy_and_each_strategy_its_level_preset():
 
 
 def test_a_field_the_strategy_does_not_have_is_refused_where_it_was_set():
-    with pytest.raises(UserError, match=r"^--level-option: topic levels have no m; set topic_set_size, k, seed_pool$"):
+    with pytest.raises(UserError, match=r"^--level-option: topic levels have no m; set topic_set_size, k, seed_pool, temperature$"):
         get_strategy("topic").level("D3", {"m": 4}, where="--level-option")
     with pytest.raises(UserError, match="strategy 'paraphrase' generates long_context_qa data, not story_completion"):
         get_strategy("paraphrase", "story_completion")

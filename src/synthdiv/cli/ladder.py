@@ -36,7 +36,7 @@ def _level_set(path: Path):
 def format_rows(rows) -> list[str]:
     from synthdiv.evaluation.formatting import format_interval
 
-    header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'seeds':>5} {'adherence [95% CI]':>26} {'copy':>5} {'rejects':>7} "
+    header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'seeds':>5} {'temp':>4} {'adherence [95% CI]':>26} {'copy':>5} {'rejects':>7} "
               f"{'distinct 1-5 [95% CI]':>26} {'Vendi [95% CI]':>28}")
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -45,9 +45,13 @@ def format_rows(rows) -> list[str]:
         vendi = format_interval(r.get("vendi"), r.get("vendi_ci_low"), r.get("vendi_ci_high"))
         rej = "-" if r.get("reject_rate") is None else f"{r['reject_rate']:.0%}"
         lines.append(f"{r['set'][:10]:<10} {r['records']:>4} {r.get('topics_asked') or '-':>9} {r['topics_used']:>5} "
-                     f"{r.get('seeds_shown', '-'):>5} {adh:>26} "
+                     f"{r.get('seeds_shown', '-'):>5} {_temperature(r):>4} {adh:>26} "
                      f"{r['copy_rate']:>5.0%} {rej:>7} {dist:>26} {vendi:>28}")
     return lines
+
+
+def _temperature(row) -> str:
+    return "-" if row.get("temperature") is None else f"{row['temperature']:g}"
 
 
 def register(app: typer.Typer) -> None:

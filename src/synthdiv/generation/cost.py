@@ -234,7 +234,7 @@ def plan_generation(cfg) -> Plan:
     level = runner.check_strategy(cfg)
     real = runner.load_real(cfg)
     identity, factor, alignment = _backend_facts(cfg)
-    stand_in = _StandIn(cfg.model, identity, alignment)
+    stand_in = _StandIn(cfg.backend, cfg.model, identity, alignment)
     cache = _read_only_cache(cfg)
     engine = Engine(stand_in, cfg.sampling, cache)
     try:
@@ -289,11 +289,12 @@ def _read_only_cache(cfg):
 
 
 class _StandIn(DummyBackend):
-    """Answers in each step's format in place of the backend, keyed as the backend would be."""
+    """Answers in each step's format in place of the backend, keyed as the backend would be, and
+    named as it is: a strategy asks for what that backend can do (an output constraint) as in the run."""
 
-    def __init__(self, model: str, identity: dict[str, Any], alignment: int | None):
+    def __init__(self, name: str, model: str, identity: dict[str, Any], alignment: int | None):
         super().__init__(model=model)
-        self._identity, self.batch_alignment = identity, alignment
+        self.name, self._identity, self.batch_alignment = name, identity, alignment
         self.sent: list[Messages] = []
 
     def cache_identity(self) -> dict[str, Any]:

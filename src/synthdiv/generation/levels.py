@@ -25,6 +25,8 @@ LEVELS = tuple(f"D{i}" for i in range(7))
 TOPIC_SET_SIZES = dict(zip(LEVELS, (1, 5, 25, 100, 500, 2500, 10000), strict=True))
 # real seed stories a level's prompts draw from, with ``seed_pool: level`` (D6: all of them)
 SEED_POOL_SIZES = dict(zip(LEVELS, (3, 10, 30, 100, 300, 1000, None), strict=True))
+# the sampling temperature of a level's stories, with ``temperature: level``: D3 samples at the paper's 0.7
+LEVEL_TEMPERATURES = dict(zip(LEVELS, (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), strict=True))
 REPLACE_SHARES = dict(zip(LEVELS, (0.9, 0.75, 0.6, 0.45, 0.3, 0.15, 0.0), strict=True))
 
 
@@ -35,12 +37,17 @@ class TopicLevel:
     ``seed_pool``: the real stories the prompts draw their ``k`` seeds from: ``"all"`` (the paper),
     ``"level"`` (the level's SEED_POOL_SIZES: D0 the same 3 stories, D6 all), or a number. A small
     generator follows its seed stories more than its topic, so its diversity moves with the seeds a
-    level shows; ``level`` makes the level narrow them too (docs/generation.md)."""
+    level shows; ``level`` makes the level narrow them too (docs/generation.md).
+
+    ``temperature``: ``"run"`` (the run's sampling temperature, the paper) or ``"level"`` (the level's
+    LEVEL_TEMPERATURES, D0 0.4 … D6 1.0): a small generator's wording moves with the temperature far
+    more than with its topics or seeds, so ``level`` makes the level set that too."""
 
     name: str
     topic_set_size: int
     k: int = 3
     seed_pool: str | int = "all"
+    temperature: str = "run"
 
     @property
     def seed_pool_size(self) -> int | None:
@@ -49,10 +56,16 @@ class TopicLevel:
             return None
         return SEED_POOL_SIZES[self.name] if self.seed_pool == "level" else int(self.seed_pool)
 
+    def sampling_temperature(self, run_temperature: float) -> float:
+        """The temperature this level's stories are sampled at."""
+        return LEVEL_TEMPERATURES[self.name] if self.temperature == "level" else run_temperature
+
     def to_dict(self) -> dict:
         out = asdict(self)
         if self.seed_pool == "all":
             del out["seed_pool"]  # the paper's levels: their records read as before the option existed
+        if self.temperature == "run":
+            del out["temperature"]  # likewise: the record's sampling says the temperature
         return out
 
 
@@ -99,6 +112,10 @@ def topic_level(name: str, **overrides) -> TopicLevel:
     if not (pool in ("all", "level") or (isinstance(pool, int) and not isinstance(pool, bool) and pool >= level.k)):
         raise UserError(f"seed_pool is 'all', 'level' or a number of stories of at least k={level.k} (got {pool!r})",
                         field="seed_pool")
+    if level.temperature not in ("run", "level"):
+        raise UserError(f"temperature is 'run' (the run's sampling temperature) or 'level' (D0 0.4 … D6 1.0), "
+                        f"got {level.temperature!r}; set one temperature for every level with --temperature",
+                        field="temperature")
     if (level.seed_pool_size or level.k) < level.k:
         raise UserError(f"seed_pool 'level' shows {level.seed_pool_size} stories at {name}, fewer than k={level.k}; "
                         "lower k or give seed_pool a number", field="seed_pool")

@@ -49,7 +49,7 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {
     "topic": Strategy(
         name="topic", task="story_completion", title="topic-guided generation", max_tokens=160,
-        level_options=("topic_set_size", "k", "seed_pool"), templates=("topic_tree", "topics", "story"),
+        level_options=("topic_set_size", "k", "seed_pool", "temperature"), templates=("topic_tree", "topics", "story"),
         preset="synthdiv.generation.levels:topic_level", run="synthdiv.generation.topic_guided:run_topic_guided",
         topic_pool=True,
     ),

@@ -85,6 +85,7 @@ def generate_stories(
     real = [r for r in real if r.task == "story_completion"]
     if opts.constrain:
         engine = engine.with_constraint(constrained_for(engine.backend))
+    engine = engine.with_params(temperature=level.sampling_temperature(engine.params.temperature))
     if len(real) < level.k:
         raise UserError(f"need at least k={level.k} real stories as seeds, got {len(real)}", where="--real")
     topic_set = draw_topic_set(pool, level.topic_set_size, seed)

@@ -59,6 +59,12 @@ def mean_interval(values: Sequence[float], *, seed: int = 0, resamples: int = 20
     return float(ci.estimate), float(ci.ci_low), float(ci.ci_high)
 
 
+def _one_temperature(records: Sequence[Record]) -> float | None:
+    """The sampling temperature of a set's records, or None where they differ or do not say."""
+    found = {(r.provenance.sampling or {}).get("temperature") for r in records}
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
 def _draw_vendi(vectors: np.ndarray, size: int, draws: int, seed: int) -> np.ndarray:
     from synthdiv.metrics.embedding import vendi_score
 
@@ -85,6 +91,7 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
         topics = [r.provenance.topic for r in s.records]
         row["topics_used"] = len({t for t in topics if t})
         row["seeds_shown"] = len({i for r in s.records for i in r.provenance.seed_ids})  # distinct real stories the prompts showed
+        row["temperature"] = _one_temperature(s.records)
         row["topic_set_reached"] = next((r.provenance.extra.get("topic_set_size_effective") for r in s.records
                                          if r.provenance.extra.get("topic_set_size_effective") is not None), None)
         copies = [seed_copy(t, [(i, story_text(real[i])) for i in r.provenance.seed_ids if i in real])
