@@ -66,7 +66,7 @@ def test_ladder_prints_a_row_per_level_and_a_verdict(tmp_path, capsys):
     assert main(["ladder", *files, "--embedder", "none", "--draws", "20", "--json", str(tmp_path / "ladder.json")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:4] == ["set", "n", "|T|", "asked"]
-    assert out[2].split()[:6] == ["Gen-D0", "12", "1", "1", "36", "-"] and out[3].split()[:4] == ["Gen-D3", "12", "100", "12"]
+    assert out[2].split()[:7] == ["Gen-D0", "12", "1", "1", "36", "0.7", "-"] and out[3].split()[:4] == ["Gen-D3", "12", "100", "12"]
     assert out[4].startswith("diversity on 20 random subsets of 6 records per set")
     assert out[5].startswith("ladder, size-matched distinct 1-5 sum: ") and len(out) == 6  # no Vendi without an embedder
     saved = json.loads((tmp_path / "ladder.json").read_text())

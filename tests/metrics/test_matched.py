@@ -10,7 +10,7 @@ import pytest
 from synthdiv.cli.main import main
 from synthdiv.errors import UserError
 from synthdiv.metrics.distinct import distinct_n
-from synthdiv.metrics.matched import MATCHED, matched_diversity, subset_token_ids
+from synthdiv.metrics.matched import MATCHED, matched_diversity, matched_size, subset_token_ids
 from synthdiv.metrics.ngrams.tokenize import tokenize
 
 DIVERSE = [f"story {i} about the {w} and a {v}" for i, (w, v) in enumerate(zip("cat dog owl fox bee elk yak ant emu cod".split(), "hill lake road farm town sea moor wood cave field".split()))]
@@ -47,11 +47,15 @@ def test_a_duplicate_heavy_set_scores_lower_at_the_same_size():
     assert repeated["ngram_diversity_score"] < diverse["ngram_diversity_score"]
 
 
-def test_default_size_is_the_smallest_set_and_a_larger_set_scores_as_its_subsets():
+def test_default_size_is_half_the_smallest_set_so_every_interval_moves():
     big = DIVERSE + REPEATED
-    small, large = matched_diversity([DIVERSE[:4], big], draws=50)
-    assert small["size"] == large["size"] == 4 and small["ci_low"] == small["ci_high"]
+    small, large = matched_diversity([DIVERSE[:4] + REPEATED[:4], big], draws=50)
+    assert small["size"] == large["size"] == 4 == matched_size([8, len(big)])
+    assert small["ci_low"] < small["ci_high"]  # at the set's own size every draw would be the whole set
     assert large["draws"] == 50 == len(large["draw_scores"]) and MATCHED.draws == 200
+    assert matched_size([1, 9]) == 1 and matched_size([3, 9]) == 1
+    whole, = matched_diversity([DIVERSE[:4]], size=4, draws=5)  # asked for, the whole set is still one exact value
+    assert whole["ci_low"] == whole["ci_high"] == whole["ngram_diversity_score"]
 
 
 def test_subset_token_ids_equal_tokenising_the_subset():
@@ -83,10 +87,10 @@ def test_cli_match_size_adds_a_matched_object(tmp_path, capsys):
     for rep, expected in zip(files, ref):
         for key in ("size", "ngram_diversity_score", "ci_low", "ci_high", "draws"):
             assert rep["matched"][key] == expected[key], key
-    assert files[1]["matched"]["ci_low"] == files[1]["matched"]["ci_high"]  # b is the smallest: all of it
+    assert files[1]["matched"]["size"] == 3  # half of b, the smallest
     assert main(["diversity", str(a), str(b), "--match-size", "--match-draws", "40"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    row = next(ln for ln in lines if ln.startswith("matched at 6: ngram_diversity_score"))  # one row, a column per file
+    row = next(ln for ln in lines if ln.startswith("matched at 3: ngram_diversity_score"))  # one row, a column per file
     assert row.split()[-2:] == [f"{r['ngram_diversity_score']:.4f}" for r in ref]
     spread = next(ln for ln in lines if ln.startswith("  95% of draws in"))
     assert f"[{ref[0]['ci_low']:.4f}, {ref[0]['ci_high']:.4f}]" in spread

@@ -73,7 +73,7 @@ def diversity_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
     match_size: bool = typer.Option(
-        False, "--match-size", help="Also measure every file at the smallest file's size: mean and interval over random equal-size subsets."),
+        False, "--match-size", help="Also measure every file at half the smallest file's size: mean and interval over random equal-size subsets."),
     match_draws: int = typer.Option(MATCHED.draws, "--match-draws", help="Random subsets per file for --match-size."),
     compression: str = typer.Option(
         DEFAULT_COMPRESSION, "--compression",
@@ -128,7 +128,7 @@ def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:
 
 
 def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str, draws: int, mode: str) -> None:
-    """Each report gets ``matched``: its n-gram diversity score at the smallest file's size.
+    """Each report gets ``matched``: its n-gram diversity score at half the smallest file's size.
     Sample mode stays sample mode; the others are matched in corpus mode (Eq. 6), since a
     random subset of records would split the groups of group mode."""
     from synthdiv.metrics.matched import matched_diversity

@@ -48,7 +48,7 @@ class Evidence:
 
 
 def add_matched_diversity(datasets: list[dict[str, Any]], *, n: int, tokenizer: str, seed: int = 0) -> None:
-    """``div_matched_*``: distinct-1..n summed on equal-size subsamples (the smallest set of the
+    """``div_matched_*``: distinct-1..n summed on equal-size subsamples (half the smallest set of the
     comparison group the runner normalises: one seed and asked size), with its interval."""
     from synthdiv.metrics.matched import matched_diversity
     from synthdiv.metrics.texts import load_texts

@@ -76,11 +76,11 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
                    draws: int = DRAWS, seed: int = 0, size: int | None = None) -> list[dict[str, Any]]:
     """One row per set (see the module docstring); ``real``: the seed records by id."""
     from synthdiv.metrics.adherence import distractor_topics, topic_adherence
-    from synthdiv.metrics.matched import matched_diversity
+    from synthdiv.metrics.matched import matched_diversity, matched_size
     from synthdiv.metrics.seed_copy import seed_copy
 
     sizes = [len(s.records) for s in sets]
-    size = size or max(2, min(sizes) // 2)
+    size = size or matched_size(sizes)
     texts = [[story_text(r) for r in s.records] for s in sets]
     matched = matched_diversity(texts, size=size, draws=draws, seed=seed)
     pool = [t for s in sets for t in dict.fromkeys(r.provenance.topic for r in s.records if r.provenance.topic)]

@@ -4,14 +4,14 @@ Distinct-n falls as a set grows (each new text repeats more of the n-grams
 already seen), so a 2,000-record set scores lower than a 200-record subset of
 itself: comparing sets of different sizes compares their sizes as much as their
 diversity. :func:`matched_diversity` measures every set at the same ``size``
-(default: the smallest set's): it draws ``draws`` random subsets of ``size``
+(default: half the smallest set's, :func:`matched_size`): it draws ``draws`` random subsets of ``size``
 texts without replacement, computes distinct-1..n and their sum (the n-gram
 diversity score) on each with :func:`synthdiv.metrics.distinct.distinct_n`, and
 reports the mean over the draws with the percentile interval of the draws.
 
 The interval says how much the score moves with *which* ``size`` texts are
-kept; it is zero-width for a set of exactly ``size`` texts (every draw is the
-whole set). Each subset keeps its texts in file order, so corpus mode
+kept; it would be zero-width for a set of exactly ``size`` texts (every draw the
+whole set), which is why the default size is half the smallest set. Each subset keeps its texts in file order, so corpus mode
 concatenates them as the full set would be concatenated.
 
 numpy and the counters are imported inside the functions, so the CLI can take
@@ -50,6 +50,12 @@ class MatchedSettings:
 MATCHED = MatchedSettings()
 
 
+def matched_size(sizes: Sequence[int]) -> int:
+    """The default common size: half the smallest set (at least one text), so that even the
+    smallest set's subsets differ and its interval says something."""
+    return max(1, min(sizes) // 2)
+
+
 def matched_diversity(
     texts_per_set: Sequence[TextSet | Sequence[str]],
     size: int | None = None,
@@ -71,7 +77,7 @@ def matched_diversity(
     sets = [list(s.texts) if isinstance(s, TextSet) else list(s) for s in texts_per_set]
     if not sets:
         raise UserError("give at least one set of texts", where="--match-size")
-    size = min(map(len, sets)) if size is None else size
+    size = matched_size([len(s) for s in sets]) if size is None else size
     _check(sets, size, draws, level, mode)
     return [_matched_one(tokenize(texts, tokenizer, backend=backend), size, draws, seed, level, n, mode, backend) for texts in sets]
 
