@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from synthdiv.backends.base import SamplingParams
-from synthdiv.data.records_io import read_records, write_records
+from synthdiv.data.records_io import write_records
 from synthdiv.errors import UserError
 from synthdiv.generation.levels import LEVEL_TEMPERATURES, LEVELS, topic_level
-from synthdiv.generation.runner import GenerationConfig, run_generation
 from synthdiv.generation.strategies import get_strategy
-from tests.generation.conftest import make_stories
+from tests.generation.conftest import generate_level, make_stories
 
 
 def test_the_level_temperatures_rise_and_the_paper_default_is_the_runs():
@@ -36,12 +35,8 @@ def test_each_level_samples_at_its_temperature_and_says_so(tmp_path):
     write_records(make_stories(30), real)
 
     def sampled(level: str, temperature: str) -> set[float]:
-        out = tmp_path / f"{level}-{temperature}.jsonl"
-        run_generation(GenerationConfig(task="story_completion", strategy="topic", level=level, n=6, out=out, real=real,
-                                        topics="builtin", backend="dummy", model="dummy", cache=False, progress=False,
-                                        sampling=SamplingParams(temperature=0.65, max_tokens=160),
-                                        level_overrides={"temperature": temperature}))
-        return {r.provenance.sampling["temperature"] for r in read_records(out)}
+        records = generate_level(tmp_path / f"{level}-{temperature}.jsonl", real, level, 6, {"temperature": temperature}, temperature=0.65)
+        return {r.provenance.sampling["temperature"] for r in records}
 
     assert sampled("D0", "level") == {0.4} and sampled("D6", "level") == {1.0}
     assert sampled("D0", "run") == {0.65} == sampled("D6", "run")

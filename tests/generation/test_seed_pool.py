@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from synthdiv.backends.base import SamplingParams
-from synthdiv.data.records_io import read_records, write_records
+from synthdiv.data.records_io import write_records
 from synthdiv.errors import UserError
 from synthdiv.generation.levels import SEED_POOL_SIZES, topic_level
-from synthdiv.generation.runner import GenerationConfig, run_generation
 from synthdiv.generation.topic_guided import draw_seed_pool
-from tests.generation.conftest import make_stories
+from tests.generation.conftest import generate_level, make_stories
 
 
 def test_the_level_pool_sizes_and_the_paper_default():
@@ -36,11 +34,7 @@ def test_a_generated_level_shows_only_its_pool(tmp_path):
     write_records(make_stories(30), real)
 
     def seeds_shown(level: str, pool: str) -> set[str]:
-        out = tmp_path / f"{level}-{pool}.jsonl"
-        run_generation(GenerationConfig(task="story_completion", strategy="topic", level=level, n=12, out=out, real=real,
-                                        topics="builtin", backend="dummy", model="dummy", cache=False, progress=False,
-                                        sampling=SamplingParams(max_tokens=160), level_overrides={"seed_pool": pool}))
-        records = read_records(out)
+        records = generate_level(tmp_path / f"{level}-{pool}.jsonl", real, level, 12, {"seed_pool": pool})
         if pool == "level":
             assert {r.provenance.extra["seed_pool_effective"] for r in records} == {SEED_POOL_SIZES[level] or 30}
         return {s for r in records for s in r.provenance.seed_ids}
