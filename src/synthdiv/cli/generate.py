@@ -49,7 +49,9 @@ def register(app: typer.Typer) -> None:
         replace: int = typer.Option(None, help="QA: replacement count r (overrides the level's share)"),
         replace_share: float = typer.Option(None, help="QA: replaced share r/m"),
         level_option: list[str] = typer.Option([], "--level-option", metavar="FIELD=VALUE",
-                                               help="any level field of the strategy, e.g. k=4; repeat for more "
+                                               help="any level field of the strategy, e.g. k=4, or seed_pool=level and "
+                                                    "temperature=level (the level narrows the seeds and sets the "
+                                                    "temperature, docs/generation.md); repeat for more "
                                                     "(a strategy added without flags of its own is set so)"),
         backend: str = _option("backend", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
         model: str = _option("model"),
