@@ -36,18 +36,22 @@ def _level_set(path: Path):
 def format_rows(rows) -> list[str]:
     from synthdiv.evaluation.formatting import format_interval
 
-    header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'seeds':>5} {'temp':>4} {'adherence [95% CI]':>26} {'copy':>5} {'rejects':>7} "
+    header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'seeds':>5} {'temp':>4} {'adherence [95% CI]':>26} {'copy':>5} {'rep-4':>5} {'rejects':>7} "
               f"{'distinct 1-5 [95% CI]':>26} {'Vendi [95% CI]':>28}")
     lines = [header, "-" * len(header)]
     for r in rows:
         adh = format_interval(r.get("adherence"), r.get("adherence_ci_low"), r.get("adherence_ci_high"))
         dist = format_interval(r.get("distinct"), r.get("distinct_ci_low"), r.get("distinct_ci_high"))
         vendi = format_interval(r.get("vendi"), r.get("vendi_ci_low"), r.get("vendi_ci_high"))
-        rej = "-" if r.get("reject_rate") is None else f"{r['reject_rate']:.0%}"
+        rej = _share(r.get("reject_rate"))
         lines.append(f"{r['set'][:10]:<10} {r['records']:>4} {r.get('topics_asked') or '-':>9} {r['topics_used']:>5} "
                      f"{r.get('seeds_shown', '-'):>5} {_temperature(r):>4} {adh:>26} "
-                     f"{r['copy_rate']:>5.0%} {rej:>7} {dist:>26} {vendi:>28}")
+                     f"{r['copy_rate']:>5.0%} {_share(r.get('seq_rep')):>5} {rej:>7} {dist:>26} {vendi:>28}")
     return lines
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _temperature(row) -> str:
@@ -90,7 +94,7 @@ def register(app: typer.Typer) -> None:
         size = rows[0]["subset_size"]
         typer.echo(f"diversity on {draws} random subsets of {size} records per set (95 % percentile intervals); "
                    "adherence: rank of the story's own topic among distractor topics (0.5 = chance), records bootstrapped; "
-                   "copy: share of records copying a seed")
+                   "copy: share of records copying a seed; rep-4: mean share of a story's word 4-grams that repeat one earlier in it")
         for v in verdicts:
             typer.echo(format_verdict(v))
         if json_out is not None:

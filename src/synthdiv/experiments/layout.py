@@ -228,7 +228,7 @@ GENERATIONS_COLUMNS = Columns(
 )
 LADDER_COLUMNS = Columns(
     named=("seed", "model", "set", "level", "records", "topics_asked", "topics_used", "topic_set_reached", "seeds_shown", "temperature", "copy_rate",
-           "copy_rouge_l_mean", "copy_longest_run_max", "rejects", "reject_rate", *with_interval("distinct"), "subset_size",
+           "copy_rouge_l_mean", "copy_longest_run_max", *with_interval("seq_rep"), "rejects", "reject_rate", *with_interval("distinct"), "subset_size",
            "draws"),
     optional=(*with_interval("adherence"), "adherence_hit_rate", *with_interval("vendi")),  # with an embedder
 )

@@ -77,6 +77,7 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
     """One row per set (see the module docstring); ``real``: the seed records by id."""
     from synthdiv.metrics.adherence import distractor_topics, topic_adherence
     from synthdiv.metrics.matched import matched_diversity, matched_size
+    from synthdiv.metrics.repetition import seq_rep
     from synthdiv.metrics.seed_copy import seed_copy
 
     sizes = [len(s.records) for s in sets]
@@ -99,6 +100,8 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
         row["copy_rate"] = float(np.mean([c.is_copy() for c in copies])) if copies else None
         row["copy_rouge_l_mean"] = float(np.mean([c.rouge_l for c in copies])) if copies else None
         row["copy_longest_run_max"] = max((c.longest_run for c in copies), default=None)
+        repeats = [v for v in map(seq_rep, set_texts) if v is not None]
+        row["seq_rep"], row["seq_rep_ci_low"], row["seq_rep_ci_high"] = mean_interval(repeats, seed=seed) if repeats else (None, None, None)
         row["rejects"] = None if s.rejects is None else len(s.rejects)
         row["reject_rate"] = None if s.rejects is None else len(s.rejects) / max(1, len(s.rejects) + len(s.records))
         row.update({"distinct": m["ngram_diversity_score"], "distinct_ci_low": m["ci_low"], "distinct_ci_high": m["ci_high"],

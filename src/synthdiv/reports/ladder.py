@@ -11,7 +11,7 @@ from synthdiv.reports.rundir import RunData
 
 LADDER = ("Ladder", "Does measured diversity rise with the level?")
 HEADERS = ["set", "generator seed", "records", "|T| asked", "|T| reached", "topics used", "seed stories shown", "temperature",
-           "adherence ↑ [95 % CI]", "seed copies ↓", "rejects", "distinct 1-5 ↑ [95 % CI]", "Vendi ↑ [95 % CI]"]
+           "adherence ↑ [95 % CI]", "seed copies ↓", "self-repetition ↓ [95 % CI]", "rejects", "distinct 1-5 ↑ [95 % CI]", "Vendi ↑ [95 % CI]"]
 
 
 def _interval(row, name: str) -> str:
@@ -38,7 +38,7 @@ def ladder_table(run: RunData) -> TextTable:
         rows = list(csv.DictReader(fh))
     body = [[r["set"], r.get("seed", ""), r["records"], r.get("topics_asked") or "–", r.get("topic_set_reached") or "–",
              r.get("topics_used") or "–", r.get("seeds_shown") or "–", r.get("temperature") or "–", _interval(r, "adherence"),
-             _share(r.get("copy_rate")), _share(r.get("reject_rate")),
+             _share(r.get("copy_rate")), _interval(r, "seq_rep"), _share(r.get("reject_rate")),
              _interval(r, "distinct"), _interval(r, "vendi")] for r in rows]
     size = rows[0].get("subset_size") if rows else None
     draws = rows[0].get("draws") if rows else None
@@ -48,6 +48,8 @@ def ladder_table(run: RunData) -> TextTable:
     note = (f"Diversity on {draws} random subsets of {size} records per set (half the smallest set), 95 % percentile "
             "intervals over the subsets; adherence: the rank of each story's own topic among distractor topics "
             "(1 = closest, 0.5 = chance), records bootstrapped; seed copies: share of records with a 10-word run or "
-            "ROUGE-L ≥ 0.6 in common with a seed its prompt showed; rejects: share of answers rejected "
+            "ROUGE-L ≥ 0.6 in common with a seed its prompt showed; self-repetition: seq-rep-4, the share of a story's "
+            "word 4-grams that repeat one earlier in it (0 for a story that never repeats; human stories score near 0), "
+            "records bootstrapped; rejects: share of answers rejected "
             "(docs/generation.md). " + " ".join(f"{v}." for v in verdicts))
     return TextTable("table_ladder", *LADDER, note, HEADERS, body)
