@@ -10,8 +10,9 @@ from synthdiv.reports.generations import TextTable
 from synthdiv.reports.rundir import RunData
 
 LADDER = ("Ladder", "Does measured diversity rise with the level?")
-HEADERS = ["set", "generator seed", "records", "|T| asked", "|T| reached", "topics used", "seed stories shown", "temperature",
-           "adherence ↑ [95 % CI]", "seed copies ↓", "self-repetition ↓ [95 % CI]", "rejects", "distinct 1-5 ↑ [95 % CI]", "Vendi ↑ [95 % CI]"]
+# the diversities first after the set and its recipe: the table is wide, and they are what it is read for
+HEADERS = ["set", "records", "|T| asked", "|T| reached", "topics used", "seed stories shown", "temperature", "distinct 1-5 ↑ [95 % CI]",
+           "Vendi ↑ [95 % CI]", "adherence ↑ [95 % CI]", "self-repetition ↓ [95 % CI]", "seed copies ↓", "rejects", "generator seed"]
 
 
 def _interval(row, name: str) -> str:
@@ -36,10 +37,10 @@ def ladder_table(run: RunData) -> TextTable:
 
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    body = [[r["set"], r.get("seed", ""), r["records"], r.get("topics_asked") or "–", r.get("topic_set_reached") or "–",
-             r.get("topics_used") or "–", r.get("seeds_shown") or "–", r.get("temperature") or "–", _interval(r, "adherence"),
-             _share(r.get("copy_rate")), _interval(r, "seq_rep"), _share(r.get("reject_rate")),
-             _interval(r, "distinct"), _interval(r, "vendi")] for r in rows]
+    body = [[r["set"], r["records"], r.get("topics_asked") or "–", r.get("topic_set_reached") or "–", r.get("topics_used") or "–",
+             r.get("seeds_shown") or "–", r.get("temperature") or "–", _interval(r, "distinct"), _interval(r, "vendi"),
+             _interval(r, "adherence"), _interval(r, "seq_rep"), _share(r.get("copy_rate")), _share(r.get("reject_rate")),
+             r.get("seed", "")] for r in rows]
     size = rows[0].get("subset_size") if rows else None
     draws = rows[0].get("draws") if rows else None
     from synthdiv.metrics.ladder import format_verdict
