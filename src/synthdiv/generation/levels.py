@@ -113,7 +113,8 @@ def topic_level(name: str, **overrides) -> TopicLevel:
         raise UserError(f"seed_pool is 'all', 'level' or a number of stories of at least k={level.k} (got {pool!r})",
                         field="seed_pool")
     if level.temperature not in ("run", "level"):
-        raise UserError(f"temperature is 'run' (the run's sampling temperature) or 'level' (D0 0.4 … D6 1.0), "
+        raise UserError(f"temperature is 'run' (the run's sampling temperature) or 'level' (D0 {LEVEL_TEMPERATURES['D0']:.1f} … "
+                        f"D6 {LEVEL_TEMPERATURES['D6']:.1f}), "
                         f"got {level.temperature!r}; set one temperature for every level with --temperature",
                         field="temperature")
     if (level.seed_pool_size or level.k) < level.k:
