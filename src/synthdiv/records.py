@@ -3,17 +3,9 @@
 A :class:`Record` is one training or test example of a task, real or
 generated, with the provenance needed to trace it back to where it came from.
 JSONL is the interchange format (see docs/records.md for the schema);
-:mod:`synthdiv.data.formats` reads and writes CSV, Parquet and Hugging Face
-datasets too.
-
-Tasks
------
-``story_completion``
-    ``context`` = the first four sentences of a story, ``target`` = the fifth.
-``long_context_qa``
-    ``context`` = the long context (a document summary), ``question`` = the
-    question, ``target`` = the answer. ``group`` is the document id, so that
-    per-context metrics (paper Eq. 5) and splits by document work.
+:mod:`synthdiv.data.records_io` reads and writes CSV, Parquet and Hugging Face
+datasets too. What the fields hold for each task (stories, long-context QA,
+instruction data, plain text) is said once, in :mod:`synthdiv.tasks`.
 """
 
 from __future__ import annotations
@@ -24,9 +16,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from synthdiv.errors import UserError
+from synthdiv.tasks import TASK_NAMES as TASKS
+from synthdiv.tasks import TASKS as TASK_KINDS
 
-TASKS = ("story_completion", "long_context_qa")
 SOURCES = ("real", "generated")
+ROLES = ("system", "user", "assistant", "tool")
 
 
 @dataclass
@@ -86,6 +80,8 @@ class Record:
     split: str | None = None
     provenance: Provenance = field(default_factory=Provenance)
     meta: dict[str, Any] = field(default_factory=dict)  # source columns we keep but do not use
+    # a chat record (task sft): the turns before the target, [{"role", "content"}, ...]; None for plain pairs
+    messages: list[dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         # text fields stay text: a number is refused rather than silently turned into "5"
@@ -98,12 +94,15 @@ class Record:
             raise UserError(f"unknown task {self.task!r}; use one of {', '.join(TASKS)}", where="task")
         if self.source not in SOURCES:
             raise UserError(f"unknown source {self.source!r}; use 'real' or 'generated'", where="source")
-        if self.task == "long_context_qa" and not self.question:
-            raise UserError("a long_context_qa record needs a non-empty 'question'", where=f"record {self.id}")
+        kind = TASK_KINDS[self.task]
+        if kind.needs_question and not self.question:
+            raise UserError(f"a {self.task} record needs a non-empty 'question'", where=f"record {self.id}")
+        if self.messages is not None:
+            check_messages(self.messages, where=f"record {self.id}")
 
     # ----- serialisation -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "task": self.task,
             "source": self.source,
@@ -115,6 +114,9 @@ class Record:
             "provenance": self.provenance.to_dict(),
             "meta": self.meta,
         }
+        if self.messages is not None:  # only chat records carry the key: other files stay byte for byte as they were
+            out["messages"] = self.messages
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
@@ -124,10 +126,17 @@ class Record:
         """Build a record from its JSON form; ``where`` names the file and line in errors."""
         if not isinstance(data, dict):
             raise UserError("expected a JSON object per line", where=where)
-        for name in ("task", "context", "target"):
+        for name in ("task", "target"):
             value = data.get(name)
             if not isinstance(value, str) or not value.strip():
                 raise UserError(f"field '{name}' is missing or not a non-empty string; every record needs it", where=where)
+        if data["task"] not in TASK_KINDS:
+            raise UserError(f"unknown task {data['task']!r}; use one of {', '.join(TASKS)}", where=where)
+        context = data.get("context")
+        if context is None and not TASK_KINDS[data["task"]].needs_context:
+            context = ""
+        if not isinstance(context, str) or (TASK_KINDS[data["task"]].needs_context and not context.strip()):
+            raise UserError("field 'context' is missing or not a non-empty string; every record needs it", where=where)
         question = data.get("question")
         if question is not None and not isinstance(question, str):
             raise UserError(f"field 'question' must be text, got {type(question).__name__} {question!r}; quote it in the file",
@@ -136,12 +145,12 @@ class Record:
         if prov is not None and not isinstance(prov, dict):
             raise UserError("field 'provenance' must be an object", where=where)
         rid = data.get("id")
-        record_id = str(rid) if rid not in (None, "") else content_id(data["task"], data["context"], data.get("question"), data["target"])
+        record_id = str(rid) if rid not in (None, "") else content_id(data["task"], context, data.get("question"), data["target"])
         try:
             return cls(
                 id=record_id,
                 task=data["task"],
-                context=data["context"],
+                context=context,
                 target=data["target"],
                 question=data.get("question"),
                 source=data.get("source") or "real",
@@ -149,6 +158,7 @@ class Record:
                 split=data.get("split"),
                 provenance=Provenance.from_dict(prov),
                 meta=dict(data.get("meta") or {}),
+                messages=data.get("messages"),
             )
         except UserError as exc:
             raise UserError(str(exc), where=where) from None
@@ -165,6 +175,16 @@ class Record:
     @property
     def is_generated(self) -> bool:
         return self.source == "generated"
+
+
+def check_messages(messages: Any, where: str) -> None:
+    """A conversation is a list of {"role", "content"} turns with text content and a known role."""
+    if not isinstance(messages, list):
+        raise UserError(f"'messages' must be a list of turns, got {type(messages).__name__}", where=where)
+    for i, turn in enumerate(messages):
+        if not isinstance(turn, dict) or not isinstance(turn.get("content"), str) or turn.get("role") not in ROLES:
+            raise UserError(f"turn {i + 1} of 'messages' must be {{\"role\": {' | '.join(ROLES)}, \"content\": text}}, got {str(turn)[:80]}",
+                            where=where)
 
 
 def content_id(task: str, context: str, question: str | None, target: str) -> str:

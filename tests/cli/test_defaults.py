@@ -11,7 +11,6 @@ from synthdiv.training.config import TrainConfig
 
 # option -> why the command and the spec differ
 INTENDED = {
-    ("generate", "strategy"): "the spec derives the strategy from its task (None); the command defaults to topic",
     ("generate", "n"): "the command asks for --n; a sweep generates 100 per level",
     ("generate", "topics"): "the command generates a pool when none is given; a spec uses the paper's A.4 list",
 }

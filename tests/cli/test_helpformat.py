@@ -69,7 +69,7 @@ def test_values_are_named_and_formats_have_an_example(capsys):
 def test_defaults_are_never_split_across_lines(columns, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", columns)
     text = help_of(["generate"], capsys)
-    assert "[default: story_completion]" in text and "[default: smollm2-135m-instruct]" in text
+    assert "[default: transformers]" in text and "[default: smollm2-135m-instruct]" in text
     assert "--progress / --no-progress" in text and "[default: --progress]" in text
 
 

@@ -23,7 +23,12 @@ def story(i: int) -> Record:
     (["InputStoryid", "InputSentence1", "AnswerRightEnding"], "story_cloze"),
     (["storyid", "storytitle", "sentence1", "sentence5"], "rocstories"),
     (["document", "question", "answers"], "narrativeqa"),
-    (["prompt", "completion"], None),
+    (["prompt", "completion", "id"], "prompt_completion"),
+    (["messages"], "messages"),
+    (["conversations"], "conversations"),
+    (["instruction", "input", "output"], "alpaca"),
+    (["text", "url"], "text"),
+    (["query", "response"], None),
     ([], None),
 ])
 def test_the_one_rule_tells_forms_apart_by_column_names(header, form):
@@ -62,8 +67,8 @@ def test_narrativeqa_folder_is_sniffed(narrativeqa_dir):
 
 
 @pytest.mark.parametrize(("name", "content", "what"), [
-    ("raw.csv", "prompt,completion\nx,y\n", r"the CSV header \(prompt, completion\) fits no input form"),
-    ("raw.jsonl", '{"prompt": "x", "completion": "y"}\n', r"the first row's keys \(prompt, completion\) fits no input form"),
+    ("raw.csv", "query,response\nx,y\n", r"the CSV header \(query, response\) fits no input form"),
+    ("raw.jsonl", '{"query": "x", "response": "y"}\n', r"the first row's keys \(query, response\) fit no input form"),
     ("nqa.csv", "document,question,answers\nd,q,a\n", r"the CSV header \(document, question, answers\) fits no input form"),
 ])
 def test_a_file_that_fits_no_form_is_one_clear_error(tmp_path, name, content, what):
@@ -73,6 +78,7 @@ def test_a_file_that_fits_no_form_is_one_clear_error(tmp_path, name, content, wh
         read_input(path)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "synthdiv data convert --format" in message and "--column FIELD=NAME" in message
+    assert "chat messages (messages)" in message and "plain text (text)" in message and "\n" not in message
 
 
 def test_a_known_form_with_a_missing_column_names_the_column(tmp_path):
@@ -90,8 +96,8 @@ def test_named_columns_read_raw_rows_without_a_format(tmp_path):
     path.write_text("prompt,completion\nx,y\n")
     (rec,) = read_input(path, task="story_completion", columns={"context": "prompt", "target": "completion"})
     assert (rec.context, rec.target, rec.provenance.dataset) == ("x", "y", "csv")
-    with pytest.raises(UserError, match="raw rows need the task"):
-        read_input(path, columns={"context": "prompt", "target": "completion"})
+    (rec,) = read_input(path, columns={"context": "prompt", "target": "completion"})  # without a task: a prompt and its completion
+    assert (rec.task, rec.context, rec.target) == ("sft", "x", "y")
 
 
 def test_a_later_bad_line_is_reported_not_read_as_raw_rows(tmp_path):

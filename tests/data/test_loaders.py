@@ -63,9 +63,9 @@ def test_generic_csv_with_named_columns(tmp_path):
 
 def test_generic_jsonl_missing_column(tmp_path):
     path = tmp_path / "g.jsonl"
-    path.write_text('{"prompt": "x", "completion": "y"}\n')
+    path.write_text('{"query": "x", "response": "y"}\n')
     with pytest.raises(UserError, match=r"no column 'context'.*--column context=NAME"):
         read_input(path, fmt="jsonl", task="story_completion")
-    recs = read_input(path, fmt="jsonl", task="story_completion", columns={"context": "prompt", "target": "completion"})
+    recs = read_input(path, fmt="jsonl", task="story_completion", columns={"context": "query", "target": "response"})
     assert recs[0].context == "x" and recs[0].group == recs[0].id
 

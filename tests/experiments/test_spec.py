@@ -54,7 +54,7 @@ def test_paper_settings_in_shipped_configs():
         ("name: x\ntask: story_completion\ntraining: {epoch: 2}\n", "training.epoch: unknown key; did you mean 'training.epochs'?"),
         ("name: x\ntask: story_completion\ngeneration: {levles: [D1]}\n", "did you mean 'generation.levels'?"),
         ("name: x\ntask: story_completion\ntraining: {epochs: many}\n", "training.epochs: Input should be a valid integer"),
-        ("name: x\ntask: story\n", "task: Input should be 'story_completion' or 'long_context_qa'"),
+        ("name: x\ntask: story\n", "task: Input should be 'story_completion', 'long_context_qa', 'sft' or 'lm'"),
         ("task: story_completion\n", "name: required, but missing"),
         ("name: x\ntask: story_completion\ntraining: {epochs: 0}\n", "epochs: must be at least 1"),
         ("name: x\ntask: story_completion\nmixing: {ratios: [1.5]}\n", "mixing ratio 1.5 is outside [0, 1]"),

@@ -124,7 +124,7 @@ def test_cli_generate_runs_and_reports(tmp_path, stories_file, capsys):
     [
         (["--backend", "dumy"], "did you mean 'dummy'"),
         (["--level", "D9"], "D0 … D6"),
-        (["--strategy", "paraphrase"], "generates long_context_qa"),
+        (["--task", "story_completion", "--strategy", "paraphrase"], "generates long_context_qa"),
         (["--n", "0"], "--n"),
         (["--topics", "missing.txt"], "not found"),
     ],

@@ -9,7 +9,7 @@ from synthdiv.backends.dummy import DummyBackend
 from synthdiv.generation.cache import NullCache
 from synthdiv.generation.engine import Engine
 from synthdiv.generation.levels import topic_level
-from synthdiv.generation.topic_guided import StoryOptions, _adherence_check, generate_stories
+from synthdiv.generation.topic_guided import StoryOptions, adherence_check, generate_stories
 from tests.generation.conftest import make_stories
 
 
@@ -46,8 +46,8 @@ def test_the_adherence_filter_names_the_topic_and_its_rank(monkeypatch):
     import synthdiv.metrics.embed_cache as cache
 
     monkeypatch.setattr(cache, "embed_texts", lambda texts, model="minilm-l6", **_: embed(texts))
-    check = _adherence_check(["Harbour", "Garden"], seed=0, minimum=0.9)
+    check = adherence_check(["Harbour", "Garden"], seed=0, minimum=0.9)
     assert check("A boat came into the harbour.", "Harbour") is None
     reason = check("We planted roses.", "Harbour")
     assert reason.startswith("off topic: its topic 'Harbour' ranks 0.00 among the distractor topics (minimum 0.9)")
-    assert _adherence_check(["Harbour"], seed=0, minimum=None) is None
+    assert adherence_check(["Harbour"], seed=0, minimum=None) is None

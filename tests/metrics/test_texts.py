@@ -32,6 +32,6 @@ def test_text_file_gives_one_text_per_line(tmp_path):
 
 def test_csv_of_no_known_form_is_one_clear_error(tmp_path):
     path = tmp_path / "raw.csv"
-    path.write_text("prompt,completion\nx,y\n")
-    with pytest.raises(UserError, match=r"raw.csv: the CSV header \(prompt, completion\) fits no input form"):
+    path.write_text("query,response\nx,y\n")
+    with pytest.raises(UserError, match=r"raw.csv: the CSV header \(query, response\) fits no input form"):
         load_texts(path)

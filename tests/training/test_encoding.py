@@ -107,3 +107,29 @@ def test_collate_pads_to_the_batch_longest_not_max_length(tiny_tokenizer, record
         assert batch["attention_mask"][row].sum() == k
         assert (batch["labels"][row, k:] == IGNORE_INDEX).all()
     assert collate(data.examples[:2], 0, pad_to_multiple_of=8)["input_ids"].shape[1] % 8 == 0
+
+
+def test_plain_text_is_language_modelled_whole_and_cut_at_its_end(tiny_tokenizer):
+    rec = Record(id="t", task="lm", context="", target="She baked a cake for her friend. It was delicious.")
+    ex = encode_records([rec], tiny_tokenizer, max_length=256).examples[0]
+    # no BOS: the first token conditions the rest, every later token (and EOS) carries loss
+    assert ex.labels[0] == IGNORE_INDEX and ex.labels[1:] == ex.input_ids[1:]
+    assert ex.n_target == len(ex.input_ids) - 1
+    cut = encode_records([rec], tiny_tokenizer, max_length=5)
+    assert cut.examples[0].input_ids == ex.input_ids[:5] and cut.examples[0].n_target == 4
+    assert cut.truncated_records == 1 and cut.truncated_tokens == len(ex.input_ids) - 5
+
+
+def test_a_chat_record_is_encoded_through_the_chat_template(tiny_tokenizer):
+    rec = Record(id="c", task="sft", context="Who?", target="The actor.", messages=[{"role": "user", "content": "Who?"}])
+    ex = encode_records([rec], tiny_tokenizer, max_length=256).examples[0]
+    n_prompt = ex.labels.count(IGNORE_INDEX)
+    assert tiny_tokenizer.decode(ex.input_ids[:n_prompt]) == "<|user|>Who?<|end|><|assistant|>"
+    assert tiny_tokenizer.decode(ex.input_ids[n_prompt:]) == "The actor.<|end|>"
+
+
+def test_a_prompt_completion_pair_is_encoded_as_written(tiny_tokenizer):
+    rec = Record(id="p", task="sft", context="Question: Who?\nAnswer:", target=" The actor.")
+    ex = encode_records([rec], tiny_tokenizer, max_length=256).examples[0]
+    assert tiny_tokenizer.decode(ex.input_ids) == "Question: Who?\nAnswer: The actor.<|end|>"
+    assert tiny_tokenizer.decode(ex.input_ids[ex.labels.count(IGNORE_INDEX):-1]).strip() == "The actor."

@@ -2,7 +2,7 @@
 
 The answer depends only on the messages and the sample index, so reruns and
 cache checks are exact. It recognises the step from words our prompt templates
-use (topic list, five-sentence story, question-answer pair, paraphrase) and
+use (topic list, five-sentence story, instruction pair, question-answer pair, paraphrase) and
 answers in the format that step expects; ``reject_every`` makes every k-th
 answer malformed so parse-retry paths get exercised.
 """
@@ -72,6 +72,11 @@ class DummyBackend(Backend):
         if "topics" in step:
             count = int(m.group(1)) if (m := re.search(r"(\d+) (?:new |short )?topics", text)) else 10
             return "\n".join(f"{i + 1}. {rng.choice(ADJS).title()} {rng.choice(WORDS)}" for i in range(count))
+        if "instruction" in step:
+            topic = m.group(1) if (m := re.search(r'about "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
+            words = int(m.group(1)) if (m := re.search(r"about (\d+) words", step)) else 20
+            request = f"How do I {rng.choice(VERBS).removesuffix('ed')} the {rng.choice(ADJS)} {topic.lower()} {rng.choice(WORDS)}?"
+            return f"Instruction: {request}\nResponse: " + " ".join(self._sentence(rng, topic, max(4, words // 3)) for _ in range(3))
         topic = m.group(1) if (m := re.search(r'topic "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
         words = int(m.group(1)) if (m := re.search(r"about (\d+) words", messages[-1]["content"])) else 45
         return " ".join(self._sentence(rng, topic, max(4, words // 5)) for _ in range(5))

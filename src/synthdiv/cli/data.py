@@ -8,13 +8,15 @@ from typing import Optional
 
 import typer
 
+from synthdiv.cli.inputs import COLUMN, DATA_HELP, SPLIT, SUBSET, read_options
+from synthdiv.data.inputs import FORMATS
 from synthdiv.errors import UserError
 from synthdiv.records import TASKS
 
 data_app = typer.Typer(help="Convert real datasets to records, inspect record files, export the embedded corpus.", no_args_is_help=True)
 
-FORMAT_HELP = "Source format: rocstories | story_cloze | narrativeqa | jsonl | csv."
-TASK_HELP = f"Task: {' | '.join(TASKS)}."
+FORMAT_HELP = f"Source form: {' | '.join(FORMATS)} (default: told from the data)."
+TASK_HELP = f"Task: {' | '.join(TASKS)} (default: the data's)."
 
 
 def _require_positive(**counts: int | None) -> None:
@@ -24,24 +26,15 @@ def _require_positive(**counts: int | None) -> None:
             raise UserError(f"must be at least 1 (got {value})", where="--" + name.replace("_", "-"))
 
 
-def _parse_columns(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        field, sep, name = pair.partition("=")
-        if not sep or field not in ("id", "context", "question", "target", "group"):
-            raise UserError(f"--column {pair!r}: use FIELD=NAME with FIELD one of id, context, question, target, group")
-        out[field] = name
-    return out
-
-
 @data_app.command("convert")
 def convert_cmd(
-    input: str = typer.Argument(..., help="Source file or folder (NarrativeQA: the folder of the official layout)."),
-    format: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
-    task: str = typer.Option(..., "--task", "-t", help=TASK_HELP),
+    input: str = typer.Argument(..., help=DATA_HELP + " NarrativeQA: the folder of the official layout."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help=TASK_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
-    column: list[str] = typer.Option(
-        [], "--column", metavar="FIELD=NAME", help="For jsonl/csv input: map a record field to a column, e.g. --column target=answer (repeatable)."),
+    column: list[str] = COLUMN,
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
     per_group: Optional[int] = typer.Option(None, "--per-group", help="Keep at most k records per group (k QA pairs per context)."),
     sample: Optional[int] = typer.Option(None, "--sample", help="Keep N records, drawn without replacement."),
     test_fraction: Optional[float] = typer.Option(None, "--test-fraction", help="Split by group; this share of groups is test."),
@@ -60,8 +53,8 @@ def convert_cmd(
     check_io(inputs={"INPUT": input, **seeds_of}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
 
     result = convert(
-        input, out, fmt=format, task=task, columns=_parse_columns(column), per_group=per_group,
-        sample=sample, test_fraction=test_fraction, test_out=test_out, seed=seed, exclude_seeds_of=exclude_seeds_of,
+        input, out, fmt=format, task=task, per_group=per_group, sample=sample, test_fraction=test_fraction,
+        test_out=test_out, seed=seed, exclude_seeds_of=exclude_seeds_of, **read_options(split, subset, column),
     )
     if "dropped" in result:
         shown = ", ".join(str(p) for p in exclude_seeds_of)
@@ -74,14 +67,17 @@ def convert_cmd(
 
 @data_app.command("inspect")
 def inspect_cmd(
-    file: str = typer.Argument(..., help="A record file (.jsonl, .csv, .parquet, saved dataset folder)."),
+    file: str = typer.Argument(..., help=DATA_HELP),
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Counts, length statistics and two sample records of a record file."""
+    """Counts, length statistics and two sample records of a data file, as synthdiv reads it."""
     from synthdiv.data.api import inspect
     from synthdiv.data.inspect import format_summary
 
-    summary = inspect(file)
+    summary = inspect(file, **read_options(split, subset, column))
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else format_summary(summary))
 
 

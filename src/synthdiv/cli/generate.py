@@ -1,7 +1,8 @@
 """``synthdiv generate``: diversity-controlled generation.
 
-Stories:  synthdiv generate --task story_completion --strategy topic --level D3 --n 1000 --out gen.jsonl
-QA:       synthdiv generate --task long_context_qa --strategy paraphrase --real qa.jsonl --level D3 --n 1000 --out gen.jsonl
+Stories:      synthdiv generate --strategy topic --level D3 --n 1000 --out gen.jsonl
+Instructions: synthdiv generate --strategy instruct --real my_sft.jsonl --level D3 --n 1000 --out gen.jsonl
+QA:           synthdiv generate --strategy paraphrase --real qa.jsonl --level D3 --n 1000 --out gen.jsonl
 
 Nothing heavy is imported until the command runs.
 """
@@ -29,14 +30,15 @@ _STRATEGY_HELP = " or ".join(f"{s.name} ({s.task})" for s in STRATEGIES.values()
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("generate", help="Generate records at a diversity level (topic-guided stories or paraphrase-augmented QA).")
+    @app.command("generate", help="Generate records at a diversity level (topic-guided stories or instruction data, paraphrase-augmented QA).")
     def generate(
-        task: str = typer.Option(TASKS[0], help=" or ".join(TASKS)),
-        strategy: str = typer.Option(next(iter(STRATEGIES)), help=_STRATEGY_HELP),
+        task: str = typer.Option(None, help=f"{' or '.join(TASKS)} (default: the strategy's)"),
+        strategy: str = typer.Option(None, help=f"{_STRATEGY_HELP} (default: the task's first, else topic)"),
         level: str = typer.Option("D3", metavar="D0..D6", help="diversity level D0 (lowest) … D6 (highest), e.g. D3"),
         n: int = typer.Option(..., "--n", help="number of records to generate"),
         out: Path = typer.Option(..., help="output record file (.jsonl, .csv, .parquet)"),
-        real: Path = typer.Option(None, help="real records used as seeds (default for stories: the embedded corpus)"),
+        real: Path = typer.Option(None, help="real data shown as seeds, in any form synthdiv reads (default: the embedded corpus "
+                                             "for stories, synthdiv's 62 instruction pairs for instruct)"),
         topics: str = typer.Option(None, help="topics file, one per line, or 'builtin' (paper A.4); default: generate a pool"),
         pool_size: int = _option("pool_size"),
         pool_growth: str = _option("pool_growth"),
@@ -85,9 +87,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from synthdiv.backends.base import SamplingParams
         from synthdiv.generation.runner import CostCapReached, GenerationConfig, check_complete, check_paths, run_generation
-        from synthdiv.generation.strategies import get_strategy
+        from synthdiv.generation.strategies import resolve_strategy
 
-        chosen = get_strategy(strategy, task)
+        chosen = resolve_strategy(strategy, task)
+        strategy, task = chosen.name, chosen.task
         given = {"topic_set_size": topic_set_size, "k": k, "m": m, "p": p, "replace_count": replace, "replace_share": replace_share}
         overrides = {name: given[name] for name in chosen.level_options if name in given}
         overrides.update(_level_options(level_option))

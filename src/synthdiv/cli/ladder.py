@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(line)
         size = rows[0]["subset_size"]
         typer.echo(f"diversity on {draws} random subsets of {size} records per set (95 % percentile intervals); "
-                   "adherence: rank of the story's own topic among distractor topics (0.5 = chance), records bootstrapped; "
-                   "copy: share of records copying a seed; rep-4: mean share of a story's word 4-grams that repeat one earlier in it")
+                   "adherence: rank of each record's own topic among distractor topics (0.5 = chance), records bootstrapped; "
+                   "copy: share of records copying a seed; rep-4: mean share of a record's word 4-grams that repeat one earlier in it")
         for v in verdicts:
             typer.echo(format_verdict(v))
         if json_out is not None:

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 
+from synthdiv.cli.inputs import COLUMN, DATA_HELP, FIELDS, SPLIT, SUBSET, parse_fields, read_options
 from synthdiv.cli.metrics_text import NORMALISED, print_diversity, print_shift
 from synthdiv.cli.quiet import say
 from synthdiv.errors import UserError
@@ -24,9 +25,6 @@ from synthdiv.metrics.choices import (
 from synthdiv.metrics.matched import MATCHED
 
 
-def _parse_fields(values: list[str]) -> tuple[str, ...] | None:
-    names = tuple(f.strip() for v in values for f in v.split(",") if f.strip())
-    return names or None
 
 
 def _emit(payload: dict[str, Any], as_json: bool, out: Optional[Path], human) -> None:
@@ -57,13 +55,15 @@ def _collect_warnings(fn, *args, **kwargs):
 
 
 def diversity_cmd(
-    files: list[str] = typer.Argument(..., help="Record files (.jsonl, .csv, .parquet, saved dataset) or .txt (one text per line)."),
+    files: list[str] = typer.Argument(..., help=DATA_HELP + " A .txt file: one text per line."),
     n: int = typer.Option(5, "--n", help="Highest n-gram order; distinct-1..n and their sum are reported."),
     mode: str = typer.Option("auto", "--mode", help="corpus | sample | group | auto (group for long-context QA, else corpus)."),
     tokenizer: str = typer.Option("regex", "--tokenizer",
                                   help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
-    fields: list[str] = typer.Option([], "--fields", metavar="FIELD[,FIELD]",
-                                     help="Record fields measured, e.g. context,target (default: story context+target, QA question+target)."),
+    fields: list[str] = FIELDS,
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
     metrics: Optional[str] = typer.Option(
         None, "--metrics", metavar="NAME[,NAME]",
         help=f"What to compute, some of {', '.join(DIVERSITY_METRICS)}, e.g. --metrics distinct "
@@ -98,11 +98,12 @@ def diversity_cmd(
         raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
     _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
-    field_names = _parse_fields(fields)
-    if metrics is not None and _parse_fields([metrics]) is None:
+    field_names = parse_fields(fields)
+    if metrics is not None and parse_fields([metrics]) is None:
         raise UserError("names no metric; give one or more of distinct, compression, self-bleu, embedding", where="--metrics")
-    chosen = resolve_metrics(_parse_fields([metrics]) if metrics is not None else None, embedder is not None)
-    sets = [load_texts(f, field_names) for f in files]
+    chosen = resolve_metrics(parse_fields([metrics]) if metrics is not None else None, embedder is not None)
+    reading = read_options(split, subset, column)
+    sets = [load_texts(f, field_names, **reading) for f in files]
     options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,
                    self_bleu_smoothing=self_bleu_smoothing, metrics=chosen)
     reports = [_collect_warnings(diversity_report, s, **options) for s in sets]
@@ -140,11 +141,14 @@ def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str,
 
 
 def shift_cmd(
-    real: str = typer.Argument(..., help="The real set: a record file or .txt."),
-    generated: str = typer.Argument(..., help="The generated set: a record file or .txt."),
+    real: str = typer.Argument(..., help="The real set. " + DATA_HELP),
+    generated: str = typer.Argument(..., help="The generated set, in any of the same forms."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm-l6 | mpnet-base | NAME; adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
-    fields: list[str] = typer.Option([], "--fields", metavar="FIELD[,FIELD]", help="Record fields that make the measured text, e.g. context,target."),
+    fields: list[str] = FIELDS,
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
     seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
@@ -162,8 +166,9 @@ def shift_cmd(
     if seed < 0:
         raise UserError(f"must be 0 or more (got {seed})", where="--seed")
     _check_choice(mauve_setting, MAUVE_SETTINGS, "--mauve")
-    field_names = _parse_fields(fields)
-    real_set, gen_set = load_texts(real, field_names), load_texts(generated, field_names)
+    field_names = parse_fields(fields)
+    reading = read_options(split, subset, column)
+    real_set, gen_set = load_texts(real, field_names, **reading), load_texts(generated, field_names, **reading)
     mauve_options = _mauve_options(mauve_setting)
     payload = _collect_warnings(shift_report, real_set, gen_set, embedder=embedder, tokenizer=tokenizer, seed=seed, **mauve_options)
     payload["verdict"] = shift_verdict(payload)  # the reading, for --json too

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import typer
 
+from synthdiv.cli.inputs import COLUMN, DATA_HELP, FIELDS, SPLIT, SUBSET, parse_fields, read_options
 from synthdiv.errors import UserError
 from synthdiv.selection.settings import DEFAULTS, STRATEGY_NAMES, SelectionSettings, check_request
 
@@ -40,7 +41,7 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
 
 
 def select_cmd(
-    pool: str = typer.Option(..., "--pool", help="The generated pool: a record file (.jsonl, .csv, .parquet, saved dataset)."),
+    pool: str = typer.Option(..., "--pool", help="The generated pool. " + DATA_HELP),
     n: int = typer.Option(..., "--n", help="How many records to select."),
     strategy: str = typer.Option(..., "--strategy", help=f"{' | '.join(STRATEGY_NAMES)} (docs/selection.md)."),
     real: Optional[str] = typer.Option(None, "--real", help="Real records to match (needed by matched and matched-diverse)."),
@@ -48,6 +49,10 @@ def select_cmd(
     embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of every random choice of the strategy."),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet); written atomically."),
+    fields: list[str] = FIELDS,
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Select N records of a pool by random, dedup, diverse, matched or matched-diverse; each keeps its
@@ -62,9 +67,11 @@ def select_cmd(
     from synthdiv.data.records_io import write_records
     from synthdiv.selection.api import select_records
 
-    pool_records = read_input(pool)
-    real_records = read_input(real) if real is not None else None
-    report = select_records(pool_records, n, strategy, real=real_records, settings=settings, pool_name=pool)
+    reading = read_options(split, subset, column)
+    pool_records = read_input(pool, **reading)
+    real_records = read_input(real, **reading) if real is not None else None
+    report = select_records(pool_records, n, strategy, real=real_records, settings=settings, pool_name=pool,
+                            fields=parse_fields(fields))
     write_records(report.records, out)
     summary = report.summary | {"out": str(out)}
     if as_json:

@@ -14,12 +14,13 @@ from typing import Optional
 
 import typer
 
+from synthdiv.cli.inputs import COLUMN, DATA_HELP, SPLIT, SUBSET, read_options
 from synthdiv.errors import UserError
 from synthdiv.training.config import TrainConfig  # light: the defaults of the train options
 
 
 def train_cmd(
-    train_file: str = typer.Option(..., "--train", help="Training records (a record file, or a Story Cloze / ROCStories CSV)."),
+    train_file: str = typer.Option(..., "--train", help="Training data. " + DATA_HELP),
     model: str = typer.Option(..., "--model", help="Registry name (smollm2-135m-instruct), hub id or local model folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: adapter, train_config.json, train_log.csv, tensorboard/, checkpoints/."),
     epochs: int = typer.Option(TrainConfig.epochs, "--epochs", help="Epochs (paper: 3)."),
@@ -47,6 +48,9 @@ def train_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars on stderr: the training steps and the --test evaluation."),
     report_to: list[str] = typer.Option(
         [], "--report-to", help="Experiment trackers: tensorboard, mlflow, wandb (comma list or repeated); runs under OUT/tracking."),
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fine-tune a causal LM with LoRA on records (loss on the target tokens, or the whole record); resumes after a kill."""
@@ -72,8 +76,9 @@ def train_cmd(
         )
     from synthdiv.data import read_input
 
-    records = read_input(train_file)
-    test_records = read_input(test) if test else None  # read before training: a bad file fails fast
+    reading = read_options(split, subset, column)
+    records = read_input(train_file, **reading)
+    test_records = read_input(test, **reading) if test else None  # read before training: a bad file fails fast
     from synthdiv.training.recipe import train
     from synthdiv.training.saving import save_merged
     from synthdiv.training.tracking import make_tracker, tracked, train_params
@@ -117,7 +122,7 @@ def _loss_with_interval(result) -> str:
 
 def evaluate_cmd(
     model: str = typer.Option(..., "--model", help="Adapter folder from 'synthdiv train', registry name, hub id or model folder."),
-    test: str = typer.Option(..., "--test", help="Test records (a record file, or a Story Cloze / ROCStories CSV)."),
+    test: str = typer.Option(..., "--test", help="Test data. " + DATA_HELP),
     batch_size: int = typer.Option(8, "--batch-size", help="Does not change the result, only the speed."),
     max_length: Optional[int] = typer.Option(None, "--max-length", help="Default: the adapter's training max length, else 512."),
     base: bool = typer.Option(True, "--base/--no-base", help="For an adapter, also report the base model's loss."),
@@ -125,6 +130,9 @@ def evaluate_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (keys: test_loss, tokens, samples, ...)."),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Show a progress bar on stderr (default: when stderr is a terminal)."),
+    split: Optional[str] = SPLIT,
+    subset: Optional[str] = SUBSET,
+    column: list[str] = COLUMN,
 ) -> None:
     """Test loss: summed NLL of all target tokens / their number (independent of batch size)."""
     from synthdiv.paths import check_io
@@ -136,7 +144,7 @@ def evaluate_cmd(
     check_io(inputs={"--model": model, "--test": test}, outputs={"--per-sample": per_sample})
     from synthdiv.data import read_input
 
-    records = read_input(test)
+    records = read_input(test, **read_options(split, subset, column))
     from synthdiv.evaluation.loading import load_for_evaluation
 
     net, tokenizer, info = load_for_evaluation(model)  # first: a broken adapter fails before torch is imported

@@ -25,9 +25,11 @@ def convert(
     path: str | os.PathLike,
     out: str | os.PathLike,
     *,
-    fmt: str,
-    task: str,
+    fmt: str | None = None,
+    task: str | None = None,
     columns: dict[str, str] | None = None,
+    split: str | None = None,
+    config: str | None = None,
     per_group: int | None = None,
     sample: int | None = None,
     test_fraction: float | None = None,
@@ -35,7 +37,8 @@ def convert(
     seed: int = 0,
     exclude_seeds_of: Sequence[str | os.PathLike] = (),
 ) -> dict[str, Any]:
-    """Convert a source dataset to a record file (JSONL, CSV or Parquet by suffix).
+    """Convert a source dataset (any form :func:`synthdiv.data.read_input` reads; ``fmt`` and ``task``
+    default to the data's own) to a record file (JSONL, CSV or Parquet by suffix).
     With ``exclude_seeds_of``, first drop every record that a prompt of those generated files showed
     (seed_exclusion.py), then subsample. With ``test_fraction``, split by group: train records go to
     ``out``, test records to ``test_out``."""
@@ -47,7 +50,7 @@ def convert(
         raise UserError("output must end in .jsonl, .csv or .parquet", where=str(out))
     if test_fraction is not None and test_out is None:
         raise UserError("--test-fraction needs --test-out for the test records")
-    records = read_input(path, task=task, fmt=fmt, columns=columns)
+    records = read_input(path, task=task, fmt=fmt, columns=columns, split=split, config=config)
     excluded: dict[str, Any] = {}
     if exclude_seeds_of:
         from synthdiv.data.seed_exclusion import exclude_seeds_of as exclude
@@ -65,12 +68,12 @@ def convert(
     return {"records": len(records), "train": len(train), "test": len(test), "out": str(out), "test_out": str(test_out), **excluded}
 
 
-def inspect(path: str | os.PathLike) -> dict[str, Any]:
-    """Counts, length statistics and two sample records of a record file."""
+def inspect(path: str | os.PathLike, **reading: Any) -> dict[str, Any]:
+    """Counts, length statistics and two sample records of a data file (any form ``read_input`` reads)."""
+    from synthdiv.data.inputs import read_input
     from synthdiv.data.inspect import summarize
-    from synthdiv.data.records_io import read_records
 
-    return summarize(read_records(path))
+    return summarize(read_input(path, **reading))
 
 
 def export_corpus(out: str | os.PathLike, *, split: str | None = "train", sample: int | None = None, seed: int = 0) -> int:

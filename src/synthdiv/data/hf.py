@@ -22,10 +22,14 @@ def _datasets():
 def load_hf(path_or_id: str, *, split: str | None = None, name: str | None = None):
     """A `datasets.Dataset` from a saved folder or a hub id (``hf:OWNER/NAME`` or ``OWNER/NAME``)."""
     datasets = _datasets()
-    from pathlib import Path
 
-    if Path(path_or_id).is_dir():
+    from synthdiv.data.records_io import detect_format
+
+    kind = detect_format(path_or_id)
+    if kind == "hf_disk":
         obj = datasets.load_from_disk(path_or_id)
+    elif kind == "hf_folder":  # data files with a card (the Hub's layout, synthdiv export --format hf): read locally
+        obj = _load_folder(datasets, path_or_id, name, split)
     else:
         hub_id = path_or_id.removeprefix("hf:")
         try:
@@ -47,8 +51,22 @@ def load_hf(path_or_id: str, *, split: str | None = None, name: str | None = Non
     return obj
 
 
-def load_hf_rows(path_or_id: str, *, split: str | None = None) -> list[dict[str, Any]]:
-    return list(load_hf(path_or_id, split=split))
+def _load_folder(datasets, folder: str, name: str | None, split: str | None):
+    """A folder of data files, prepared in a private cache and held in memory: ``datasets`` keys its cache of a
+    folder with a card by the card's relative data-file patterns, so two exported folders of the same layout
+    would share one cache entry and the second would read the first one's rows."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="synthdiv-hf-") as cache:
+        try:
+            return datasets.load_dataset(str(Path(folder).resolve()), name, split=split, cache_dir=cache, keep_in_memory=True)
+        except ValueError as exc:  # an unknown config or split, named by the library
+            raise UserError(f"{str(exc).splitlines()[0][:200]}; choose it with --subset / --split", where=folder) from None
+
+
+def load_hf_rows(path_or_id: str, *, split: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+    return list(load_hf(path_or_id, split=split, name=name))
 
 
 def dataset_from_rows(rows: list[dict[str, Any]]) -> Any:

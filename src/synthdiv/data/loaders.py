@@ -18,6 +18,7 @@ from synthdiv.data.csvutil import read_csv_rows, require_columns, require_value
 from synthdiv.errors import UserError
 from synthdiv.fileio import read_lines
 from synthdiv.records import Provenance, Record, content_id, dedupe_ids
+from synthdiv.tasks import get_task
 
 ROCSTORIES_COLUMNS = ("sentence1", "sentence2", "sentence3", "sentence4", "sentence5")
 STORY_CLOZE_COLUMNS = (
@@ -99,7 +100,8 @@ def load_generic(path: str | os.PathLike, *, task: str, columns: dict[str, str] 
     fmt = detect_format(path)
     mapping = {"id": "id", "context": "context", "question": "question", "target": "target", "group": "group"} | (columns or {})
     rows = _generic_rows(path, fmt)
-    needed = ["context", "target"] + (["question"] if task == "long_context_qa" else [])
+    kind = get_task(task)
+    needed = ["context"] * (kind.needs_context or "context" in (columns or {})) + ["target"] + ["question"] * kind.needs_question
     records = []
     for rowno, row in rows:
         where = f"{path}:{rowno}"
@@ -113,17 +115,18 @@ def load_generic(path: str | os.PathLike, *, task: str, columns: dict[str, str] 
                 raise UserError(f"column {col!r} (record field {field!r}) holds {type(value).__name__} {value!r}, not text; "
                                 f"write it as a string", where=where)
             values[field] = require_value({col: value or ""}, col, where)
-        rid = str(row.get(mapping["id"]) or "") or content_id(task, values["context"], values.get("question"), values["target"])
+        context = values.get("context", "")
+        rid = str(row.get(mapping["id"]) or "") or content_id(task, context, values.get("question"), values["target"])
         group = row.get(mapping["group"])
         used = {mapping[f] for f in ("id", "group", *needed)}
         records.append(
             Record(
                 id=rid,
                 task=task,
-                context=values["context"],
+                context=context,
                 question=values.get("question"),
                 target=values["target"],
-                group=str(group) if group not in (None, "") else (rid if task == "story_completion" else None),
+                group=str(group) if group not in (None, "") else (rid if kind.groups_by_record else None),
                 provenance=Provenance(dataset=fmt, origin=str(path), row=rowno),
                 meta={k: v for k, v in row.items() if k not in used},
             )

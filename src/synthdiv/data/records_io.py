@@ -26,11 +26,13 @@ from synthdiv.fileio import atomic_path, atomic_write, read_lines, require_file
 from synthdiv.records import Record
 
 COLUMNS = ("id", "task", "source", "group", "split", "context", "question", "target", "provenance", "meta")
-NESTED = ("provenance", "meta")
+CHAT_COLUMN = "messages"  # written only when a record is a conversation (task sft), so other files keep their columns
+NESTED = ("provenance", "meta", CHAT_COLUMN)
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """One of jsonl, csv, parquet, hf_disk, hf_hub, txt, from the path's name."""
+    """One of jsonl, csv, parquet, txt, hf_disk (a ``save_to_disk`` folder), hf_folder (a folder of data
+files, as the Hub and ``synthdiv export --format hf`` lay them out) or hf_hub, from the path's name."""
     text = str(path)
     if text.startswith("hf:"):
         return "hf_hub"
@@ -38,7 +40,10 @@ def detect_format(path: str | os.PathLike) -> str:
     if p.is_dir():
         if (p / "dataset_info.json").exists() or (p / "state.json").exists() or (p / "dataset_dict.json").exists():
             return "hf_disk"
-        raise UserError("folder is not a saved Hugging Face dataset (no dataset_info.json); give a record file", where=text)
+        if _holds_data_files(p):
+            return "hf_folder"
+        raise UserError("folder holds no dataset (no dataset_info.json from save_to_disk, no .parquet, .jsonl or .csv data files); "
+                        "give a data file or a dataset folder", where=text)
     suffix = p.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
         return "jsonl"
@@ -51,6 +56,13 @@ def detect_format(path: str | os.PathLike) -> str:
     if not p.exists() and text.count("/") == 1 and not suffix:
         return "hf_hub"
     raise UserError("unknown record file type; use .jsonl, .csv, .parquet, a saved dataset folder or hf:OWNER/NAME", where=text)
+
+
+DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".csv")
+
+
+def _holds_data_files(folder: Path) -> bool:
+    return any(f.suffix.lower() in DATA_SUFFIXES for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
 
 
 # ----- reading ------------------------------------------------------------
@@ -80,11 +92,13 @@ def _read_any(path: str | os.PathLike, split: str | None) -> list[Record]:
     if fmt == "csv":
         return list(_iter_csv(Path(path)))
     if fmt == "parquet":
-        return _from_rows(_read_parquet(Path(path)), str(path))
-    if fmt in ("hf_disk", "hf_hub"):
+        from synthdiv.data.rows import read_parquet_rows
+
+        return records_from_rows(read_parquet_rows(Path(path)), str(path))
+    if fmt in ("hf_disk", "hf_folder", "hf_hub"):
         from synthdiv.data.hf import load_hf_rows
 
-        return _from_rows(load_hf_rows(str(path), split=split), str(path))
+        return records_from_rows(load_hf_rows(str(path), split=split), str(path))
     raise UserError("a .txt file holds plain texts, not records; this command needs a record file", where=str(path))
 
 
@@ -122,7 +136,7 @@ def _decode_nested(row: dict[str, Any], where: str) -> dict[str, Any]:
         value = out.get(key)
         if isinstance(value, str):
             if not value.strip():
-                out[key] = {}
+                out[key] = None if key == CHAT_COLUMN else {}
                 continue
             try:
                 out[key] = json.loads(value)
@@ -131,24 +145,8 @@ def _decode_nested(row: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _read_parquet(path: Path) -> list[dict[str, Any]]:
-    require_file(path)
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - depends on the install
-        raise UserError("reading Parquet needs pyarrow: pip install 'synthdiv[data]'") from None
-    import pyarrow as pa
-
-    try:
-        return pq.read_table(path).to_pylist()
-    except (pa.ArrowException, OSError) as exc:  # a truncated, damaged or foreign file
-        if isinstance(exc, OSError) and exc.errno is not None:  # the disk failed, not the file
-            raise
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"not a readable Parquet file ({first}); write it again", where=str(path)) from None
-
-
-def _from_rows(rows: Iterable[dict[str, Any]], origin: str) -> list[Record]:
+def records_from_rows(rows: Iterable[dict[str, Any]], origin: str) -> list[Record]:
+    """Records of rows in the record columns (Parquet, a Hugging Face dataset)."""
     records = [Record.from_dict(_decode_nested(dict(r), f"{origin}:{i}"), where=f"{origin}:{i}") for i, r in enumerate(rows, 1)]
     if not records:
         raise UserError("no records found", where=origin)
@@ -168,17 +166,19 @@ def write_records(records: Iterable[Record], path: str | os.PathLike) -> int:
                 fh.write("\n")
     elif fmt == "csv":
         with atomic_write(path, newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+            columns = columns_of(records)
+            writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             for rec in records:
-                writer.writerow({k: ("" if v is None else v) for k, v in _flat(rec).items()})
+                writer.writerow({k: ("" if v is None else v) for k, v in _flat(rec, columns).items()})
     elif fmt == "parquet":
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:  # pragma: no cover
             raise UserError("writing Parquet needs pyarrow: pip install 'synthdiv[data]'") from None
-        table = pa.Table.from_pylist([_flat(r) for r in records])
+        columns = columns_of(records)
+        table = pa.Table.from_pylist([_flat(r, columns) for r in records])
         with atomic_path(path, suffix=".parquet") as tmp:
             pq.write_table(table, tmp)
     else:
@@ -186,15 +186,23 @@ def write_records(records: Iterable[Record], path: str | os.PathLike) -> int:
     return len(records)
 
 
-def _flat(rec: Record) -> dict[str, Any]:
+def columns_of(records: list[Record]) -> tuple[str, ...]:
+    """The columns of a record file: a ``messages`` column only when a record is a conversation."""
+    return COLUMNS + ((CHAT_COLUMN,) if any(r.messages is not None for r in records) else ())
+
+
+def _flat(rec: Record, columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
     d = rec.to_dict()
     for key in NESTED:
-        d[key] = json.dumps(d[key], ensure_ascii=False, sort_keys=True)
-    return {k: d[k] for k in COLUMNS}
+        if key in d:
+            d[key] = json.dumps(d[key], ensure_ascii=False, sort_keys=True)
+    return {k: d.get(k) for k in columns}
 
 
 def save_hf_dataset(records: Iterable[Record], folder: str | os.PathLike) -> None:
     """Save records as a Hugging Face dataset folder (``Dataset.save_to_disk``)."""
     from synthdiv.data.hf import dataset_from_rows
 
-    dataset_from_rows([_flat(r) for r in records]).save_to_disk(str(folder))
+    records = list(records)
+    columns = columns_of(records)
+    dataset_from_rows([_flat(r, columns) for r in records]).save_to_disk(str(folder))

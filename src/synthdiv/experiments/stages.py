@@ -21,6 +21,7 @@ from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.graph import DATA_FILE, Node
 from synthdiv.fileio import atomic_write
 from synthdiv.records import Record
+from synthdiv.tasks import TASKS
 
 
 def data_file(node: Node, folder: Path) -> Path:
@@ -45,7 +46,7 @@ def _subsample(records: list[Record], n: int | None, task: str, seed: int, what:
 
     if n is None:
         return records
-    if task != "long_context_qa":
+    if not TASKS[task].grouped:
         if n > len(records):
             raise UserError(f"real.{what} is {n}, but the real data has only {len(records)} {what.split('_')[1]} records")
         return sample_records(records, n, seed=seed)

@@ -13,10 +13,8 @@ from synthdiv.export.panels import diversity_table, generation_table, shift_tabl
 from synthdiv.export.provenance import origin_names, real_sources, source_datasets, template_hashes
 from synthdiv.export.settings import DEFAULT_CONFIG, ExportSettings, size_category
 from synthdiv.export.sources import ExportInput
+from synthdiv.tasks import TASKS
 
-TASK_TAGS = {"story_completion": "story-completion", "long_context_qa": "long-context-qa"}
-MEASURED_TEXT = {"story_completion": "the four context sentences and the ending",
-                 "long_context_qa": "the question and the answer (the long context is shared by a group and left out)"}
 
 
 def card_metadata(inp: ExportInput, shards: dict[str, list[str]], settings: ExportSettings) -> dict[str, Any]:
@@ -33,7 +31,7 @@ def card_metadata(inp: ExportInput, shards: dict[str, list[str]], settings: Expo
     meta: dict[str, Any] = {
         "pretty_name": pretty_name(inp),
         "configs": configs,
-        "tags": (["synthetic"] if has_generated else []) + ["synthdiv"] + [TASK_TAGS[t] for t in tasks],
+        "tags": (["synthetic"] if has_generated else []) + ["synthdiv"] + [TASKS[t].hub_tag for t in tasks],
         "size_categories": [size_category(len(records))],
         "language_creators": (["machine-generated"] if has_generated else []) + (["found"] if has_real else []),
         "task_categories": ["text-generation"],
@@ -87,7 +85,7 @@ def _diversity_section(inp: ExportInput) -> str:
     how = [f"tokenizer `{first['div_tokenizer']}`" if first.get("div_tokenizer") else None,
            f"mode `{first['div_mode']}`" if first.get("div_mode") else None]
     tasks = sorted({r.task for s in inp.sets for r in s.records})
-    text = "; ".join(MEASURED_TEXT.get(t, t) for t in tasks)
+    text = "; ".join(TASKS[t].measured_words for t in tasks)
     return ("## Diversity\n\nMeasured on the text of each record (" + text + ")"
             + (", " + ", ".join(h for h in how if h) if any(how) else "") + ". `n` is the number of records measured. "
             "Distinct-k is unique k-grams over all k-grams; higher is more diverse. A larger set has lower distinct-k "

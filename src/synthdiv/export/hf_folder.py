@@ -22,10 +22,12 @@ from synthdiv.tasks import prompt_text, target_text
 CARD = "README.md"
 
 
-def row_of(record: Record) -> dict[str, Any]:
-    from synthdiv.data.records_io import _flat  # the record-file column layout, defined once there
+def row_of(record: Record, columns: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """``record`` as a row; ``columns``: the record columns of its whole config (a ``messages`` column for
+    every row once one record is a conversation, so the shards share one schema)."""
+    from synthdiv.data.records_io import _flat, columns_of  # the record-file column layout, defined once there
 
-    flat = _flat(record)
+    flat = _flat(record, columns or columns_of([record]))
     row = {"id": record.id, "task": record.task, "source": record.source, "level": record.provenance.level,
            "prompt": prompt_text(record), "completion": target_text(record)}
     row.update({k: v for k, v in flat.items() if k not in row})
@@ -46,7 +48,10 @@ def write_shards(folder: Path, config: str, records: list[Record], shard_rows: i
         raise UserError("--format hf needs pyarrow: pip install 'synthdiv[data]'") from None
     # one table for the config, cut into shards: every shard has the same schema (a column that is
     # null in one shard and a string in another would not load as one split)
-    table = pa.Table.from_pylist([row_of(r) for r in records])
+    from synthdiv.data.records_io import columns_of
+
+    columns = columns_of(records)
+    table = pa.Table.from_pylist([row_of(r, columns) for r in records])
     paths = shard_paths(config, len(records), shard_rows)
     for i, rel in enumerate(paths):
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)

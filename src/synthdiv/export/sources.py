@@ -71,11 +71,10 @@ def check_input(path: Path) -> None:
 
 def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: bool = True) -> ExportInput:
     """The file as one set; measured only when ``measure`` (TRL files carry no card)."""
-    from synthdiv.data.records_io import read_records
+    from synthdiv.data import read_input
     from synthdiv.export.measure import measure_file
 
-    records = read_records(path)
-    from synthdiv.data import read_input
+    records = read_input(path)
 
     real_records = read_input(real) if real is not None else None
     tasks = sorted({r.task for r in records})

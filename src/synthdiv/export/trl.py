@@ -10,7 +10,15 @@ evaluation encode, so a TRL run trains on exactly what ``synthdiv train`` does.
   ``completion_only_loss`` for this type): the same tokens and mask as synthdiv.
 * ``trl-messages``: TRL's conversational language-modelling type,
   ``{"messages": [user, assistant]}``. TRL applies the model's chat template
-  around it, which synthdiv does not, so the tokens differ from synthdiv's.
+  around it, which synthdiv does not for stories and QA, so the tokens differ
+  from synthdiv's.
+
+A chat record (task ``sft`` with ``messages``) keeps its conversation in both:
+``trl-prompt-completion`` writes TRL's conversational prompt-completion type
+(``{"prompt": [turns], "completion": [assistant]}``) and ``trl-messages`` its
+turns followed by the assistant's. Both then go through the chat template, in
+TRL and in synthdiv alike. ``synthdiv`` reads every file written here back as
+``sft`` records (:mod:`synthdiv.data.shapes`).
 
 ``id``, ``source`` and ``level`` ride along as extra columns: SFTTrainer keeps
 only the tokenised columns it builds, so they never reach the model.
@@ -35,12 +43,19 @@ def extra_columns(record: Record) -> dict[str, Any]:
 
 
 def prompt_completion_row(record: Record) -> dict[str, Any]:
+    if record.messages is not None:
+        return {"prompt": record.messages, "completion": [_assistant(record)], **extra_columns(record)}
     return {"prompt": prompt_text(record), "completion": target_text(record), **extra_columns(record)}
 
 
 def messages_row(record: Record) -> dict[str, Any]:
-    messages = [{"role": "user", "content": prompt_text(record)}, {"role": "assistant", "content": target_text(record)}]
-    return {"messages": messages, **extra_columns(record)}
+    prompt = prompt_text(record)
+    before = record.messages if record.messages is not None else [{"role": "user", "content": prompt}] if prompt else []
+    return {"messages": [*before, _assistant(record)], **extra_columns(record)}
+
+
+def _assistant(record: Record) -> dict[str, str]:
+    return {"role": "assistant", "content": target_text(record)}
 
 
 ROW_BUILDERS = {TRL_PROMPT_COMPLETION: prompt_completion_row, TRL_MESSAGES: messages_row}

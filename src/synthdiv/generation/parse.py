@@ -106,6 +106,48 @@ def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ra
     return Parsed(value=(" ".join(sentences[:4]), sentences[4]), notes=notes)
 
 
+_INSTRUCTION = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:instruction|request|user|prompt)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
+_RESPONSE = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:response|answer|assistant|output)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_instruction(raw: str, target_words: float, *, min_ratio: float = 0.25, max_ratio: float = 4.0,
+                      max_instruction_words: int = 80) -> Parsed:
+    """One ``Instruction: … / Response: …`` pair. The instruction runs from its label to the response's; the
+    response to the next instruction label (a model that goes on writing more pairs) or the end. Its word
+    count must lie within [min_ratio, max_ratio] × the seeds' mean (looser than a story's: answers to
+    different requests differ in length). A JSON answer {"instruction", "response"} is read too."""
+    text = raw.replace("\r", "").strip()
+    if text.startswith("{"):
+        import json
+
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("instruction"), str) and isinstance(value.get("response"), str):
+            text = f"Instruction: {value['instruction']}\nResponse: {value['response']}"
+    start = _INSTRUCTION.search(text)
+    if start is None:
+        return Parsed(reason="no 'Instruction:' label")
+    answer = _RESPONSE.search(text, start.end())
+    if answer is None:
+        return Parsed(reason="no 'Response:' label after the instruction")
+    instruction = text[start.end():answer.start()].strip().strip("*").strip()
+    following = _INSTRUCTION.search(text, answer.end())
+    response = text[answer.end():following.start() if following else len(text)].strip().strip("*").strip()
+    if not instruction:
+        return Parsed(reason="empty instruction")
+    if not response:
+        return Parsed(reason="empty response")
+    if word_count(instruction) > max_instruction_words:
+        return Parsed(reason=f"instruction has {word_count(instruction)} words, more than {max_instruction_words}")
+    words = word_count(response)
+    if target_words > 0 and not (min_ratio * target_words <= words <= max_ratio * target_words):
+        return Parsed(reason=f"response of {words} words is far from the seeds' {target_words:.0f} (allowed ×{min_ratio}–×{max_ratio})")
+    notes = {"words": words} | ({"more_pairs_dropped": True} if following else {})
+    return Parsed(value=(instruction, response), notes=notes)
+
+
 _Q = re.compile(r"^\s*(?:\*\*)?(?:q|question)\s*\d*(?:\*\*)?\s*[:.)-]\s*(?:\*\*)?\s*(.+)$", re.IGNORECASE)
 _A = re.compile(r"^\s*(?:\*\*)?(?:a|answer)\s*\d*(?:\*\*)?\s*[:.)-]\s*(?:\*\*)?\s*(.+)$", re.IGNORECASE)
 

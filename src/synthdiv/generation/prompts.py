@@ -18,7 +18,7 @@ from string import Template
 from synthdiv.errors import UserError
 from synthdiv.records import Record
 
-STEPS = ("topics", "topic_tree", "story", "qa_pair", "qa_paraphrase")
+STEPS = ("topics", "topic_tree", "story", "instruction", "qa_pair", "qa_paraphrase")
 _SECTION = re.compile(r"^\[(\w+)\]\s*$")
 
 
@@ -100,6 +100,20 @@ def story_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str
         messages.append({"role": "user", "content": example_request})
         messages.append({"role": "assistant", "content": _fill(t["example_assistant"], "story.txt", story=story_text(seed), **values)})
     messages.append({"role": "user", "content": _fill(t["user"], "story.txt", **values)})
+    return messages
+
+
+def instruction_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
+    """System turn, one (example request, seed pair) exchange per seed example, then the request."""
+    t = load_template("instruction", prompts_dir)
+    values = {"topic": topic, "words": words}
+    messages = [{"role": "system", "content": _fill(t["system"], "instruction.txt", **values)}]
+    example_request = _fill(t["example_user"], "instruction.txt", **values)
+    for seed in seeds:
+        messages.append({"role": "user", "content": example_request})
+        shown = _fill(t["example_assistant"], "instruction.txt", instruction=seed.context.strip(), response=seed.target.strip(), **values)
+        messages.append({"role": "assistant", "content": shown})
+    messages.append({"role": "user", "content": _fill(t["user"], "instruction.txt", **values)})
     return messages
 
 

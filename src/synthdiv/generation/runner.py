@@ -250,8 +250,12 @@ def load_real(cfg: GenerationConfig) -> list[Record]:
         except ImportError:
             raise UserError("no embedded story corpus in this install; give --real FILE") from None
         records = load_corpus_stories("train")
+    elif cfg.task == "sft":
+        from synthdiv.generation.instruct import shipped_seeds
+
+        records = shipped_seeds()
     else:
-        raise UserError("long-context QA needs real QA records: give --real FILE (for example converted NarrativeQA)")
+        raise UserError(f"{cfg.task} generation needs real seed records: give --real FILE (for QA, for example converted NarrativeQA)")
     records = [r for r in records if r.task == cfg.task]
     if not records:
         raise UserError(f"the real data has no {cfg.task} records", where=str(cfg.real or "embedded corpus"))

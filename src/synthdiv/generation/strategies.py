@@ -53,6 +53,12 @@ STRATEGIES: dict[str, Strategy] = {
         preset="synthdiv.generation.levels:topic_level", run="synthdiv.generation.topic_guided:run_topic_guided",
         topic_pool=True,
     ),
+    "instruct": Strategy(
+        name="instruct", task="sft", title="topic-guided instruction data", max_tokens=200,
+        level_options=("topic_set_size", "k", "seed_pool", "temperature"), templates=("topic_tree", "topics", "instruction"),
+        preset="synthdiv.generation.levels:topic_level", run="synthdiv.generation.instruct:run_instruct",
+        topic_pool=True,
+    ),
     "paraphrase": Strategy(
         name="paraphrase", task="long_context_qa", title="paraphrasing-based augmentation", max_tokens=96,
         level_options=("m", "k", "p", "replace_count", "replace_share"), templates=("qa_pair", "qa_paraphrase"),
@@ -67,6 +73,22 @@ def get_strategy(name: str, task: str | None = None, where: str = "--strategy") 
     if task is not None and strategy.task != task:
         raise UserError(f"strategy {name!r} generates {strategy.task} data, not {task}", where=where)
     return strategy
+
+
+def resolve_strategy(name: str | None, task: str | None, where: str = "--strategy") -> Strategy:
+    """The strategy a request names, the task's first when only a task is named, else ``topic``."""
+    if name is None:
+        if task is None:
+            return STRATEGIES["topic"]
+        from synthdiv.tasks import get_task
+
+        get_task(task)
+        found = next((s for s in STRATEGIES.values() if s.task == task), None)
+        if found is None:
+            raise UserError(f"no strategy generates {task} data; generate sft data (--strategy instruct) or give your own file",
+                            where="--task")
+        return found
+    return get_strategy(name, task, where)
 
 
 def strategy_for(task: str) -> Strategy:

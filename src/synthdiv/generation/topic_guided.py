@@ -43,6 +43,17 @@ class StoryOptions:
 def run_topic_guided(engine: Engine, cfg, level: TopicLevel, real: list[Record], write_pool: bool = True) -> list[Record]:
     """The strategy's run (generation.strategies): the level's topic set drawn from the pool of
     ``cfg.topics`` (or one grown with the model, written beside the output), then ``cfg.n`` stories."""
+    pool = topic_pool(engine, cfg, level, write_pool)
+    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
+                        min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
+    records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
+    if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
+        say(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file")
+    return records
+
+
+def topic_pool(engine: Engine, cfg, level: TopicLevel, write_pool: bool) -> list[str]:
+    """The topics a level draws its set from: ``cfg.topics`` (a file or ``builtin``), or a pool grown with the model."""
     from synthdiv.generation.topics import read_topics
 
     if cfg.topics:
@@ -51,12 +62,7 @@ def run_topic_guided(engine: Engine, cfg, level: TopicLevel, real: list[Record],
         pool = _grow_pool(engine, cfg, cfg.pool_size or level.topic_set_size, write_pool)
     if level.topic_set_size > len(pool):
         say(f"warning: level {level.name} wants |T|={level.topic_set_size} topics but the pool has {len(pool)}; using all {len(pool)}")
-    opts = StoryOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
-                        min_topic_adherence=cfg.min_topic_adherence, constrain=cfg.constrain)
-    records = generate_stories(engine, real, cfg.n, level, pool, cfg.seed, opts)
-    if len(records) < cfg.n and not engine.stopped:  # the cost cap says so itself
-        say(f"warning: only {len(records)} of {cfg.n} stories parsed after all retries; see the rejects file")
-    return records
+    return pool
 
 
 def _grow_pool(engine: Engine, cfg, size: int, write_pool: bool) -> list[str]:
@@ -107,7 +113,7 @@ def generate_stories(
         topic, seeds, words = plan(j)
         return story_messages(topic, seeds, words, opts.prompts_dir)
 
-    adherence = _adherence_check(pool, seed, opts.min_topic_adherence)
+    adherence = adherence_check(pool, seed, opts.min_topic_adherence)
 
     def parse(_g, j: int, text: str) -> Parsed:
         topic, seeds, words = plan(j)
@@ -173,7 +179,7 @@ def draw_seed_pool(real: list[Record], size: int | None, seed: int) -> list[Reco
     return order[:size]
 
 
-def _adherence_check(pool: list[str], seed: int, minimum: float | None):
+def adherence_check(pool: list[str], seed: int, minimum: float | None):
     """``check(story, topic)``: the reject reason of an off-topic story, or None (None when no minimum)."""
     if minimum is None:
         return None

@@ -21,12 +21,13 @@ from synthdiv.metrics.distinct import MODES, distinct_n
 from synthdiv.metrics.self_bleu import DEFAULT_SMOOTHING, self_bleu
 from synthdiv.metrics.texts import TextSet
 from synthdiv.metrics.ngrams.tokenize import tokenize
+from synthdiv.tasks import TASKS
 
 
 def resolve_mode(mode: str | None, textset: TextSet) -> str:
     """``auto``/None: the paper's choice, group (Eq. 5) for long-context QA with groups, else corpus (Eq. 6)."""
     if mode in (None, "auto"):
-        return "group" if textset.task == "long_context_qa" and textset.groups else "corpus"
+        return "group" if textset.task in TASKS and TASKS[textset.task].grouped and textset.groups else "corpus"
     return mode
 
 

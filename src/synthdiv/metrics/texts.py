@@ -13,9 +13,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from synthdiv.errors import UserError
 from synthdiv.tasks import MEASURABLE_FIELDS, measured_text
+
+if TYPE_CHECKING:
+    from synthdiv.records import Record
 
 TEXT_FIELD = "text"  # the measured text, present for every kind of file
 
@@ -34,13 +38,20 @@ class TextSet:
         return len(self.texts)
 
 
-def load_texts(path: str | os.PathLike, fields: tuple[str, ...] | None = None) -> TextSet:
-    """Texts of ``path``; ``fields`` selects which record fields make the measured text."""
+def load_texts(path: str | os.PathLike, fields: tuple[str, ...] | None = None, **reading: Any) -> TextSet:
+    """Texts of ``path``; ``fields`` selects which record fields make the measured text (``prompt``,
+    ``completion`` or record fields); ``reading``: :func:`synthdiv.data.read_input`'s options
+    (``split``, ``config``, ``columns``)."""
     from synthdiv.data import read_input
 
     if _is_text_file(Path(str(path))):
         return _load_lines(path)
-    records = read_input(path)
+    records = read_input(path, **reading)
+    return text_set(records, str(path), fields)
+
+
+def text_set(records: list[Record], path: str, fields: tuple[str, ...] | None = None) -> TextSet:
+    """The measured texts of ``records`` (one task), with their groups and raw fields."""
     tasks = sorted({r.task for r in records})
     if len(tasks) > 1:
         raise UserError(f"file mixes tasks {', '.join(tasks)}; measure one task per file", where=str(path))

@@ -23,12 +23,12 @@ from synthdiv.errors import UserError
 from synthdiv.reports.plotting import FigureResult, SkipFigure, figure_legend, level_color, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
+from synthdiv.tasks import TASKS
 
 FIG4 = ("Fig. 4", "Embedding map, real vs generated")
 DEFAULT_POINTS = 1000  # the paper samples 1,000 points
 LEXICAL_DIMS = 100
 PCA_DIMS = 50  # t-SNE on 50 principal components: the usual speed-up, the map barely changes
-TEXT_NAMES = {"story_completion": "story context + completion", "long_context_qa": "question + answer (long context excluded)"}
 
 
 def _section(spec, name):
@@ -148,7 +148,7 @@ def fig4(run: RunData, embedder: str | None = None, encoder: Callable | None = N
     counts = {s["dataset"]: names.count(s["dataset"]) for s in sets if s["dataset"] in names}
     caption = (
         f"Where the real set's records and each level's lie relative to each other: a {method_used} map of {how}, one point "
-        f"per record ({TEXT_NAMES.get(run.task, 'the measured text')}), at most {points} per set sampled with seed {seed} "
+        f"per record ({TASKS[run.task].measured_words if run.task in TASKS else 'the measured text'}), at most {points} per set sampled with seed {seed} "
         f"({', '.join(f'{k}: {v}' for k, v in counts.items())}). All sets were projected together and every panel has the "
         "same axes, so a region is the same region in each; the real set is grey. Coordinates are in fig4_embedding_map.csv."
         + (f" Left out: {'; '.join(notes)}." if notes else "")

@@ -47,7 +47,7 @@ def ladder_table(run: RunData) -> TextTable:
 
     verdicts = [format_verdict(v) for v in (read_findings(run) or {}).get("ladder", [])]
     note = (f"Diversity on {draws} random subsets of {size} records per set (half the smallest set), 95 % percentile "
-            "intervals over the subsets; adherence: the rank of each story's own topic among distractor topics "
+            "intervals over the subsets; adherence: the rank of each record's own topic among distractor topics "
             "(1 = closest, 0.5 = chance), records bootstrapped; seed copies: share of records with a 10-word run or "
             "ROUGE-L ≥ 0.6 in common with a seed its prompt showed; self-repetition: seq-rep-4, the share of a story's "
             "word 4-grams that repeat one earlier in it (0 for a story that never repeats; human stories score near 0), "

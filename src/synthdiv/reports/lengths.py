@@ -17,13 +17,10 @@ from synthdiv.errors import UserError
 from synthdiv.reports.plotting import REAL_COLOR, FigureResult, SkipFigure, figure_legend, level_color, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
+from synthdiv.tasks import TASKS
 
 FIG3 = ("Fig. 3", "Length distributions, real vs generated")
 KDE_SAMPLE = 5000  # per set: the density of 5,000 lengths is indistinguishable from that of 30,000
-FIELD_NAMES = {
-    "story_completion": (("target", "completion (5th sentence)"), ("text", "whole story (context + completion)")),
-    "long_context_qa": (("target", "answer"), ("text", "question + answer")),
-}
 
 
 def word_counts(texts: list[str]) -> np.ndarray:
@@ -64,7 +61,9 @@ def fig3(run: RunData) -> FigureResult:
     if not any(s["role"] == "real" for s in sets) or not any(s["role"] == "generated" for s in sets):
         why = "; ".join(notes) if notes else "datasets.csv needs a real row and a generated row with a record file (path)"
         raise SkipFigure(f"no real and generated record files to compare ({why})")
-    fields = [(k, name) for k, name in FIELD_NAMES.get(run.task, FIELD_NAMES["story_completion"]) if any(k in s["counts"] for s in sets)]
+    task = TASKS.get(run.task, TASKS["story_completion"])
+    names = (("target", task.target_words), ("text", f"whole record ({task.measured_words})"))
+    fields = [(k, name) for k, name in names if any(k in s["counts"] for s in sets)]
     rng = np.random.default_rng(0)
     table = []
     with style():

@@ -57,9 +57,11 @@ def select_records(
     settings: SelectionSettings = DEFAULTS,
     pool_name: str = "pool",
     encoder=None,
+    fields: tuple[str, ...] | None = None,
 ) -> SelectionReport:
     """Choose ``n`` records of ``pool`` with ``strategy``; every refusal happens before any work.
-    ``encoder`` replaces the embedding model (tests pass a fake; see embed_texts)."""
+    ``fields``: what the strategies read of a record (:func:`synthdiv.tasks.measured_text`; default the
+    task's whole example). ``encoder`` replaces the embedding model (tests pass a fake; see embed_texts)."""
     from synthdiv.selection.objectives import before_and_after
     from synthdiv.selection.strategies import SelectionInput, get_strategy
     from synthdiv.tasks import measured_text
@@ -69,7 +71,7 @@ def select_records(
     task = check_tasks(pool, real)
     if n > len(pool):
         raise UserError(f"cannot select {n} records from a pool of {len(pool)}; ask for at most {len(pool)}", where="--n")
-    texts = [measured_text(r) for r in pool]
+    texts = [measured_text(r, fields) for r in pool]
     started = time.perf_counter()
     pool_emb = real_emb = None
     if chosen.needs_embeddings:
@@ -77,7 +79,7 @@ def select_records(
 
         pool_emb = embed_texts(texts, settings.embedder, encoder=encoder)
         if chosen.needs_real:
-            real_emb = embed_texts([measured_text(r) for r in real], settings.embedder, encoder=encoder)
+            real_emb = embed_texts([measured_text(r, fields) for r in real], settings.embedder, encoder=encoder)
     embed_s = time.perf_counter() - started
     inp = SelectionInput(texts=texts, n=n, settings=settings, pool_embeddings=pool_emb, real_embeddings=real_emb)
     started = time.perf_counter()

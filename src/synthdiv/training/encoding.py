@@ -21,6 +21,12 @@ How a record is encoded
   (after any leading special token such as BOS), never in the target; such
   records are counted. A record whose target alone does not fit is an error
   that says how long ``max_length`` must be.
+* A record without a prompt (plain text, task ``lm``) is language-modelled
+  whole: its first token (or BOS) is the condition and every later token
+  carries loss; one longer than ``max_length`` keeps its first ``max_length``
+  tokens (counted as truncated).
+* A chat record's prompt goes through the tokenizer's chat template
+  (:func:`synthdiv.tasks.prompt_text`).
 """
 
 from __future__ import annotations
@@ -117,7 +123,7 @@ def encode_records(records: list[Record], tokenizer, max_length: int, loss_on: s
         raise UserError(f"--max-length is {max_length}; it must be at least 2", where="--max-length")
     if not records:
         raise UserError("no records to encode; give a file with at least one record")
-    prompts = [prompt_text(r) for r in records]
+    prompts = [prompt_text(r, tokenizer) for r in records]
     targets = [target_text(r) for r in records]
     split = _split_jointly if getattr(tokenizer, "is_fast", False) else _split_separately
     eos = tokenizer.eos_token_id
@@ -126,11 +132,20 @@ def encode_records(records: list[Record], tokenizer, max_length: int, loss_on: s
     for rec, target, (ids, n_special, first_target) in zip(records, targets, split(tokenizer, prompts, targets)):
         if eos is not None:
             ids = ids + [eos]
+        no_prompt = first_target == n_special
+        if no_prompt:  # nothing predicts the first token but BOS: without one, it is the condition
+            first_target = max(first_target, 1)
         n_target = len(ids) - first_target
         if n_target == 0:
             raise UserError("target has no tokens; give a non-empty target", where=f"record {rec.id}")
         cut = 0
-        if len(ids) > max_length:
+        if no_prompt and len(ids) > max_length:  # plain text: keep its beginning
+            cut = len(ids) - max_length
+            ids = ids[:max_length]
+            n_target -= cut
+            n_trunc_records += 1
+            n_trunc_tokens += cut
+        elif len(ids) > max_length:
             cut = len(ids) - max_length
             # keep the leading special tokens and at least one prompt token to predict the first target token
             if first_target - n_special - cut < 1:

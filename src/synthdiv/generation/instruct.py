@@ -1,0 +1,141 @@
+"""Topic-guided generation of instruction data (task ``sft``): the paper's knob (§3.2.1) on prompt/response pairs.
+
+Each generated pair gets one random topic from the level's topic set and k random real seed pairs in its
+prompt, shown as earlier turns of the conversation; the answer is parsed as ``Instruction: … / Response: …``
+(:func:`synthdiv.generation.parse.parse_instruction`). Diversity is controlled by |T| (and, as for stories,
+by the seeds a level shows and its temperature: ``seed_pool``, ``temperature``). A pair that copies one of
+its seeds, repeats an earlier pair, or (with a minimum) strays from its topic is rejected with its reason.
+
+The seed pairs are the user's (``--real``: prompt/completion, chat messages, Alpaca …; a chat seed shows its
+conversation's text as the instruction) or, offline, the small set synthdiv ships (:func:`shipped_seeds`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from importlib import resources
+
+from synthdiv.console import say
+from synthdiv.errors import UserError
+from synthdiv.generation.engine import Engine, fill_slots, stable_id
+from synthdiv.generation.levels import TopicLevel
+from synthdiv.generation.parse import Parsed, parse_instruction, word_count
+from synthdiv.generation.prompts import instruction_messages
+from synthdiv.generation.settings import default
+from synthdiv.generation.topic_guided import adherence_check, draw_seed_pool, topic_pool
+from synthdiv.generation.topics import draw_topic_set, normalise_topic
+from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
+from synthdiv.records import Provenance, Record
+
+SEED_FILE = "seeds/instructions.jsonl"  # in synthdiv.data: 62 hand-written pairs in ten kinds of request
+
+
+@dataclass(frozen=True)
+class InstructionOptions:
+    max_attempts: int = default("max_attempts")
+    min_ratio: float = 0.25  # a response's words against its seeds' mean: answers to different requests differ more than stories
+    max_ratio: float = 4.0
+    prompts_dir: str | None = None
+    overdraw: float = 1.0
+    copy_run_words: int = COPY_RUN_WORDS
+    copy_rouge_l: float = COPY_ROUGE_L
+    min_topic_adherence: float | None = None
+
+
+def shipped_seeds() -> list[Record]:
+    """The seed pairs synthdiv ships: chat records written for it (Apache-2.0), ten kinds of everyday request."""
+    from synthdiv.data.shapes import SHAPES, shape_records
+
+    text = resources.files("synthdiv.data").joinpath(SEED_FILE).read_text(encoding="utf-8")
+    rows = [(f"{SEED_FILE}:{i}", json.loads(line)) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return shape_records(rows, SHAPES["messages"], dataset="synthdiv-instructions-v1", origin=SEED_FILE)
+
+
+def run_instruct(engine: Engine, cfg, level: TopicLevel, real: list[Record], write_pool: bool = True) -> list[Record]:
+    """The strategy's run (generation.strategies): the level's topic set from the pool, then ``cfg.n`` pairs."""
+    if cfg.constrain:
+        say("warning: instruction pairs have no decoding constraint; --constrain is ignored and the parser checks every pair")
+    pool = topic_pool(engine, cfg, level, write_pool)
+    opts = InstructionOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
+                              min_topic_adherence=cfg.min_topic_adherence)
+    records = generate_instructions(engine, real, cfg.n, level, pool, cfg.seed, opts)
+    if len(records) < cfg.n and not engine.stopped:
+        say(f"warning: only {len(records)} of {cfg.n} pairs parsed after all retries; see the rejects file")
+    return records
+
+
+def generate_instructions(engine: Engine, real: list[Record], n: int, level: TopicLevel, pool: list[str], seed: int,
+                          opts: InstructionOptions = InstructionOptions()) -> list[Record]:
+    """``n`` generated instruction/response records (fewer only if the model keeps failing)."""
+    real = [r for r in real if r.task == "sft" and r.context.strip()]  # a pair with an empty prompt shows no instruction
+    if len(real) < level.k:
+        raise UserError(f"need at least k={level.k} real instruction pairs with a prompt as seeds, got {len(real)}", where="--real")
+    engine = engine.with_params(temperature=level.sampling_temperature(engine.params.temperature))
+    topic_set = draw_topic_set(pool, level.topic_set_size, seed)
+    seed_pool = draw_seed_pool(real, level.seed_pool_size, seed)
+    response_words = {id(r): word_count(r.target) for r in real}
+    seen: set[str] = set()
+    slots: dict[int, tuple[str, list[Record], int]] = {}
+    adherence = adherence_check(pool, seed, opts.min_topic_adherence)
+
+    def plan(j: int) -> tuple[str, list[Record], int]:
+        if j not in slots:
+            rng = random.Random(f"{seed}:instruction:{j}")
+            topic = rng.choice(topic_set)
+            seeds = rng.sample(seed_pool, level.k)
+            slots[j] = (topic, seeds, round(sum(response_words[id(s)] for s in seeds) / len(seeds)))
+        return slots[j]
+
+    def make_prompt(_g, j: int):
+        topic, seeds, words = plan(j)
+        return instruction_messages(topic, seeds, words, opts.prompts_dir)
+
+    def parse(_g, j: int, text: str) -> Parsed:
+        topic, seeds, words = plan(j)
+        parsed = parse_instruction(text, words, min_ratio=opts.min_ratio, max_ratio=opts.max_ratio)
+        if not parsed.ok:
+            return parsed
+        pair = " ".join(parsed.value)
+        copied = seed_copy(pair, [(s.id, f"{s.context.strip()} {s.target.strip()}") for s in seeds])
+        if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
+            return Parsed(reason=copied.reason())
+        if adherence is not None and (reason := adherence(pair, topic)):
+            return Parsed(reason=reason)
+        key = normalise_topic(parsed.value[0])
+        if key in seen:
+            return Parsed(reason="duplicate of an earlier generated instruction")
+        seen.add(key)
+        return parsed
+
+    def on_accept(_acc) -> None:
+        engine.counters.records += 1
+        if engine.progress is not None:
+            engine.progress.tick(engine)
+
+    accepted = fill_slots(engine, "instruction", {"pairs": n}, make_prompt, parse, max_attempts=opts.max_attempts,
+                          overdraw=opts.overdraw, on_accept=on_accept)
+    chat = any(s.messages is not None for s in seed_pool)  # pairs take the seeds' form, so a mix trains on one format
+    return [_record(acc, *plan(acc.slot[1]), level, engine, len(topic_set), len(seed_pool), chat) for acc in accepted["pairs"]]
+
+
+def _record(acc, topic: str, seeds: list[Record], words: int, level: TopicLevel, engine: Engine, topics: int, seed_pool: int,
+            chat: bool) -> Record:
+    instruction, response = acc.value
+    return Record(
+        messages=[{"role": "user", "content": instruction}] if chat else None,
+        id=stable_id("gen", acc.prompt_hash, acc.sample),
+        task="sft",
+        context=instruction,
+        target=response,
+        source="generated",
+        provenance=Provenance(
+            dataset="generated", strategy="instruct", level=level.name, topic=topic, seed_ids=[s.id for s in seeds],
+            backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
+            sampling={**engine.params_dict, "sample_index": acc.sample},
+            extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
+                   **({"seed_pool_effective": seed_pool} if level.seed_pool_size is not None else {})},
+        ),
+        meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
+    )
