@@ -34,6 +34,10 @@ from synthdiv.records import Record
 DATASET_FORMS = ("records", "rocstories", "story_cloze", "narrativeqa")
 RAW_FORMATS = ("jsonl", "csv")  # raw rows read by their named columns, unless they fit a form already
 FORMATS = (*DATASET_FORMS, *RAW_FORMATS, *SHAPES)
+# a spec's real.format: told from the data. Stage keys name it "records", the form of every file read before the
+# general shapes existed, so their stages keep their keys (a record file is read as records either way).
+AUTO_FORMAT = "auto"
+KEYED_AUTO_FORMAT = "records"
 RAW = "raw rows"
 RECORD_FIELDS = ("context", "question", "target")  # a column map naming one of these reads raw rows
 FORM_TASK = {"rocstories": "story_completion", "story_cloze": "story_completion", "narrativeqa": "long_context_qa",

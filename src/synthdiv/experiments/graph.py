@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from synthdiv.data.inputs import AUTO_FORMAT, KEYED_AUTO_FORMAT
 from synthdiv.experiments.layout import SELECTION_LABELS, level_label, mix_label
 from synthdiv.experiments.params import (
     EvaluateParams, GenerateParams, LoopSetParams, MeasureParams, MixParams, RealParams, SelectParams, StageParams, TopicsParams,
@@ -139,7 +140,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
     b = _Builder()
     rs = spec.real
     real = b.add(Node("real", "real data", RealParams(
-        task=spec.task, source=fingerprint(rs.source), source_name=rs.source, format=rs.format,
+        task=spec.task, source=fingerprint(rs.source), source_name=rs.source, format=KEYED_AUTO_FORMAT if rs.format == AUTO_FORMAT else rs.format,
         columns=rs.columns, test_source=fingerprint(rs.test_source), test_fraction=rs.test_fraction,
         per_group=rs.per_group, n_train=rs.n_train, n_test=rs.n_test, seed=rs.seed,
     ), info={"dataset": "real", "role": "real", "level": ""}))

@@ -23,13 +23,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-from synthdiv.data.inputs import FORMATS
+from synthdiv.data.inputs import AUTO_FORMAT, FORMATS
 from synthdiv.errors import UserError, check_choice
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
 from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS
-from synthdiv.generation.strategies import STRATEGIES, strategy_for
+from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
 from synthdiv.training.config import TrainConfig
@@ -54,7 +54,7 @@ class RealSpec(Strict):
     """The real data: the embedded corpus, a file or folder, or a hub id."""
 
     source: str = Field("corpus", description="'corpus' (embedded web-prose-v1 stories), a file/folder, or a hub id (hf:OWNER/NAME)")
-    format: Literal[FORMATS] = "records"  # type: ignore[valid-type]
+    format: Literal[(*FORMATS, AUTO_FORMAT)] = AUTO_FORMAT  # type: ignore[valid-type]
     columns: dict[str, str] | None = None
     test_source: str | None = Field(None, description="a separate test set (same format); default: split `source` by group")
     test_fraction: float = Field(0.2, gt=0, lt=1)
@@ -335,7 +335,7 @@ class ExperimentSpec(Strict):
         if any(s < 0 for s in self.seeds):
             raise ValueError("seeds: a seed is 0 or more (numpy's generators refuse negative seeds)")
         if self.real.source == "corpus" and self.task != "story_completion":
-            raise ValueError("the embedded corpus holds stories; give real.source for long_context_qa")
+            raise ValueError(f"the embedded corpus holds stories; give real.source (your {self.task} data) for {self.task}")
         if self.generations is not None:
             self._loop_defaults()
         if self.selection is not None:
@@ -345,7 +345,10 @@ class ExperimentSpec(Strict):
             self.mixing.ratios = [0.0]  # no generated data: train on the real set only
         if gen is not None:
             if gen.strategy is None:
-                gen.strategy = strategy_for(self.task).name
+                try:
+                    gen.strategy = resolve_strategy(None, self.task).name
+                except UserError as exc:
+                    raise ValueError(f"generation: {exc.message}; or leave the generation section out") from None
             if STRATEGIES[gen.strategy].task != self.task:
                 raise ValueError(f"generation.strategy {gen.strategy!r} does not make {self.task} data")
             try:

@@ -36,8 +36,9 @@ def _write_json(path: Path, value: Any) -> None:
 # ----- real -----------------------------------------------------------------
 def load_source(source: str, fmt: str, task: str, columns: dict | None) -> list[Record]:
     from synthdiv.data import read_input
+    from synthdiv.data.inputs import KEYED_AUTO_FORMAT
 
-    return read_input(source, task=task, fmt=fmt, columns=columns)
+    return read_input(source, task=task, fmt=None if fmt == KEYED_AUTO_FORMAT else fmt, columns=columns)
 
 
 def _subsample(records: list[Record], n: int | None, task: str, seed: int, what: str) -> list[Record]:

@@ -93,7 +93,7 @@ def resolve_strategy(name: str | None, task: str | None, where: str = "--strateg
 
 def strategy_for(task: str) -> Strategy:
     """The default strategy of a task (the first registered that generates it)."""
-    return next(s for s in STRATEGIES.values() if s.task == task)
+    return resolve_strategy(None, task)
 
 
 def _resolve(path: str) -> Callable:
