@@ -37,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from synthdiv.metrics.mauve import mauve  # noqa: E402
+from synthdiv.metrics.mauve_score import mauve  # noqa: E402
 
 
 def load_reference():

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _corpus import markov_texts  # noqa: E402
 
-from synthdiv.metrics.self_bleu import self_bleu, self_bleu_scores  # noqa: E402
+from synthdiv.metrics.self_bleu_score import self_bleu, self_bleu_scores  # noqa: E402
 from synthdiv.metrics.ngrams.tokenize import split_words, tokenize  # noqa: E402
 
 

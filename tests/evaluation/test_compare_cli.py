@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from synthdiv.cli.compare import HIGHER, UNRESOLVED
+from synthdiv.evaluation.comparison import HIGHER, UNRESOLVED
 from synthdiv.cli.main import main
 from synthdiv.evaluation.bootstrap_settings import DEFAULTS
 from synthdiv.evaluation.uncertainty import paired_difference

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import synthdiv.metrics.mauve_kmeans as mauve_kmeans
-from synthdiv.metrics.mauve import SETTINGS, mauve, mauve_from_histograms
+from synthdiv.metrics.mauve_score import SETTINGS, mauve, mauve_from_histograms
 from synthdiv.metrics.mauve_kmeans import faiss_kmeans_labels, initial_indices
 
 RNG = np.random.default_rng(7)
@@ -104,7 +104,7 @@ def test_equals_mauve_text_on_the_same_features(reference, shift):
 def test_settings_are_the_cli_choices_and_shift_passes_the_setting(monkeypatch):
     import inspect
 
-    import synthdiv.metrics.mauve as mauve_module
+    import synthdiv.metrics.mauve_score as mauve_module
     from synthdiv.cli.metrics import _mauve_options, shift_cmd
     from synthdiv.metrics.choices import DEFAULT_MAUVE_SETTING, MAUVE_SETTINGS
     from synthdiv.metrics.shift import shift_report

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthdiv.metrics.self_bleu import self_bleu  # the function: the package attribute becomes the submodule once it is imported
-from synthdiv.metrics.self_bleu import self_bleu_scores
+from synthdiv.metrics.self_bleu_score import self_bleu  # the function: the package attribute becomes the submodule once it is imported
+from synthdiv.metrics.self_bleu_score import self_bleu_scores
 from synthdiv.metrics.ngrams.tokenize import tokenize
 
 nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")

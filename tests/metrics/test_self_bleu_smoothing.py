@@ -15,8 +15,8 @@ from synthdiv.cli.main import main
 from synthdiv.cli.metrics import diversity_cmd
 from synthdiv.metrics.choices import DEFAULT_COMPRESSION, DEFAULT_SMOOTHING, SMOOTHINGS
 from synthdiv.metrics.panel import diversity_report
-from synthdiv.metrics.self_bleu import self_bleu  # the function (the package attribute becomes the submodule)
-from synthdiv.metrics.self_bleu import self_bleu_scores
+from synthdiv.metrics.self_bleu_score import self_bleu  # the function (the package attribute becomes the submodule)
+from synthdiv.metrics.self_bleu_score import self_bleu_scores
 from synthdiv.metrics.ngrams.tokenize import tokenize
 
 nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")

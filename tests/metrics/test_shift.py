@@ -7,7 +7,7 @@ import pytest
 
 from synthdiv.errors import UserError
 from synthdiv.metrics import shift_report
-from synthdiv.metrics.mauve import mauve, mauve_from_histograms
+from synthdiv.metrics.mauve_score import mauve, mauve_from_histograms
 from synthdiv.metrics.shift import equal_size_indices
 from synthdiv.metrics.shift_embedding import classifier_auc, frechet_distance, mmd2_unbiased, prdc
 from synthdiv.metrics.shift_lexical import js_divergence_counts, ks_statistic, ngram_js, wasserstein1

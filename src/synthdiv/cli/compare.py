@@ -1,8 +1,8 @@
 """``synthdiv compare A B``: is B's test loss really different from A's?
 
 Reads two per-record loss files (``evaluate --per-sample`` JSONL, or an
-``eval.json`` with a ``per_sample`` list), pairs the records by id and reports
-the paired bootstrap difference B - A (docs/uncertainty.md). numpy only: no torch.
+``eval.json`` with a ``per_sample`` list) and prints the paired bootstrap
+difference B - A of :mod:`synthdiv.evaluation.comparison`. numpy only: no torch.
 """
 
 from __future__ import annotations
@@ -11,39 +11,8 @@ import json
 
 import typer
 
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
-
-HIGHER = "B has a higher test loss than A: the interval excludes 0"
-LOWER = "B has a lower test loss than A: the interval excludes 0"
-UNRESOLVED = "no difference resolved at this test size"
-
-
-def verdict(ci_low: float, ci_high: float) -> str:
-    """The plain reading of a difference interval."""
-    return HIGHER if ci_low > 0 else LOWER if ci_high < 0 else UNRESOLVED
-
-
-def compare_files(a: str, b: str, *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
-    """The paired difference of two per-record loss files, as the JSON ``compare`` prints."""
-    from synthdiv.evaluation.per_record import align_per_record, read_loss_rows
-    from synthdiv.evaluation.uncertainty import paired_difference
-
-    check_settings(resamples, level, seed)  # before reading: a bad option fails at once
-    aligned = align_per_record(read_loss_rows(a), read_loss_rows(b), a, b)
-    d = paired_difference(aligned.a_nll, aligned.a_tokens, aligned.b_nll, aligned.b_tokens, resamples=resamples, seed=seed, level=level)
-    return {
-        "a": a, "b": b,
-        "delta": d.delta, "ci_low": d.ci_low, "ci_high": d.ci_high, "level": d.level,
-        "p_value": d.p_value, "p_at_floor": d.p_at_floor,
-        "pairs": d.pairs, "resamples": d.resamples, "seed": d.seed,
-        "a_loss": d.a_loss, "b_loss": d.b_loss,
-        "tokens": int(aligned.a_tokens.sum()), "a_tokens": int(aligned.a_tokens.sum()), "b_tokens": int(aligned.b_tokens.sum()),
-        "verdict": verdict(d.ci_low, d.ci_high),
-    }  # fmt: skip
-
-
-def format_p(p_value: float, resamples: int, at_floor: bool) -> str:
-    return f"p ≤ 1/{resamples + 1} (no resample as extreme)" if at_floor else f"p = {p_value:.4f}"
+from synthdiv.evaluation.bootstrap_settings import DEFAULTS
+from synthdiv.evaluation.comparison import compare_files, format_p
 
 
 def _print_human(r: dict) -> None:

@@ -85,49 +85,21 @@ def register(app: typer.Typer) -> None:
         allow_partial: bool = typer.Option(False, "--allow-partial",
                                            help="exit 0 even when fewer than --n records were made (default: exit code 3)"),
     ) -> None:
-        from synthdiv.backends.base import SamplingParams
-        from synthdiv.generation.runner import CostCapReached, GenerationConfig, check_complete, check_paths, run_generation
+        from synthdiv.generation.runner import CostCapReached, check_complete, check_paths, generation_config, run_generation
         from synthdiv.generation.strategies import resolve_strategy
 
         chosen = resolve_strategy(strategy, task)
-        strategy, task = chosen.name, chosen.task
         given = {"topic_set_size": topic_set_size, "k": k, "m": m, "p": p, "replace_count": replace, "replace_share": replace_share}
         overrides = {name: given[name] for name in chosen.level_options if name in given}
         overrides.update(_level_options(level_option))
-        chosen.level(level, overrides, where="--level-option")  # refuses a field the strategy's levels do not have
-        cfg = GenerationConfig(
-            task=task,
-            strategy=strategy,
-            level=level,
-            n=n,
-            out=out,
-            real=real,
-            topics=topics,
-            pool_size=pool_size,
-            pool_growth=pool_growth,
-            min_topic_adherence=min_topic_adherence,
-            constrain=constrain,
-            backend=backend,
-            model=model,
-            backend_options={
-                "adapter": str(adapter) if adapter else None, "base_url": base_url, "api_key_env": api_key_env,
-                "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "timeout": timeout, "max_retries": max_retries,
-                "batch_size": batch_size, "device": device,
-            },
-            sampling=SamplingParams(temperature=temperature, top_p=top_p, seed=seed,
-                                    max_tokens=max_tokens if max_tokens is not None else chosen.max_tokens),
-            level_overrides=overrides,
-            seed=seed,
-            cache=not no_cache,
-            cache_dir=cache_dir,
-            rejects=rejects,
-            max_attempts=max_attempts,
-            overdraw=overdraw,
-            prompts_dir=str(prompts_dir) if prompts_dir else None,
-            price_in=price_in,
-            price_out=price_out,
-            progress=progress,
-            max_cost=max_cost,
+        cfg = generation_config(
+            n=n, out=out, level=level, strategy=chosen.name, seed=seed, level_options=overrides, real=real, topics=topics,
+            pool_size=pool_size, pool_growth=pool_growth, min_topic_adherence=min_topic_adherence, constrain=constrain,
+            backend=backend, model=model, adapter=adapter, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+            rpm=rpm, tpm=tpm, timeout=timeout, max_retries=max_retries, batch_size=batch_size, device=device,
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, max_attempts=max_attempts, overdraw=overdraw,
+            cache=not no_cache, cache_dir=cache_dir, rejects=rejects, prompts_dir=prompts_dir, price_in=price_in,
+            price_out=price_out, max_cost=max_cost, progress=progress,
         )
         if dry_run:
             _print_plan(cfg, check_paths)

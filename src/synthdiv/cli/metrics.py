@@ -177,7 +177,7 @@ def shift_cmd(
 
 def _mauve_options(setting: str) -> dict[str, Any]:
     """shift_report's MAUVE arguments for a setting: its name and its own seeds."""
-    from synthdiv.metrics.mauve import SETTINGS
+    from synthdiv.metrics.mauve_score import SETTINGS
 
     return {"mauve_setting": setting, "mauve_seeds": SETTINGS[setting].seeds}
 

@@ -145,22 +145,14 @@ def evaluate_cmd(
     from synthdiv.data import read_input
 
     records = read_input(test, **read_options(split, subset, column))
-    from synthdiv.evaluation.loading import load_for_evaluation
+    from synthdiv.evaluation.test_loss import evaluate_model
 
-    net, tokenizer, info = load_for_evaluation(model)  # first: a broken adapter fails before torch is imported
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
-
-    import torch
-
-    if torch.cuda.is_available():
-        net.to("cuda")
-    length = max_length or info["train_config"].get("max_length") or 512
     show = sys.stderr.isatty() if progress is None else progress
-    result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=show)
-    report = {"model": model, "base_model": info["base_model"], "adapter": info["adapter"], "test": test, **result.to_dict()}
-    if info["adapter"] and base:
-        report["base_test_loss"] = evaluate_base(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=show,
-                                                 desc="evaluate, base model").test_loss
+    result, base_loss, info = evaluate_model(model, records, batch_size=batch_size, max_length=max_length, base=base, progress=show)
+    length = result.max_length
+    report = {"model": model, **info, "test": test, **result.to_dict()}
+    if base_loss is not None:
+        report["base_test_loss"] = base_loss
     if per_sample is not None:
         from synthdiv.fileio import atomic_write
 

@@ -96,3 +96,25 @@ def evaluate_base(model, tokenizer, records: list[Record], **kwargs) -> EvalResu
         with model.disable_adapter():
             return evaluate(model, tokenizer, records, **kwargs)
     return evaluate(model, tokenizer, records, **kwargs)
+
+
+def evaluate_model(name: str, records: list[Record], *, batch_size: int = 8, max_length: int | None = None, base: bool = True,
+                   progress: bool = False) -> tuple[EvalResult, float | None, dict]:
+    """Load ``name`` (an adapter folder from ``synthdiv train``, a registry name, hub id or model folder), put it
+    on the GPU when there is one, and score ``records``: (result, the base model's test loss for an adapter
+    when ``base``, else None, and the model's info). ``max_length``: default the adapter's training max
+    length, else 512. What ``synthdiv evaluate`` and ``synthdiv.evaluate`` run."""
+    from synthdiv.evaluation.loading import load_for_evaluation
+
+    net, tokenizer, info = load_for_evaluation(name)  # first: a broken adapter fails before torch is imported
+    import torch
+
+    if torch.cuda.is_available():
+        net.to("cuda")
+    length = max_length or info["train_config"].get("max_length") or 512
+    result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=progress)
+    base_loss = None
+    if info["adapter"] and base:
+        base_loss = evaluate_base(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=progress,
+                                  desc="evaluate, base model").test_loss
+    return result, base_loss, {"base_model": info["base_model"], "adapter": info["adapter"]}

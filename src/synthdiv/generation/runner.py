@@ -44,6 +44,7 @@ class GenerationConfig:
     n: int
     out: Path
     real: Path | None = None
+    real_records: list[Record] | None = field(default=None, repr=False)  # the seeds as records (the Python API), instead of a file
     topics: str | None = None  # a file, "builtin", or None = generate a pool with the model
     pool_size: int | None = default("pool_size")  # the level's topic-set size
     pool_growth: str = default("pool_growth")  # 'tree' (topic_tree) or 'flat' (one list prompt, topics.py)
@@ -99,6 +100,49 @@ class GenerationConfig:
         if resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
             raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
                             "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
+
+
+BACKEND_OPTIONS = ("adapter", "base_url", "api_key_env", "concurrency", "rpm", "tpm", "timeout", "max_retries", "batch_size", "device")
+
+
+def generation_config(*, n: int, out: Path, level: str = "D3", strategy: str | None = None, task: str | None = None,
+                      seed: int = 0, level_options: dict[str, Any] | None = None, **options: Any) -> GenerationConfig:
+    """The config of one generation run from flat options, as ``synthdiv generate`` and ``synthdiv.generate``
+    take them: ``strategy`` and ``task`` resolve each other, the level's fields are checked against the
+    strategy's, the backend's options and the sampling settings are gathered; an option left out (or None)
+    takes its setting's default (generation.settings, backends.base.OPTION_DEFAULTS)."""
+    from synthdiv.backends.base import OPTION_DEFAULTS
+    from synthdiv.generation.settings import SETTINGS
+    from synthdiv.generation.strategies import resolve_strategy
+
+    chosen = resolve_strategy(strategy, task)
+    overrides = dict(level_options or {})
+    chosen.level(level, overrides, where="--level-option")  # refuses a field the strategy's levels do not have
+    unknown = sorted(set(options) - set(SETTINGS) - set(BACKEND_OPTIONS) - set(_RUN_OPTIONS))
+    if unknown:
+        raise UserError(f"unknown generation setting {unknown[0]!r}; use one of {', '.join(sorted({*SETTINGS, *BACKEND_OPTIONS, *_RUN_OPTIONS}))}")
+    value = {name: options.get(name) if options.get(name) is not None else SETTINGS[name].default for name in SETTINGS}
+    backend_options = {name: options.get(name, OPTION_DEFAULTS.get(name)) for name in BACKEND_OPTIONS}
+    backend_options["base_url"], backend_options["api_key_env"] = value["base_url"], value["api_key_env"]
+    if backend_options["adapter"] is not None:
+        backend_options["adapter"] = str(backend_options["adapter"])
+    max_tokens = value["max_tokens"] if value["max_tokens"] is not None else chosen.max_tokens
+    run = {name: options[name] for name in _RUN_OPTIONS if options.get(name) is not None}
+    if "prompts_dir" in run:
+        run["prompts_dir"] = str(run["prompts_dir"])
+    return GenerationConfig(
+        task=chosen.task, strategy=chosen.name, level=level, n=n, out=Path(out), seed=seed, level_overrides=overrides,
+        pool_size=value["pool_size"], pool_growth=value["pool_growth"],
+        min_topic_adherence=value["min_topic_adherence"], constrain=value["constrain"], backend=value["backend"],
+        model=value["model"], backend_options=backend_options,
+        sampling=SamplingParams(temperature=value["temperature"], top_p=value["top_p"], seed=seed, max_tokens=max_tokens),
+        max_attempts=value["max_attempts"], overdraw=value["overdraw"], price_in=value["price_in"], price_out=value["price_out"],
+        max_cost=value["max_cost"], **run,
+    )
+
+
+# run mechanics a caller may set beside the settings (paths and switches of this one run, in no stage key)
+_RUN_OPTIONS = ("real", "real_records", "topics", "cache", "cache_dir", "rejects", "prompts_dir", "progress")
 
 
 @dataclass
@@ -242,7 +286,9 @@ def opened_engine(backend: str, model: str, options: dict[str, Any], sampling: S
 def load_real(cfg: GenerationConfig) -> list[Record]:
     from synthdiv.data import read_input
 
-    if cfg.real is not None:
+    if cfg.real_records is not None:
+        records = list(cfg.real_records)
+    elif cfg.real is not None:
         records = read_input(cfg.real)
     elif cfg.task == "story_completion":
         try:

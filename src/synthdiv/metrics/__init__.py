@@ -7,9 +7,8 @@ the functions that need them.
     from synthdiv.metrics import distinct_n, diversity_report, shift_report
     distinct_n(texts, n=5, mode="corpus", tokenizer="regex").distinct["5"]
 
-``self_bleu``, ``tokenize`` and ``mauve`` are also the names of their submodules: once a
-submodule is imported, Python binds the package attribute to it, so import those three
-functions from their modules (``from synthdiv.metrics.self_bleu import self_bleu``).
+No public name is also a submodule's (the modules are ``self_bleu_score``, ``mauve_score`` …), so
+importing a submodule never replaces a function of the package with a module.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ _EXPORTS = {
     "distinct_n": "synthdiv.metrics.distinct",
     "DistinctResult": "synthdiv.metrics.distinct",
     "normalise_within_group": "synthdiv.metrics.distinct",
-    "self_bleu": "synthdiv.metrics.self_bleu",
-    "SelfBleuResult": "synthdiv.metrics.self_bleu",
+    "self_bleu": "synthdiv.metrics.self_bleu_score",
+    "SelfBleuResult": "synthdiv.metrics.self_bleu_score",
     "compression_ratio": "synthdiv.metrics.compression",
     "CompressionResult": "synthdiv.metrics.compression",
     "tokenize": "synthdiv.metrics.ngrams.tokenize",
@@ -38,7 +37,7 @@ _EXPORTS = {
     "mmd2_unbiased": "synthdiv.metrics.shift_embedding",
     "prdc": "synthdiv.metrics.shift_embedding",
     "classifier_auc": "synthdiv.metrics.shift_embedding",
-    "mauve": "synthdiv.metrics.mauve",
+    "mauve": "synthdiv.metrics.mauve_score",
     "ngram_js": "synthdiv.metrics.shift_lexical",
     "length_shift": "synthdiv.metrics.shift_lexical",
 }

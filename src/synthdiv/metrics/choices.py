@@ -22,7 +22,7 @@ DEFAULT_SMOOTHING = "none"
 DIVERSITY_METRICS = ("distinct", "compression", "self-bleu", "embedding")
 LEXICAL_METRICS = ("distinct", "compression", "self-bleu")
 
-# MAUVE settings (synthdiv.metrics.mauve.SETTINGS): ours (k-means++ for seeds 0, 1, 2) or
+# MAUVE settings (synthdiv.metrics.mauve_score.SETTINGS): ours (k-means++ for seeds 0, 1, 2) or
 # mauve-text's compute_mauve defaults (faiss k-means, 5 restarts, seed 25).
 MAUVE_SETTINGS = ("synthdiv", "mauve-text")
 DEFAULT_MAUVE_SETTING = "synthdiv"

@@ -18,7 +18,7 @@ from synthdiv.errors import UserError
 from synthdiv.metrics.choices import DIVERSITY_METRICS, LEXICAL_METRICS
 from synthdiv.metrics.compression import DEFAULT_COMPRESSION, compression_ratios
 from synthdiv.metrics.distinct import MODES, distinct_n
-from synthdiv.metrics.self_bleu import DEFAULT_SMOOTHING, self_bleu
+from synthdiv.metrics.self_bleu_score import DEFAULT_SMOOTHING, self_bleu
 from synthdiv.metrics.texts import TextSet
 from synthdiv.metrics.ngrams.tokenize import tokenize
 from synthdiv.tasks import TASKS

@@ -140,7 +140,7 @@ def p_value_floor_text(p_value: float, permutations: int) -> tuple[bool, str]:
 def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings,
                      mauve_setting) -> dict:
     from synthdiv.metrics.embed_cache import embed_texts
-    from synthdiv.metrics.mauve import mauve
+    from synthdiv.metrics.mauve_score import mauve
     from synthdiv.metrics.shift_embedding import classifier_auc, frechet_distance, mmd2_unbiased, prdc
 
     t0 = time.perf_counter()

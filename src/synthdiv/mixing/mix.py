@@ -67,6 +67,10 @@ class MixResult:
         """The achieved mixing ratio (Eq. 7)."""
         return mixing_ratio(self.n_generated, self.n_real)
 
+    def to_dict(self) -> dict:
+        """The summary, with the ids of the records drawn from each side."""
+        return {**self.summary(), "real_ids": self.real_ids, "generated_ids": self.generated_ids}
+
     def summary(self) -> dict:
         return {
             "mode": self.mode,

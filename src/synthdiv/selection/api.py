@@ -33,6 +33,9 @@ class SelectionReport:
     records: list[Record]
     summary: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary, "records": [r.to_dict() for r in self.records]}
+
 
 def check_tasks(pool: list[Record], real: list[Record] | None) -> str:
     """The pool's one task; a UserError if the pool mixes tasks or the real set is of another."""

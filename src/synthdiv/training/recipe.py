@@ -61,6 +61,9 @@ class TrainResult:
     def summary(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if k not in ("model", "tokenizer")}
 
+    def to_dict(self) -> dict:
+        return self.summary()
+
 
 def _mixed_precision(precision: str) -> str:
     import torch
