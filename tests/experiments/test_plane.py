@@ -100,3 +100,20 @@ def test_collinear_sets_are_refused():
         fit_plane(DIV, 2 * DIV, DIV, np.tile(DIV, (10, 1)))
     with pytest.raises(NoFit, match="the shift is the same"):
         fit_plane(DIV, np.ones(6), DIV, np.tile(DIV, (10, 1)))
+
+
+@pytest.mark.parametrize(("sets", "r", "verdict_", "expected"), [
+    (8, 0.2, SHIFT_EXPLAINS, SHIFT_EXPLAINS),
+    (8, -0.94, SHIFT_EXPLAINS, "a lead, not a result: shift explains the test loss (diversity and shift correlate at r = -0.94 "
+                                "across the sets, so they cannot be separated)"),
+    (4, 0.1, DIVERSITY_EXPLAINS, "a lead, not a result: diversity explains the test loss (4 sets, fewer than the 6 a result needs)"),
+    (4, 0.95, NEITHER, NEITHER),  # nothing resolved needs no qualifier
+])
+def test_a_fit_that_cannot_separate_diversity_from_shift_is_read_as_a_lead(sets, r, verdict_, expected):
+    from synthdiv.experiments.plane import format_plane, reading
+
+    fit = {"sets": sets, "correlation": r, "verdict": verdict_}
+    assert reading(fit) == expected
+    coefficient = {"estimate": 0.1, "ci_low": 0.05, "ci_high": 0.2}
+    line = format_plane({"model": "m", "fit": {**fit, "reading": reading(fit), "coefficients": {"diversity": coefficient, "shift": coefficient}}})
+    assert line.startswith(f"diversity–shift plane, m: {expected} ({sets} sets;")

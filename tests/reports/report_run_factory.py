@@ -267,6 +267,7 @@ def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> No
         if a["role"] in ("generated", "mix") and ref is not None:
             d = a["test_loss"] - ref
             a.update(zip(layout.with_interval(layout.delta("real")), (d, d - 0.03, d + 0.03)))
+    _write_table(root, layout.AGGREGATE, agg)  # the seed-paired differences Fig. Δ draws
     trends = _level_trends(agg)
     evidence = Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg), 64, 1735)
     (root / layout.FINDINGS).write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")

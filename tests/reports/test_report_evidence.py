@@ -21,7 +21,7 @@ def page(run_dir):
 def test_findings_lead_the_page_with_the_runners_verdicts(page, run_dir):
     index, html = page
     sections = re.findall(r'<section id="([^"]+)"', html)
-    assert sections[:4] == ["findings", "table_results", "table_trends", "fig2_test_loss_vs_diversity"]
+    assert sections[:5] == ["findings", "fig_paired_differences", "table_results", "table_trends", "fig2_test_loss_vs_diversity"]
     findings = json.loads((run_dir / "findings.json").read_text())["findings"]
     rows = list(csv.reader(open(index.parent / "findings.csv", newline="")))
     assert rows[0] == ["claim", "verdict", "the paper says", "what this run measured"]

@@ -211,3 +211,29 @@ def test_a_failing_report_leaves_the_previous_page_and_no_temporary_files(run_di
         write_report(run_dir, encoder=hashed_encoder, map_points=10)
     assert index.read_bytes() == before
     assert not [p.name for p in (run_dir / "report").iterdir() if p.name.startswith(".")]
+
+
+def test_the_paired_differences_lead_with_their_intervals(tmp_path):
+    from report_run_factory import build_run_dir
+
+    from synthdiv.reports.paired_figure import paired_differences
+    from synthdiv.reports.rundir import load_run
+
+    run = load_run(build_run_dir(tmp_path / "run", levels=("D0", "D3", "D6"), ratios=(0.0, 0.5, 1.0)))
+    fig = paired_differences(run)
+    assert fig.key == "fig_paired_differences" and fig.png.startswith(b"\x89PNG")
+    # the factory's differences all have ±0.03 intervals around level effects larger than that: every set resolved
+    assert "2 seeds" in fig.caption and "Filled: the interval excludes 0" in fig.caption
+
+
+def test_without_a_real_twin_there_is_no_paired_figure(tmp_path):
+    from report_run_factory import build_run_dir
+
+    from synthdiv.reports.paired_figure import paired_differences
+    from synthdiv.reports.plotting import SkipFigure
+    from synthdiv.reports.rundir import load_run
+
+    run_dir = build_run_dir(tmp_path / "run")
+    (run_dir / "aggregate.csv").unlink()
+    with pytest.raises(SkipFigure, match="no training set has a paired difference"):
+        paired_differences(load_run(run_dir))

@@ -42,7 +42,7 @@ def test_page_makes_no_external_request(report):
     index, page = report
     links = Links()
     links.feed(page)
-    assert len(links.src) == 4  # figs 2, 3, 4, 14
+    assert len(links.src) == 5  # figs Δ, 2, 3, 4, 14
     assert all(s.startswith("data:image/png;base64,") for s in links.src)
     for href in links.href:
         assert href.startswith("#") or (index.parent / href).is_file(), href
@@ -61,19 +61,20 @@ def test_embedded_images_are_the_png_files(report):
 def test_captions_say_what_the_figure_shows_and_leave_the_setup_to_its_table(report):
     _, page = report
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, flags=re.S)
-    assert len(captions) == 4
+    assert len(captions) == 5
     setup = page[page.index('<table class="setup">'):page.index("</table>")]
     for needle in ("smollm2-135m-instruct via transformers", "D0, D3, D6", "gpt2, llama-3.2-1b", "3 epochs"):
         assert needle in setup
         assert not any(needle in caption for caption in captions), needle
-    assert "mean over 2 seeds; error bars: 95 % two-level bootstrap interval (seeds, then test records)" in captions[0]
+    assert "seed-paired over the seeds" in captions[0] and "2 seeds" in captions[0]  # Fig. Δ leads
+    assert "mean over 2 seeds; error bars: 95 % two-level bootstrap interval (seeds, then test records)" in captions[1]
     assert "<th>seed ids</th><td>0, 1</td>" in setup  # ids here; a count is always "n seeds"
 
 
 def test_each_figure_opens_its_own_image_full_size(report):
     index, page = report
     figures = re.findall(r"<figure>(.*?)</figure>", page, flags=re.S)
-    assert len(figures) == 4
+    assert len(figures) == 5
     for figure in figures:
         link = re.match(r'<a href="([^"]+\.png)" title="open full size"><img src="data:image/png;base64,([^"]+)"', figure)
         assert link, figure[:200]

@@ -37,6 +37,12 @@ from synthdiv.experiments import layout
 DIVERSITY = layout.MATCHED_SCORE
 SHIFTS = ("shift_embedding_frechet_distance", "shift_ngram_js_2")  # preferred first
 MIN_SETS = 4
+# A fit is read as a result only when the sets can tell diversity from shift and are enough to judge the fit by:
+# |r(div, shift)| below SEPARABLE_R (at 0.9 the two share 81 % of their variance, and the coefficients trade
+# off against each other) and at least SETS_FOR_A_RESULT sets (three coefficients: k - 3 residual points).
+# Otherwise a coefficient whose interval excludes 0 is a lead, and the reading says why.
+SEPARABLE_R = 0.9
+SETS_FOR_A_RESULT = 6
 DIVERSITY_EXPLAINS = "diversity explains the test loss"
 SHIFT_EXPLAINS = "shift explains the test loss"
 BOTH_EXPLAIN = "both explain the test loss"
@@ -61,6 +67,24 @@ def verdict(div_ci: tuple[float, float], shift_ci: tuple[float, float]) -> str:
     """Which coefficients' intervals exclude 0."""
     div, shift = not div_ci[0] <= 0 <= div_ci[1], not shift_ci[0] <= 0 <= shift_ci[1]
     return BOTH_EXPLAIN if div and shift else DIVERSITY_EXPLAINS if div else SHIFT_EXPLAINS if shift else NEITHER
+
+
+def lead_reasons(sets: int, correlation: float) -> list[str]:
+    """Why a fit is only a lead: the sets cannot separate diversity from shift, or are too few."""
+    reasons = []
+    if abs(correlation) >= SEPARABLE_R:
+        reasons.append(f"diversity and shift correlate at r = {correlation:+.2f} across the sets, so they cannot be separated")
+    if sets < SETS_FOR_A_RESULT:
+        reasons.append(f"{sets} sets, fewer than the {SETS_FOR_A_RESULT} a result needs")
+    return reasons
+
+
+def reading(fit: dict[str, Any]) -> str:
+    """The verdict as a reader should take it: "a lead, not a result: …" when ``lead_reasons`` hold."""
+    reasons = lead_reasons(fit["sets"], fit["correlation"])
+    if fit["verdict"] == NEITHER or not reasons:
+        return fit["verdict"]
+    return f"a lead, not a result: {fit['verdict']} ({'; '.join(reasons)})"
 
 
 def _standardised(values: np.ndarray, what: str) -> tuple[np.ndarray, float]:
@@ -92,12 +116,14 @@ def fit_plane(diversity, shift, loss, draws, *, level: float = LEVEL) -> dict[st
         lo, hi = percentile_interval(per_draw[:, j], level)
         coefficients[name] = {"estimate": float(estimate[j]), "ci_low": lo, "ci_high": hi, "sd": sd}
     c = coefficients
-    return {
+    fit = {
         "sets": int(y.size), "coefficients": coefficients,
         "verdict": verdict((c["diversity"]["ci_low"], c["diversity"]["ci_high"]), (c["shift"]["ci_low"], c["shift"]["ci_high"])),
         "r2": 1.0 - float((residual**2).sum()) / total if total > 0 else None,
         "correlation": float(np.corrcoef(div, sh)[0, 1]), "resamples": int(draws.shape[0]), "level": level,
     }  # fmt: skip
+    fit["reading"] = reading(fit)
+    return fit
 
 
 def choose_shift(rows: list[dict[str, Any]]) -> str | None:
@@ -164,4 +190,4 @@ def format_plane(group: dict[str, Any]) -> str:
         return f"{where}: no fit ({group.get('skipped')})"
     c = fit["coefficients"]
     parts = [f"{name} {c[name]['estimate']:+.4f} [{c[name]['ci_low']:+.4f}, {c[name]['ci_high']:+.4f}]" for name in ("diversity", "shift")]
-    return f"{where}: {fit['verdict']} ({fit['sets']} sets; loss per sd of {', '.join(parts)}; r = {fit['correlation']:+.2f})"
+    return f"{where}: {fit.get('reading', fit['verdict'])} ({fit['sets']} sets; loss per sd of {', '.join(parts)}; r = {fit['correlation']:+.2f})"

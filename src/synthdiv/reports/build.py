@@ -28,7 +28,7 @@ Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests 
 
 # every file a report may write: a rerun removes the ones this run no longer produces
 OUTPUT_FILES = (
-    "findings.csv", "table_results.csv", "table_trends.csv", "fig_plane.png", "fig_plane_points.csv", "table_plane.csv",
+    "findings.csv", "fig_paired_differences.png", "table_results.csv", "table_trends.csv", "fig_plane.png", "fig_plane_points.csv", "table_plane.csv",
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
     "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
@@ -38,7 +38,9 @@ OUTPUT_FILES = (
 
 def _builders(run: RunData, embedder, encoder, map_points, log):
     """(number, title, build) in the order the page shows them (the paper's order)."""
-    from synthdiv.reports import embedding_map, evidence, lengths, loss_figures, mixing_figures, samples, tables, training_curves
+    from synthdiv.reports import (
+        embedding_map, evidence, lengths, loss_figures, mixing_figures, paired_figure, samples, tables, training_curves,
+    )
 
     def table(make: Callable[[RunData], Table | None], reason: str):
         def build():
@@ -51,6 +53,7 @@ def _builders(run: RunData, embedder, encoder, map_points, log):
 
     return [
         (*evidence.FINDINGS, lambda: evidence.findings_table(run)),
+        (*paired_figure.PAIRED, lambda: paired_figure.paired_differences(run)),
         (*evidence.RESULTS, lambda: evidence.results_table(run)),
         (*evidence.TRENDS, lambda: evidence.trends_table(run)),
         *_plane_builders(run),

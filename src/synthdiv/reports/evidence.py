@@ -41,7 +41,10 @@ def findings_table(run: RunData) -> TextTable:
     if not rows:
         rows = [["–", "–", "None of the paper's claims can be tested by this run's design.", ""]]
     resolves = data.get("resolves")
-    note = ("Supported: the 95 % interval excludes no effect in the claimed direction; contradicted: it excludes it "
+    note = ("Each row is one of the paper's claims about generated data, numbered C1, C2, … (all of them are listed in "
+            "the report guide, docs/reports.md), that this run's design can test: 'the paper says' states it, 'what this "
+            "run measured' gives the numbers it was judged on. "
+            "Supported: the 95 % interval excludes no effect in the claimed direction; contradicted: it excludes it "
             "in the other direction; otherwise not resolved at this run's size. Δ = test loss of the first set minus "
             "the reference (paired bootstrap over test records; seeds resampled too when there are several).")
     if resolves is not None:

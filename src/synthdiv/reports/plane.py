@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from synthdiv.experiments import layout
+from synthdiv.experiments.plane import SEPARABLE_R, SETS_FOR_A_RESULT
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import FigureResult, SkipFigure, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData, short_model
@@ -60,7 +61,8 @@ def _panel(ax, fig, group: dict[str, Any]) -> None:
     ax.set_xlabel(SHIFT_NAMES.get(group["shift_metric"], group["shift_metric"]) + " →")
     ax.set_ylabel("size-matched distinct-1…n sum")
     fit = group.get("fit")
-    ax.set_title(f"{_title(group)}\n{fit['verdict'] if fit else 'no fit'}", fontsize=9.5)
+    lead = fit and fit.get("reading", fit["verdict"]) != fit["verdict"]
+    ax.set_title(f"{_title(group)}\n{(('a lead: ' if lead else '') + fit['verdict']) if fit else 'no fit'}", fontsize=9.5)
     fig.colorbar(dots, ax=ax, label="test loss (nats / target token) ↓")
 
 
@@ -86,6 +88,8 @@ def fig_plane(run: RunData) -> FigureResult:
         png = png_bytes(fig)
     metrics = sorted({SHIFT_NAMES.get(g["shift_metric"], g["shift_metric"]) for g in groups})
     caption = (
+        "Fig. P asks which property of a training set moves its student's test loss: its diversity or its distance from the "
+        "real data (the paper varies both at once, so it cannot say). "
         f"Each point is a training set: x its shift ({'; '.join(metrics)}; the Fréchet distance when the run measured "
         "embeddings, else the lexical bigram JS), y its size-matched diversity (distinct-1…n summed on equal-size subsamples; "
         "bars: 95 % interval over the subsamples), colour its student's test loss (one scale per student; with several seeds, "
@@ -116,10 +120,11 @@ def table_plane(run: RunData) -> TextTable:
             rows.append([*head, "–", "–", "–", "–", f"no fit: {g.get('skipped')}"])
             continue
         rows.append([*head, _coefficient(fit, "diversity"), _coefficient(fit, "shift"), _number(fit.get("correlation"), "+.2f"),
-                     _number(fit.get("r2"), ".2f"), fit["verdict"]])
+                     _number(fit.get("r2"), ".2f"), fit.get("reading", fit["verdict"])])
     note = ("OLS of test loss on diversity and shift across the trained sets of one student (base model left out), both "
             "standardised: a coefficient is the change of test loss per standard deviation of its variable across these sets "
             "(negative: more of it, lower loss). A variable explains the test loss when its interval excludes 0; "
-            "r(div, shift) near ±1 means the sets cannot separate the two. " + INTERVAL_NOTE)
+            f"r(div, shift) near ±1 means the sets cannot separate the two: at |r| ≥ {SEPARABLE_R:g}, or with fewer than "
+            f"{SETS_FOR_A_RESULT} sets, a coefficient whose interval excludes 0 is read as a lead, not a result. " + INTERVAL_NOTE)
     headers = ["student", "sets", "shift", "β diversity [95 % CI]", "β shift [95 % CI]", "r(div, shift)", "R²", "verdict"]
     return TextTable("table_plane", *TABLE_PLANE, note, headers, rows)

@@ -52,21 +52,21 @@ def load_run(run_dir: str | Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError("run directory not found; give the folder an experiment run wrote", where=str(run_dir))
-    results = _read_table(run_dir, layout.RESULTS)
+    results = read_table(run_dir, layout.RESULTS)
     if results is None:
         raise UserError(f"no {RESULTS_CSV} in the run directory; run the experiment first, or give the run's folder", where=str(run_dir))
     missing = [c for c in RESULTS_REQUIRED if c not in results.columns]
     if missing:
         raise UserError(f"{RESULTS_CSV} lacks the column(s) {', '.join(missing)}; it was not written by the experiment runner",
                         where=str(run_dir / RESULTS_CSV))
-    datasets = _read_table(run_dir, layout.DATASETS)
+    datasets = read_table(run_dir, layout.DATASETS)
     if results.empty and (datasets is None or datasets.empty):
         raise UserError(f"{RESULTS_CSV} has no rows and there is no {DATASETS_CSV}; the run has not measured or evaluated "
                         "anything yet", where=str(run_dir / RESULTS_CSV))
     spec = load_spec(run_dir)
     results = add_size_group(normalise(results), spec)
     datasets = None if datasets is None else add_size_group(normalise(datasets), spec)
-    generations = _read_table(run_dir, layout.GENERATIONS)
+    generations = read_table(run_dir, layout.GENERATIONS)
     return RunData(run_dir=run_dir, spec=spec, results=results, datasets=datasets, generations=generations)
 
 
@@ -83,7 +83,8 @@ def load_spec(run_dir: Path) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
-def _read_table(run_dir: Path, name: str):
+def read_table(run_dir: Path, name: str):
+    """A run table (CSV, else Parquet) as a DataFrame; None when the run has neither."""
     pd = require_pandas()
     csv_path, parquet_path = run_dir / layout.csv_name(name), run_dir / layout.parquet_name(name)
     if csv_path.exists():
