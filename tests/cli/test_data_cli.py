@@ -113,3 +113,13 @@ def test_inspect_a_generated_file_shows_level_topic_and_generator(tmp_path, caps
     assert "levels       D1: 6" in text and "generators   dummy/" in text and "topics       " in text
     assert "sample 1: " in text and " level=D1 topic=" in text and " generator=dummy/" in text
     assert "None" not in text and "groups" not in text
+
+
+def test_the_shipped_instruction_pairs_are_written_as_a_chat_file(tmp_path, capsys):
+    from synthdiv.data import read_input
+
+    out = tmp_path / "mine.jsonl"
+    assert main(["data", "instructions", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 62 chat pairs to {out}"
+    records = read_input(out)
+    assert len(records) == 62 and {r.task for r in records} == {"sft"} and records[0].messages[0]["role"] == "user"

@@ -51,6 +51,7 @@ def test_the_prompt_shows_each_seed_pair_as_an_earlier_turn_and_names_the_topic(
     ("Instruction: Name a fruit.\nResponse: An apple grows on trees.", ("Name a fruit.", "An apple grows on trees.")),
     ("Sure! **Instruction:** Tell a joke.\n**Response:** Why did the cat sit there?\nInstruction: another", ("Tell a joke.", "Why did the cat sit there?")),
     ('{"instruction": "Say hi.", "response": "Hello to you."}', ("Say hi.", "Hello to you.")),
+    ("Instructions: Cut the fruit.\n\nResponse: Use a sharp knife.", ("Cut the fruit.", "Use a sharp knife.")),  # SmolLM2's plural
 ])
 def test_the_parser_reads_a_labelled_pair(raw, value):
     parsed = parse_instruction(raw, 5)

@@ -99,5 +99,27 @@ def corpus_cmd(
     typer.echo(f"wrote {n} records to {out}")
 
 
+@data_app.command("instructions")
+def instructions_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: a chat `messages` JSONL, the shape most instruction data comes in."),
+) -> None:
+    """Write the 62 instruction/response pairs synthdiv ships (eleven kinds of everyday request) as chat messages:
+    seeds for `generate --strategy instruct`, or a file to try every command on."""
+    import json
+
+    from synthdiv.fileio import atomic_write
+    from synthdiv.generation.instruct import shipped_seeds
+    from synthdiv.paths import check_io
+
+    check_io(outputs={"--out": out})
+    seeds = shipped_seeds()
+    with atomic_write(out) as fh:
+        for r in seeds:
+            row = {"id": r.id, "category": r.meta.get("category"),
+                   "messages": [*r.messages, {"role": "assistant", "content": r.target}]}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    typer.echo(f"wrote {len(seeds)} chat pairs to {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")

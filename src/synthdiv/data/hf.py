@@ -58,11 +58,16 @@ def _load_folder(datasets, folder: str, name: str | None, split: str | None):
     import tempfile
     from pathlib import Path
 
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # preparing a local folder takes moments; its "Generating split" bar is noise
     with tempfile.TemporaryDirectory(prefix="synthdiv-hf-") as cache:
         try:
             return datasets.load_dataset(str(Path(folder).resolve()), name, split=split, cache_dir=cache, keep_in_memory=True)
         except ValueError as exc:  # an unknown config or split, named by the library
             raise UserError(f"{str(exc).splitlines()[0][:200]}; choose it with --subset / --split", where=folder) from None
+        finally:
+            if bars:
+                datasets.enable_progress_bars()
 
 
 def load_hf_rows(path_or_id: str, *, split: str | None = None, name: str | None = None) -> list[dict[str, Any]]:

@@ -24,12 +24,12 @@ from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_instruction, word_count
 from synthdiv.generation.prompts import instruction_messages
 from synthdiv.generation.settings import default
-from synthdiv.generation.topic_guided import adherence_check, draw_seed_pool, topic_pool
-from synthdiv.generation.topics import draw_topic_set, normalise_topic
-from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
+from synthdiv.generation.topic_guided import adherence_check, counting, draw_seed_pool, reject_reason, topic_pool
+from synthdiv.generation.topics import draw_topic_set
+from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS
 from synthdiv.records import Provenance, Record
 
-SEED_FILE = "seeds/instructions.jsonl"  # in synthdiv.data: 62 hand-written pairs in ten kinds of request
+SEED_FILE = "seeds/instructions.jsonl"  # in synthdiv.data: 62 hand-written pairs in eleven kinds of request
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class InstructionOptions:
 
 
 def shipped_seeds() -> list[Record]:
-    """The seed pairs synthdiv ships: chat records written for it (Apache-2.0), ten kinds of everyday request."""
+    """The seed pairs synthdiv ships: chat records written for it (Apache-2.0), eleven kinds of everyday request."""
     from synthdiv.data.shapes import SHAPES, shape_records
 
     text = resources.files("synthdiv.data").joinpath(SEED_FILE).read_text(encoding="utf-8")
@@ -97,25 +97,12 @@ def generate_instructions(engine: Engine, real: list[Record], n: int, level: Top
         parsed = parse_instruction(text, words, min_ratio=opts.min_ratio, max_ratio=opts.max_ratio)
         if not parsed.ok:
             return parsed
-        pair = " ".join(parsed.value)
-        copied = seed_copy(pair, [(s.id, f"{s.context.strip()} {s.target.strip()}") for s in seeds])
-        if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
-            return Parsed(reason=copied.reason())
-        if adherence is not None and (reason := adherence(pair, topic)):
-            return Parsed(reason=reason)
-        key = normalise_topic(parsed.value[0])
-        if key in seen:
-            return Parsed(reason="duplicate of an earlier generated instruction")
-        seen.add(key)
-        return parsed
-
-    def on_accept(_acc) -> None:
-        engine.counters.records += 1
-        if engine.progress is not None:
-            engine.progress.tick(engine)
+        shown = [(s.id, f"{s.context.strip()} {s.target.strip()}") for s in seeds]
+        reason = reject_reason(" ".join(parsed.value), parsed.value[0], topic, shown, seen, opts, adherence, "instruction")
+        return parsed if reason is None else Parsed(reason=reason)
 
     accepted = fill_slots(engine, "instruction", {"pairs": n}, make_prompt, parse, max_attempts=opts.max_attempts,
-                          overdraw=opts.overdraw, on_accept=on_accept)
+                          overdraw=opts.overdraw, on_accept=counting(engine))
     chat = any(s.messages is not None for s in seed_pool)  # pairs take the seeds' form, so a mix trains on one format
     return [_record(acc, *plan(acc.slot[1]), level, engine, len(topic_set), len(seed_pool), chat) for acc in accepted["pairs"]]
 

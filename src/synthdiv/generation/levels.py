@@ -2,7 +2,7 @@
 
 The paper's copy we have lost the per-level values (the symbols of §4.1 did not
 survive text extraction), so the defaults below are ours, documented in
-docs/generation.md and ../shared/docs/paper-notes.md:
+docs/generation.md:
 
 * topic-guided generation: topic-set size |T| = 1, 5, 25, 100, 500, 2500, 10000
   (a geometric ladder up to the paper's 10k-topic pool);

@@ -106,8 +106,8 @@ def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ra
     return Parsed(value=(" ".join(sentences[:4]), sentences[4]), notes=notes)
 
 
-_INSTRUCTION = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:instruction|request|user|prompt)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
-_RESPONSE = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:response|answer|assistant|output)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
+_INSTRUCTION = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:instructions?|request|user|prompt)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
+_RESPONSE = re.compile(r"(?:^|(?<=\s))(?:\*\*)?\s*(?:responses?|answer|assistant|output)\s*(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
 
 
 def parse_instruction(raw: str, target_words: float, *, min_ratio: float = 0.25, max_ratio: float = 4.0,

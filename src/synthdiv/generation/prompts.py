@@ -92,28 +92,25 @@ def topic_tree_messages(count: int, path: tuple[str, ...], examples: list[str], 
 
 def story_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
     """System turn, one (example request, seed story) exchange per seed, then the request."""
-    t = load_template("story", prompts_dir)
-    values = {"topic": topic, "words": words}
-    messages = [{"role": "system", "content": _fill(t["system"], "story.txt", **values)}]
-    example_request = _fill(t["example_user"], "story.txt", **values)
-    for seed in seeds:
-        messages.append({"role": "user", "content": example_request})
-        messages.append({"role": "assistant", "content": _fill(t["example_assistant"], "story.txt", story=story_text(seed), **values)})
-    messages.append({"role": "user", "content": _fill(t["user"], "story.txt", **values)})
-    return messages
+    return _few_shot("story", {"topic": topic, "words": words}, [{"story": story_text(s)} for s in seeds], prompts_dir)
 
 
 def instruction_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
     """System turn, one (example request, seed pair) exchange per seed example, then the request."""
-    t = load_template("instruction", prompts_dir)
-    values = {"topic": topic, "words": words}
-    messages = [{"role": "system", "content": _fill(t["system"], "instruction.txt", **values)}]
-    example_request = _fill(t["example_user"], "instruction.txt", **values)
-    for seed in seeds:
+    shown = [{"instruction": s.context.strip(), "response": s.target.strip()} for s in seeds]
+    return _few_shot("instruction", {"topic": topic, "words": words}, shown, prompts_dir)
+
+
+def _few_shot(step: str, values: dict, examples: list[dict], prompts_dir: str | None) -> list[dict[str, str]]:
+    """A step whose seeds are shown as earlier turns: the template's system turn, one exchange of its
+    ``example_user`` and ``example_assistant`` per example (filled with that example's values), then its request."""
+    t, where = load_template(step, prompts_dir), f"{step}.txt"
+    messages = [{"role": "system", "content": _fill(t["system"], where, **values)}]
+    example_request = _fill(t["example_user"], where, **values)
+    for example in examples:
         messages.append({"role": "user", "content": example_request})
-        shown = _fill(t["example_assistant"], "instruction.txt", instruction=seed.context.strip(), response=seed.target.strip(), **values)
-        messages.append({"role": "assistant", "content": shown})
-    messages.append({"role": "user", "content": _fill(t["user"], "instruction.txt", **values)})
+        messages.append({"role": "assistant", "content": _fill(t["example_assistant"], where, **example, **values)})
+    messages.append({"role": "user", "content": _fill(t["user"], where, **values)})
     return messages
 
 

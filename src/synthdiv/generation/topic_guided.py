@@ -121,24 +121,11 @@ def generate_stories(
         if not parsed.ok:
             return parsed
         story = " ".join(parsed.value)
-        copied = seed_copy(story, [(s.id, story_text(s)) for s in seeds])
-        if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
-            return Parsed(reason=copied.reason())
-        if adherence is not None and (reason := adherence(story, topic)):
-            return Parsed(reason=reason)
-        key = normalise_topic(story)
-        if key in seen_texts:
-            return Parsed(reason="duplicate of an earlier generated story")
-        seen_texts.add(key)
-        return parsed
-
-    def on_accept(_acc) -> None:
-        engine.counters.records += 1
-        if engine.progress is not None:
-            engine.progress.tick(engine)
+        reason = reject_reason(story, story, topic, [(s.id, story_text(s)) for s in seeds], seen_texts, opts, adherence, "story")
+        return parsed if reason is None else Parsed(reason=reason)
 
     accepted = fill_slots(engine, "story", {"stories": n}, make_prompt, parse, max_attempts=opts.max_attempts,
-                          overdraw=opts.overdraw, on_accept=on_accept)
+                          overdraw=opts.overdraw, on_accept=counting(engine))
     records = []
     for acc in accepted["stories"]:
         topic, seeds, words = plan(acc.slot[1])
@@ -167,6 +154,32 @@ def generate_stories(
             )
         )
     return records
+
+
+def reject_reason(text: str, key: str, topic: str, seeds: list[tuple[str, str]], seen: set[str], opts, adherence, what: str) -> str | None:
+    """Why a parsed answer is rejected, or None: it copies one of its seeds (``seeds``: id and text; metrics.seed_copy),
+    strays from its topic (``adherence``), or its ``key`` repeats an earlier accepted one's (then ``seen`` keeps it)."""
+    copied = seed_copy(text, seeds)
+    if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
+        return copied.reason()
+    if adherence is not None and (reason := adherence(text, topic)):
+        return reason
+    normal = normalise_topic(key)
+    if normal in seen:
+        return f"duplicate of an earlier generated {what}"
+    seen.add(normal)
+    return None
+
+
+def counting(engine: Engine):
+    """``on_accept`` of fill_slots: count the record and move the progress bar."""
+
+    def on_accept(_acc) -> None:
+        engine.counters.records += 1
+        if engine.progress is not None:
+            engine.progress.tick(engine)
+
+    return on_accept
 
 
 def draw_seed_pool(real: list[Record], size: int | None, seed: int) -> list[Record]:

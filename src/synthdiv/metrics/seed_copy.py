@@ -13,7 +13,7 @@ A record is a seed copy when ``longest_run >= COPY_RUN_WORDS`` or
 ``rouge_l >= COPY_ROUGE_L``. The values are set so that an everyday five-sentence
 story sharing stock phrases with its seed passes, and one that repeats a whole
 sentence of it (a ten-word sentence is short for these stories) or most of its word
-order fails; docs/generation.md gives the measured rates on the offline default.
+order fails; docs/benchmarks/generation.md gives the measured rates on the offline default.
 """
 
 from __future__ import annotations
