@@ -70,7 +70,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from synthdiv.fileio import atomic_write
         from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
+        from synthdiv.paths import check_io
 
+        check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, "--real": real}, outputs={"--json": json_out})
         sets = [_level_set(p) for p in files]
         if real is not None:
             from synthdiv.data import read_input
