@@ -28,7 +28,7 @@ from synthdiv.errors import UserError, check_choice
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
-from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS
+from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
 from synthdiv.generation.strategies import STRATEGIES, strategy_for
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
@@ -93,6 +93,14 @@ class GenerationSpec(Strict):
     price_in: float | None = _setting("price_in")
     price_out: float | None = _setting("price_out")
     max_cost: float | None = _setting("max_cost", ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
+
+    @model_validator(mode="after")
+    def _prices(self):
+        try:
+            check_prices(self.price_in, self.price_out)
+        except UserError as exc:  # the settings' own check, naming this spec's key
+            raise ValueError(exc.for_key()) from None
+        return self
 
     @model_validator(mode="after")
     def _max_cost_has_prices(self):
