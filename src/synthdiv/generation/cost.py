@@ -180,21 +180,22 @@ class Budget:
     def next_bound(self) -> float:
         return 0.0 if self.stop is None else self.stop.next
 
-    def bound(self, messages: Messages) -> float:
-        return self.prices.cost(self.counter.count(messages), self.max_tokens, self.factor)
+    def bound(self, messages: Messages, max_tokens: int | None = None) -> float:
+        """A request's most: its prompt tokens and ``max_tokens`` (the asking engine's; default the run's) at the prices."""
+        return self.prices.cost(self.counter.count(messages), max_tokens or self.max_tokens, self.factor)
 
     def count_cached(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.cached_prompt_tokens += prompt_tokens
         self.cached_completion_tokens += completion_tokens
 
-    def admit(self, groups: list[tuple[list[Messages], bool]]) -> int:
+    def admit(self, groups: list[tuple[list[Messages], bool]], max_tokens: int | None = None) -> int:
         """How many of a wave's groups of requests, in order, go ahead: ``(messages, answered)``. An answered
         group (from the cache) reserves its bound as it did when it was sent, so a rerun over the cache
         makes the same decisions; a group to send goes only while spent + reserved + its bound stays under
         the cap. At the first that does not, stop for good."""
         spent, reserved = self.spent, 0.0
         for i, (messages, answered) in enumerate(groups):
-            bound = sum(self.bound(m) for m in messages)
+            bound = sum(self.bound(m, max_tokens) for m in messages)
             if not answered and (self.stopped or spent + reserved + bound > self.cap):
                 if not self.stopped:
                     self.stopped, self.stop = True, Stop(spent, reserved, bound)
@@ -202,8 +203,8 @@ class Budget:
             reserved += bound
         return len(groups)
 
-    def message(self, records: int, n: int, held: str) -> str:
-        made = f"{records} of {n} records made"
+    def message(self, records: int, n: int, held: str, unit: str = "records") -> str:
+        made = f"{records} of {n} {unit} made"
         if records >= n:  # the cap cut retries, overdraw or paraphrases: not necessarily the uncapped run's records
             made += " but some of the run's requests were held back, so they may differ from an uncapped run's"
         stop = self.stop or Stop(self.spent, 0.0, 0.0)
@@ -215,14 +216,51 @@ class Budget:
                 f"run, {self.cached:.4f} USD answered from the cache, paid before); {held}; {CAP_HINT}")
 
 
+@dataclass(frozen=True)
+class CostOptions:
+    """The money options of a command that sends requests (``generate``, ``topics``): ``--price-in/--price-out``
+    and ``--max-cost``, checked here once, before any work."""
+
+    backend: str
+    model: str
+    price_in: float | None = None
+    price_out: float | None = None
+    max_cost: float | None = None
+
+    def __post_init__(self) -> None:
+        from synthdiv.generation.settings import check_prices
+
+        if self.max_cost is not None and not (math.isfinite(self.max_cost) and self.max_cost >= 0):
+            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", field="max_cost")
+        check_prices(self.price_in, self.price_out)
+        if self.max_cost is not None and self.prices is None:
+            raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
+                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
+
+    @property
+    def prices(self) -> Prices | None:
+        return resolve_prices(self.backend, self.model, self.price_in, self.price_out)
+
+    def budget(self, backend, max_tokens: int) -> Budget | None:
+        """The cap of a run on ``backend`` (built), whose requests ask for ``max_tokens``; None without --max-cost."""
+        if self.max_cost is None:
+            return None
+        return Budget(self.max_cost, self.prices, load_counter(self.backend, self.model), max_tokens, backend.stats,
+                      factor=float(getattr(backend, "price_factor", 1.0)))
+
+    def cost_line(self, stats, factor: float = 1.0) -> str | None:
+        """'cost: …' of what a backend reported sending, or None without a price."""
+        prices = self.prices
+        if prices is None:
+            return None
+        batch = f" x {factor:g} (batch prices)" if factor != 1 else ""
+        source = "configured" if prices.source == "given" else prices.source
+        return f"cost: {prices.cost(stats.prompt_tokens, stats.completion_tokens, factor):.4f} (at the {source} prices per 1M tokens{batch})"
+
+
 def budget_for(cfg, backend) -> Budget | None:
     """The cost cap of a run of ``cfg`` (a GenerationConfig) on ``backend``, or None without --max-cost."""
-    if cfg.max_cost is None:
-        return None
-    prices = resolve_prices(cfg.backend, cfg.model, cfg.price_in, cfg.price_out)
-    assert prices is not None  # GenerationConfig refuses a cap without prices
-    return Budget(cfg.max_cost, prices, load_counter(cfg.backend, cfg.model), cfg.sampling.max_tokens, backend.stats,
-                  factor=float(getattr(backend, "price_factor", 1.0)))
+    return CostOptions(cfg.backend, cfg.model, cfg.price_in, cfg.price_out, cfg.max_cost).budget(backend, cfg.sampling.max_tokens)
 
 
 # ----- the plan ---------------------------------------------------------------------------
@@ -344,3 +382,26 @@ class _StandIn(DummyBackend):
     def generate(self, requests, params, on_result=None):
         self.sent.extend(r.messages for r in requests)
         return super().generate(requests, params, on_result)
+
+
+def plan_topic_pool(recipe, cost: CostOptions, prompts_dir: str | None = None) -> list[str]:
+    """A dry run of ``synthdiv topics``: the request cap and what it could cost at most. The nodes a tree asks
+    are its own answers, so the count is the cap (the growth stops sooner when full or stalled), and a prompt is
+    counted at the deepest node of the first fill, named with the longest built-in topics."""
+    from synthdiv.generation.prompts import topic_tree_messages
+    from synthdiv.generation.topics import builtin_topics
+
+    counter = load_counter(cost.backend, cost.model)
+    names = sorted(builtin_topics(), key=len, reverse=True)
+    path = tuple(names[: max(0, recipe.depth - 1)])
+    per_prompt = max(counter.count(topic_tree_messages(recipe.per_request, node, names[:5], prompts_dir)) for node in ((), path))
+    cap = recipe.request_cap
+    plan = Plan(requests=cap, cached=0, prompt_tokens=cap * per_prompt, max_tokens=recipe.max_tokens, max_attempts=1,
+                overdraw=1.0, counter=counter.method, prices=cost.prices)
+    price = plan.cost_text().split(", up to")[0] if plan.cost is not None else plan.cost_text()
+    return [f"requests: at most {cap} (the request cap for --size {recipe.size} at --per-request {recipe.per_request}); "
+            "fewer when the pool is full or the growth stalls; answered ones come from the cache, free",
+            f"prompt tokens: at most {plan.prompt_tokens} ({per_prompt} a request at most, counted with {counter.method} on a "
+            f"prompt of depth {len(path)})",
+            f"completion tokens: at most {plan.completion_bound} (--max-tokens {recipe.max_tokens} per request: an upper bound)",
+            f"cost: {price}"]

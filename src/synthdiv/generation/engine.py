@@ -153,7 +153,8 @@ class Engine:
             requests.setdefault(key, ChatRequest(messages=messages, n=1, first_sample=sample))
         groups = self._groups(list(requests))
         if self.budget is not None:  # the wave's cached answers are reserved at their bound, then counted at their cost
-            groups = groups[: self.budget.admit([([requests[k].messages for k in g], all(k in answers for k in g)) for g in groups])]
+            asked = [([requests[k].messages for k in g], all(k in answers for k in g)) for g in groups]
+            groups = groups[: self.budget.admit(asked, self.params.max_tokens)]
             self.budget.count_cached(*cached_tokens)
         for batch in self._batches(groups, answers):
             self._send(batch, requests, answers)
