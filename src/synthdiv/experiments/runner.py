@@ -159,7 +159,7 @@ def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
         p = node.params
         lines.append(f"{node.name}: done before, nothing to send" if store.is_done(node) else
                      f"{node.name}: at most {request_budget(p.size, p.per_request)} requests of at most {p.max_tokens} "
-                     f"completion tokens (the tree stops when the pool is full; answered ones come from the cache); "
+                     f"completion tokens (the tree stops when the pool is full or its growth stalls; answered ones come from the cache); "
                      "not in the total below, whose stages count their prompts with the built-in topics until the pool exists")
     for node in graph.of_kind("generate"):
         if store.is_done(node):

@@ -46,7 +46,7 @@ def export(
     if push_to_hub:
         from synthdiv.export.hub import push_folder
 
-        url = push_folder(out, push_to_hub, token, private=settings.private)
+        url = push_folder(out, push_to_hub, token, private=settings.private, timeout=settings.hub_timeout)
     return {"out": str(out), "format": fmt, "records": inp.records, "configs": {s.config: len(s.records) for s in inp.sets},
             "notes": {s.config: s.notes for s in inp.sets if s.notes}, "url": url}
 
