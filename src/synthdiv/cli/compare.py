@@ -12,21 +12,13 @@ import json
 import typer
 
 from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
-
-HIGHER = "B has a higher test loss than A: the interval excludes 0"
-LOWER = "B has a lower test loss than A: the interval excludes 0"
-UNRESOLVED = "no difference resolved at this test size"
-
-
-def verdict(ci_low: float, ci_high: float) -> str:
-    """The plain reading of a difference interval."""
-    return HIGHER if ci_low > 0 else LOWER if ci_high < 0 else UNRESOLVED
+from synthdiv.evaluation.uncertainty import HIGHER, LOWER, UNRESOLVED  # noqa: F401 (the verdicts, re-exported)
 
 
 def compare_files(a: str, b: str, *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
     """The paired difference of two per-record loss files, as the JSON ``compare`` prints."""
     from synthdiv.evaluation.per_record import align_per_record, read_loss_rows
-    from synthdiv.evaluation.uncertainty import paired_difference
+    from synthdiv.evaluation.uncertainty import paired_difference, paired_verdict
 
     check_settings(resamples, level, seed)  # before reading: a bad option fails at once
     aligned = align_per_record(read_loss_rows(a), read_loss_rows(b), a, b)
@@ -38,7 +30,7 @@ def compare_files(a: str, b: str, *, resamples: int = DEFAULTS.resamples, seed: 
         "pairs": d.pairs, "resamples": d.resamples, "seed": d.seed,
         "a_loss": d.a_loss, "b_loss": d.b_loss,
         "tokens": int(aligned.a_tokens.sum()), "a_tokens": int(aligned.a_tokens.sum()), "b_tokens": int(aligned.b_tokens.sum()),
-        "verdict": verdict(d.ci_low, d.ci_high),
+        "verdict": paired_verdict(d),
     }  # fmt: skip
 
 
