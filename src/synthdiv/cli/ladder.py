@@ -82,8 +82,10 @@ def register(app: typer.Typer) -> None:
             from synthdiv.data.corpus import load_corpus_stories
 
             seeds = load_corpus_stories("train")
+        from synthdiv.models.registry import embedder_or_none
+
         embed = None
-        if embedder != "none":
+        if embedder_or_none(embedder) is not None:
             from synthdiv.metrics.embed_cache import embed_texts
 
             def embed(texts):

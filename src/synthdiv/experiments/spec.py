@@ -111,6 +111,16 @@ class GenerationSpec(Strict):
                              "set generation.price_in and generation.price_out")
         return self
 
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        from synthdiv.backends import BACKENDS  # names only: no backend module is imported
+
+        try:
+            return check_choice(value, BACKENDS, what="backend")
+        except UserError as exc:
+            raise ValueError(exc.message) from None
+
     @field_validator("strategy")
     @classmethod
     def _strategy(cls, value: str | None) -> str | None:
@@ -128,11 +138,23 @@ class GenerationSpec(Strict):
         return names
 
 
+def _embedder(value: str | None) -> str | None:
+    """'none' is no embedder here as on every command's --embedder (models.registry.embedder_or_none)."""
+    from synthdiv.models.registry import embedder_or_none
+
+    return embedder_or_none(value)
+
+
 class MetricsSpec(Strict):
     n: int = Field(5, ge=1, description="distinct-1..n")
     tokenizer: str = "regex"
-    embedder: str | None = "minilm-l6"
+    embedder: str | None = Field("minilm-l6", description="an embedding model, or null / none for lexical metrics only")
     shift: bool = True
+
+    @field_validator("embedder")
+    @classmethod
+    def _no_embedder(cls, value: str | None) -> str | None:
+        return _embedder(value)
 
 
 class MixingSpec(Strict):
@@ -221,6 +243,11 @@ class ReportSpec(Strict):
     embedder: str | None = Field(None, description="for the 2-D map; default: metrics.embedder (the paper: mpnet-base)")
     map_points: int = Field(1000, ge=10)
     map_method: Literal["tsne", "umap"] = "tsne"
+
+    @field_validator("embedder")
+    @classmethod
+    def _no_embedder(cls, value: str | None) -> str | None:
+        return _embedder(value)
 
 
 class GenerationsSpec(Strict):

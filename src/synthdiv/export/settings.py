@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 
 from synthdiv.errors import UserError, check_choice
+from synthdiv.models.registry import NO_EMBEDDER, embedder_or_none  # noqa: F401 (NO_EMBEDDER: the CLI's help)
 
 TRL_PROMPT_COMPLETION = "trl-prompt-completion"
 TRL_MESSAGES = "trl-messages"
 HF = "hf"
 FORMATS = (TRL_PROMPT_COMPLETION, TRL_MESSAGES, HF)
-NO_EMBEDDER = "none"
 DEFAULT_CONFIG = "default"  # the config name of a single exported file (what load_dataset(OUT) picks)
 
 
@@ -46,7 +46,7 @@ class ExportSettings:
     @property
     def embedder_name(self) -> str | None:
         """The embedder to load, or None for lexical metrics only."""
-        return None if self.embedder.strip().lower() == NO_EMBEDDER else self.embedder
+        return embedder_or_none(self.embedder)
 
 
 DEFAULTS = ExportSettings()
