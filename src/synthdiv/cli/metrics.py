@@ -69,7 +69,8 @@ def diversity_cmd(
         help=f"What to compute, some of {', '.join(DIVERSITY_METRICS)}, e.g. --metrics distinct "
              "(default: the first three, and embedding with --embedder).",
     ),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME ('none': lexical only)."),
+    embedder: Optional[str] = typer.Option(
+        None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME ('none': lexical only)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
     match_size: bool = typer.Option(
@@ -143,7 +144,8 @@ def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str,
 def shift_cmd(
     real: str = typer.Argument(..., help="The real set: a record file or .txt."),
     generated: str = typer.Argument(..., help="The generated set: a record file or .txt."),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm-l6 | mpnet-base | NAME ('none': lexical only); adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
+    embedder: Optional[str] = typer.Option(
+        None, "--embedder", help="minilm-l6 | mpnet-base | NAME ('none': lexical only); adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
     fields: list[str] = typer.Option([], "--fields", metavar="FIELD[,FIELD]", help="Record fields that make the measured text, e.g. context,target."),
     seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),

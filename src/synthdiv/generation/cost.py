@@ -176,10 +176,6 @@ class Budget:
         """What this output's requests cost so far: sent this run, or answered from the cache (paid before)."""
         return self.sent + self.cached
 
-    @property
-    def next_bound(self) -> float:
-        return 0.0 if self.stop is None else self.stop.next
-
     def bound(self, messages: Messages, max_tokens: int | None = None) -> float:
         """A request's most: its prompt tokens and ``max_tokens`` (the asking engine's; default the run's) at the prices."""
         return self.prices.cost(self.counter.count(messages), max_tokens or self.max_tokens, self.factor)
