@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -164,6 +165,22 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     os.close(fd)
     with _into_place(path, tmp):
         yield tmp
+
+
+@contextlib.contextmanager
+def made_folders(path: str | os.PathLike) -> Iterator[Path]:
+    """``path`` created with its missing parents for the block; when the block fails, what it created
+    is removed again if no file was written in it, so a failed start leaves no empty folder behind."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        top = missing[-1] if missing else None  # the shallowest folder this call created
+        if top is not None and not any(p.is_file() for p in top.rglob("*")):
+            shutil.rmtree(top, ignore_errors=True)
+        raise
 
 
 def require_file(path: str | os.PathLike, what: str = "input file") -> Path:

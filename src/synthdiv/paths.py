@@ -13,12 +13,16 @@ read or written:
 
 Inputs that are not on disk (hub ids, registry names, ``corpus``) are skipped: there is
 nothing to destroy, and ``train --model gpt2 --out gpt2`` is a fine thing to ask.
+
+An output that a command replaces whole (``export --overwrite``) passes :func:`check_replace`
+too: it may not be or contain an input, nor hold synthdiv data that the command did not write
+itself (a run folder, a stage store, a record file): what was paid for is never deleted.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +102,56 @@ def _why_not_writable(folder: Path) -> str:
     except (OSError, AttributeError):  # no statvfs (Windows)
         pass
     return "not writable (permission denied)"
+
+
+# ----- replacing an output whole ----------------------------------------------------------------
+_RECORD_FORMATS = ("jsonl", "csv", "parquet")  # what synthdiv.data.records_io reads as records (text files are notes)
+
+
+def check_replace(path: PathLike, *, label: str, inputs: Labelled | None = None,
+                  earlier_output: Callable[[Path], bool] = lambda _: False) -> None:
+    """Refuse (UserError) to replace the existing ``path`` when it is or contains an input, or
+    holds synthdiv data that this command did not write: ``earlier_output(path)`` says whether
+    ``path`` is the command's own earlier output, which it may replace."""
+    path = Path(path)
+    target = Path(os.path.realpath(path))
+    for given in _given(inputs):
+        if given.inode is not None and (given.real == str(target) or target in Path(given.real).parents):
+            what = "is" if given.real == str(target) else "holds"
+            raise UserError(f"{path} {what} the input {given.label} ({given.path}): output would replace an input; "
+                            "choose an output outside the input's folder", where=label)
+    if not path.exists() or earlier_output(path):
+        return
+    found = synthdiv_data(path)
+    if found is not None:
+        raise UserError(f"{path} {found}, which this command did not write; it replaces only its own earlier output: "
+                        "give another path, or move that data away yourself", where=label)
+
+
+def synthdiv_data(path: Path) -> str | None:
+    """What synthdiv data ``path`` is or holds, in words ("is a stage store …"), or None."""
+    from synthdiv.experiments import layout
+
+    if path.is_file():
+        return "is a record file" if _is_record_file(path) else None
+    for root, _dirs, files in os.walk(path):
+        here, names = Path(root), set(files)
+        what = "is" if here == path else f"holds ({here})"
+        if {layout.SPEC, layout.GRAPH} <= names or layout.csv_name(layout.DATASETS) in names:
+            return f"{what} a run folder of `synthdiv run`"
+        if layout.STAGE_DONE in names:  # STORE/KIND/KEY/done.json
+            store = here.parent.parent
+            return f"{'is' if store == path else f'holds ({store})'} a stage store of `synthdiv run` (finished stages)"
+        record = next((name for name in sorted(files) if _is_record_file(here / name)), None)
+        if record is not None:
+            return f"holds the record file {here / record}"
+    return None
+
+
+def _is_record_file(path: Path) -> bool:
+    from synthdiv.data.records_io import detect_format
+
+    try:
+        return detect_format(path) in _RECORD_FORMATS
+    except UserError:  # not a record file type
+        return False

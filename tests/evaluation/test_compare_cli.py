@@ -49,13 +49,14 @@ def test_json_output_equals_the_estimator_on_the_aligned_records(tmp_path, capsy
 
 def test_human_output_with_defaults_and_an_eval_json(tmp_path, capsys):
     noise = RNG.normal(0, 0.3, N) * TOKENS  # B differs from A by noise only: nothing to resolve
+    b_nll = np.maximum(A_NLL + noise, 0.0)  # a summed NLL is never negative (compare refuses one)
     a = _write_jsonl(tmp_path / "a.jsonl", A_NLL)
-    rows = [{"id": f"r{i}", "nll": float(A_NLL[i] + noise[i]), "tokens": int(TOKENS[i])} for i in range(N)]
+    rows = [{"id": f"r{i}", "nll": float(b_nll[i]), "tokens": int(TOKENS[i])} for i in range(N)]
     b = tmp_path / "eval.json"
     b.write_text(json.dumps({"test_loss": 2.0, "tokens": int(TOKENS.sum()), "per_sample": rows}))
     assert main(["compare", str(a), str(b)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    ref = paired_difference(A_NLL, TOKENS, A_NLL + noise, TOKENS)
+    ref = paired_difference(A_NLL, TOKENS, b_nll, TOKENS)
     assert ref.ci_low < 0 < ref.ci_high and ref.resamples == DEFAULTS.resamples
     assert lines[0].startswith(f"B - A test loss: {ref.delta:+.4f} nats/token")
     assert f"95% interval [{ref.ci_low:+.4f}, {ref.ci_high:+.4f}], p = {ref.p_value:.4f}" in lines[0]

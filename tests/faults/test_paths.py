@@ -132,3 +132,77 @@ def test_train_merge_into_its_own_base_model_is_refused(cli, real_file, tmp_path
     code, _, err = cli("train", "--train", real_file, "--model", model, "--out", tmp_path / "run1", "--merge")
     assert code == 2 and one_error_line(err).startswith(f"error: --merge: {model} is the input --model")
     assert (model / "config.json").read_text() == "{}"
+
+
+# ----- every output option of every command: the one path rule -----------------------------------
+def _every_output(real, gen, tmp):
+    """(command, option) -> (arguments aiming the option at an input, or at a path of the wrong kind; what the line says)."""
+    folder, a_file = tmp / "folder", tmp / "afile"
+    return {
+        ("diversity", "--out"): (["diversity", real, "--out", real], "is the input FILES[1]"),
+        ("shift", "--out"): (["shift", real, gen, "--out", real], "is the input REAL"),
+        ("generate", "--out"): ([*GEN, "--real", real, "--out", real], "is the input --real"),
+        ("generate", "--rejects"): ([*GEN, "--real", real, "--out", tmp / "o.jsonl", "--rejects", real], "is the input --real"),
+        ("generate", "--cache-dir"): ([*GEN, "--real", real, "--out", tmp / "o.jsonl", "--cache-dir", a_file], "is a file"),
+        ("mix", "--out"): (["mix", "--real", real, "--generated", gen, "--ratio", "0.5", "--out", gen], "is the input --generated"),
+        ("train", "--out"): (["train", "--train", real, "--model", "nowhere", "--out", real], "is the input --train"),
+        ("evaluate", "--per-sample"): (["evaluate", "--model", "nowhere", "--test", real, "--per-sample", real], "is the input --test"),
+        ("run", "--out"): (["run", "demo", "--out", a_file, "--dry-run"], "is a file; give a folder path"),
+        ("run", "--store"): (["run", "demo", "--out", tmp / "r", "--store", a_file, "--dry-run"], "is a file; give a folder path"),
+        ("demo", "--out"): (["demo", "--out", a_file], "is a file; give a folder path"),
+        ("report", "--out"): (["report", tmp, "--out", tmp], "is the input RUN_DIR"),
+        ("export", "--out"): (["export", gen, "--format", "trl-messages", "--out", gen, "--overwrite"], "is the input SOURCE"),
+        ("select", "--out"): (["select", "--pool", gen, "--n", "2", "--strategy", "random", "--out", gen], "is the input --pool"),
+        ("topics", "--out"): (["topics", "--size", "5", "--out", folder], "is a folder; give a file path"),
+        ("topics", "--cache-dir"): (["topics", "--size", "5", "--out", tmp / "t.txt", "--cache-dir", a_file], "is a file"),
+        ("ladder", "--json"): (["ladder", gen, real, "--json", real], "is the input FILES[2]"),
+        ("data convert", "--out"): (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", real],
+                                    "is the input INPUT"),
+        ("data convert", "--test-out"): (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", tmp / "o.jsonl",
+                                          "--test-fraction", "0.2", "--test-out", real], "is the input INPUT"),
+        ("data corpus", "--out"): (["data", "corpus", "--out", folder], "is a folder; give a file path"),
+        ("data instructions", "--out"): (["data", "instructions", "--out", folder], "is a folder; give a file path"),
+    }
+
+
+OUTPUT_PARAMS = {"out", "json_out", "test_out", "per_sample", "rejects", "store", "cache_dir"}  # what a command writes to
+
+
+def _output_options() -> set[tuple[str, str]]:
+    """(command, option) of every option of the CLI that names where something is written."""
+    import typer.main
+
+    from synthdiv.cli.main import app
+
+    def walk(cmd, prefix):
+        if getattr(cmd, "commands", None):
+            for name, sub in cmd.commands.items():
+                yield from walk(sub, [*prefix, name])
+            return
+        for p in cmd.params:
+            if p.name in OUTPUT_PARAMS:
+                yield " ".join(prefix), max(p.opts, key=len)
+
+    return set(walk(typer.main.get_command(app), []))
+
+
+def test_the_table_below_names_every_output_option_of_the_cli(real_file, gen_file, tmp_path):
+    assert set(_every_output(real_file, gen_file, tmp_path)) == _output_options()
+
+
+@pytest.mark.parametrize("case", sorted(_output_options()), ids=" ".join)
+def test_every_output_option_goes_through_the_path_rule(case, cli, real_file, gen_file, tmp_path):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_text("x")
+    args, says = _every_output(real_file, gen_file, tmp_path)[case]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    code, out, err = cli(*args)
+    line = one_error_line(err)
+    assert code == 2 and line.startswith(f"error: {case[1]}: ") and says in line, line
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before and out == ""
+
+
+def test_ladder_json_on_a_folder_is_one_line(cli, gen_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("ladder", gen_file, "--json", ".")
+    assert code == 2 and one_error_line(err) == "error: --json: . is a folder; give a file path"

@@ -286,3 +286,56 @@ def test_llama_cpp_python_server(llama_server, tmp_path, capsys):
     assert ("warning: at temperature 0 a retried prompt gets the same text again; 6 slots stopped retrying and made room "
             "for new prompts") in capsys.readouterr().err.splitlines()
     assert len(Path(tmp_path / "greedy.rejects.jsonl").read_text().splitlines()) == 12
+
+
+# ----- a Hub that accepts and never answers --------------------------------------------------------
+@pytest.fixture
+def silent_server():
+    """(url, connections): a socket on 127.0.0.1 that accepts every connection and never sends a byte."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(sock.accept()[0])
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", accepted
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    sock.close()
+
+
+def test_a_hub_that_never_answers_is_a_timeout_naming_it_not_a_hang(silent_server, cli, gen_file, tmp_path, monkeypatch):
+    constants = pytest.importorskip("huggingface_hub.constants")
+    url, accepted = silent_server
+    monkeypatch.setattr(constants, "ENDPOINT", url)  # what HF_ENDPOINT sets: this machine, no traffic leaves it
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_TOKEN", "hf_fakeTokenForTests0123456789abcdef")
+    out = tmp_path / "hf"
+    code, stdout, err = cli("export", gen_file, "--format", "hf", "--out", out, "--embedder", "none",
+                            "--push-to-hub", "me/stories", "--hub-timeout", "0.5")
+    assert code == 2 and last_error_line(err) == (
+        f"error: me/stories: the Hub at {url} answered nothing within 0.5 s; check the network (and HF_ENDPOINT), or raise "
+        f"--hub-timeout, then run the same command again; the folder is kept at {out}")
+    assert accepted and (out / "README.md").is_file()  # it connected, and waited; the export itself is kept
+    assert "fakeToken" not in stdout + err
+
+
+def test_the_hub_timeout_is_range_checked(cli, gen_file, tmp_path):
+    for value in ("0", "-1", "nan"):
+        code, _, err = cli("export", gen_file, "--format", "hf", "--out", tmp_path / "hf", "--hub-timeout", value)
+        assert code == 2 and last_error_line(err).startswith("error: --hub-timeout: must be a positive number of seconds")
+    assert not (tmp_path / "hf").exists()

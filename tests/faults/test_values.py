@@ -130,3 +130,68 @@ def test_a_numeric_context_in_a_file_without_tasks_is_refused_on_convert(tmp_pat
     assert one_error_line(err) == (f"error: {path}:1: column 'context' (record field 'context') holds int 5, not text; "
                                    "write it as a string")
     assert not out.exists()
+
+
+# ----- validate runs the spec checks run makes; 'none' means no embedder everywhere ---------------------
+def _spec(tmp_path, **sections):
+    spec = {"name": "tiny", "task": "story_completion", "real": {"n_train": 8, "n_test": 4},
+            "generation": {"backend": "dummy", "model": "dummy", "levels": ["D0"], "n": 8},
+            "metrics": {"embedder": None}, "training": {"models": []}}
+    for key, value in sections.items():
+        spec[key] = {**spec.get(key, {}), **value}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_validate_refuses_the_backend_run_refuses(cli, tmp_path):
+    config = _spec(tmp_path, generation={"backend": "dummmy"})
+    line = (f"error: {config}: generation.backend: unknown backend 'dummmy'; did you mean 'dummy'? use one of dummy, openai, "
+            "openai-batch, transformers, llamacpp, vllm (got 'dummmy')")
+    for args in (["validate", config], ["run", config, "--out", tmp_path / "run", "--dry-run"]):
+        code, out, err = cli(*args)
+        assert (code, one_error_line(err), out) == (2, line, "")
+    assert tree(tmp_path) == ["tiny.yaml"]
+
+
+@pytest.mark.parametrize("section", ["metrics", "report"])
+def test_an_embedder_of_none_in_a_spec_is_no_embedder_in_validate_and_run(section, cli, tmp_path):
+    config = _spec(tmp_path, **{section: {"embedder": "none"}})
+    assert load_spec(config).model_dump()[section]["embedder"] is None
+    code, out, err = cli("validate", config)
+    assert code == 0 and "valid" in out, err
+    code, out, err = cli("run", config, "--out", tmp_path / "run", "--dry-run")
+    assert code == 0 and "Nothing was run." in out, err
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to open a network connection, recorded and refused."""
+    import socket
+
+    attempts = []
+
+    def refuse(self, address):
+        attempts.append(address)
+        raise OSError("network refused by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_select_embedder_none_is_no_model_and_no_network(cli, real_file, gen_file, tmp_path, no_network):
+    out = tmp_path / "sel.jsonl"
+    code, stdout, err = cli("select", "--pool", gen_file, "--n", "4", "--strategy", "diverse", "--embedder", "none", "--out", out)
+    assert (code, one_error_line(err)) == (2, "error: --embedder: strategy 'diverse' compares embeddings, and 'none' means no "
+                                              "embedding model; give one (minilm-l6, mpnet-base, a folder or a hub id)")
+    assert not out.exists() and no_network == []
+    code, stdout, err = cli("select", "--pool", gen_file, "--n", "4", "--strategy", "random", "--embedder", "none", "--out", out)
+    assert code == 0 and len(read_records(out)) == 4 and no_network == [], err
+
+
+@pytest.mark.parametrize("command", ["diversity", "shift"])
+def test_embedder_none_means_lexical_metrics_on_every_command(command, cli, real_file, gen_file, no_network):
+    args = [real_file] if command == "diversity" else [real_file, gen_file]
+    code, out, err = cli(command, *args, "--embedder", "NONE", "--json")
+    assert code == 0, err
+    assert json.loads(out).get("embedder") is None and no_network == []

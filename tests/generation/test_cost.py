@@ -140,7 +140,7 @@ def test_the_cap_stops_at_the_exact_record_count_and_a_higher_cap_resumes(tmp_pa
     assert resumed_ids == [r.id for r in read_records(tmp_path / "plain.jsonl")]  # the same records as an uncapped run
 
 
-def test_cached_answers_do_not_count_against_the_cap(tmp_path, stories_file):
+def test_cached_answers_are_used_whatever_the_cap_and_not_paid_again(tmp_path, stories_file):
     run_generation(cfg_of(tmp_path, stories_file))
     summary = run_generation(capped(tmp_path, stories_file, 0.0))
     assert (summary.records, summary.requests, summary.cost) == (10, 0, 0.0)

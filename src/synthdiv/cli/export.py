@@ -23,13 +23,14 @@ def export_cmd(
     shard_rows: int = typer.Option(DEFAULTS.shard_rows, "--shard-rows", help="Rows per Parquet shard (hf)."),
     push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload the hf folder to this dataset repo (OWNER/NAME); token from $HF_TOKEN."),
     private: bool = typer.Option(DEFAULTS.private, "--private", help="Create the Hub repo as private."),
+    hub_timeout: float = typer.Option(DEFAULTS.hub_timeout, "--hub-timeout", help="Seconds --push-to-hub waits for the Hub to connect or send the next byte."),
     overwrite: bool = typer.Option(DEFAULTS.overwrite, "--overwrite", help="Replace an existing output."),
 ) -> None:
     """Export a generated set (or every level and mix of a run) for TRL or the Hugging Face Hub, with a diversity card."""
     from synthdiv.export.api import export
 
     settings = ExportSettings(embedder=embedder, shard_rows=shard_rows, private=private, overwrite=overwrite,
-                              seed=seed, license=license_id, sample_chars=DEFAULTS.sample_chars)
+                              seed=seed, license=license_id, sample_chars=DEFAULTS.sample_chars, hub_timeout=hub_timeout)
     summary = export(source, fmt, out, real=real, push_to_hub=push_to_hub, settings=settings)
     for config, notes in summary["notes"].items():
         for note in notes:

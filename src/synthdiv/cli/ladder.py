@@ -70,7 +70,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from synthdiv.fileio import atomic_write
         from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
+        from synthdiv.paths import check_io
 
+        check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, "--real": real}, outputs={"--json": json_out})
         sets = [_level_set(p) for p in files]
         if real is not None:
             from synthdiv.data import read_input
@@ -80,8 +82,10 @@ def register(app: typer.Typer) -> None:
             from synthdiv.data.corpus import load_corpus_stories
 
             seeds = load_corpus_stories("train")
+        from synthdiv.models.registry import embedder_or_none
+
         embed = None
-        if embedder != "none":
+        if embedder_or_none(embedder) is not None:
             from synthdiv.metrics.embed_cache import embed_texts
 
             def embed(texts):

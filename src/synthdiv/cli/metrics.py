@@ -69,7 +69,8 @@ def diversity_cmd(
         help=f"What to compute, some of {', '.join(DIVERSITY_METRICS)}, e.g. --metrics distinct "
              "(default: the first three, and embedding with --embedder).",
     ),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME."),
+    embedder: Optional[str] = typer.Option(
+        None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME ('none': lexical only)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
     match_size: bool = typer.Option(
@@ -90,9 +91,10 @@ def diversity_cmd(
     from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
     from synthdiv.metrics.panel import diversity_report, resolve_metrics
     from synthdiv.metrics.texts import load_texts
-
+    from synthdiv.models.registry import embedder_or_none
     from synthdiv.paths import check_io
 
+    embedder = embedder_or_none(embedder)
     check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
@@ -143,7 +145,8 @@ def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str,
 def shift_cmd(
     real: str = typer.Argument(..., help="The real set. " + DATA_HELP),
     generated: str = typer.Argument(..., help="The generated set, in any of the same forms."),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm-l6 | mpnet-base | NAME; adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
+    embedder: Optional[str] = typer.Option(
+        None, "--embedder", help="minilm-l6 | mpnet-base | NAME ('none': lexical only); adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
     fields: list[str] = FIELDS,
     split: Optional[str] = SPLIT,
@@ -160,8 +163,10 @@ def shift_cmd(
     """Distribution shift between a real and a generated set, compared at equal size."""
     from synthdiv.metrics.shift import shift_report, shift_verdict
     from synthdiv.metrics.texts import load_texts
+    from synthdiv.models.registry import embedder_or_none
     from synthdiv.paths import check_io
 
+    embedder = embedder_or_none(embedder)
     check_io(inputs={"REAL": real, "GENERATED": generated}, outputs={"--out": out})
     if seed < 0:
         raise UserError(f"must be 0 or more (got {seed})", where="--seed")

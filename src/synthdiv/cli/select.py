@@ -46,7 +46,7 @@ def select_cmd(
     strategy: str = typer.Option(..., "--strategy", help=f"{' | '.join(STRATEGY_NAMES)} (docs/selection.md)."),
     real: Optional[str] = typer.Option(None, "--real", help="Real records to match (needed by matched and matched-diverse)."),
     weight: float = typer.Option(DEFAULTS.weight, "--weight", help="matched-diverse: 0 = matched, 1 = diverse."),
-    embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME."),
+    embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME ('none': only for random and dedup)."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of every random choice of the strategy."),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet); written atomically."),
     fields: list[str] = FIELDS,
@@ -57,7 +57,7 @@ def select_cmd(
 ) -> None:
     """Select N records of a pool by random, dedup, diverse, matched or matched-diverse; each keeps its
     provenance and gains provenance.extra.selection (strategy, score, rank, pool, n, seed)."""
-    check_request(strategy, n, real is not None)
+    check_request(strategy, n, real is not None, embedder)
     settings = SelectionSettings(seed=seed, weight=weight, embedder=embedder)
     _check_output(out)
     from synthdiv.paths import check_io

@@ -6,15 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
-
-HIGHER = "B has a higher test loss than A: the interval excludes 0"
-LOWER = "B has a lower test loss than A: the interval excludes 0"
-UNRESOLVED = "no difference resolved at this test size"
-
-
-def verdict(ci_low: float, ci_high: float) -> str:
-    """The plain reading of a difference interval."""
-    return HIGHER if ci_low > 0 else LOWER if ci_high < 0 else UNRESOLVED
+from synthdiv.evaluation.uncertainty import HIGHER, LOWER, UNRESOLVED  # noqa: F401 (the verdicts, re-exported)
 
 
 def compare_files(a: str, b: str, *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
@@ -29,7 +21,7 @@ def compare_rows(a_rows: list[dict], b_rows: list[dict], a: str = "A", b: str = 
                  seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
     """The paired difference of two models' per-record rows (id, nll, tokens), paired by id."""
     from synthdiv.evaluation.per_record import align_per_record
-    from synthdiv.evaluation.uncertainty import paired_difference
+    from synthdiv.evaluation.uncertainty import paired_difference, paired_verdict
 
     check_settings(resamples, level, seed)
     aligned = align_per_record(a_rows, b_rows, a, b)
@@ -41,7 +33,7 @@ def compare_rows(a_rows: list[dict], b_rows: list[dict], a: str = "A", b: str = 
         "pairs": d.pairs, "resamples": d.resamples, "seed": d.seed,
         "a_loss": d.a_loss, "b_loss": d.b_loss,
         "tokens": int(aligned.a_tokens.sum()), "a_tokens": int(aligned.a_tokens.sum()), "b_tokens": int(aligned.b_tokens.sum()),
-        "verdict": verdict(d.ci_low, d.ci_high),
+        "verdict": paired_verdict(d),
     }  # fmt: skip
 
 

@@ -89,8 +89,9 @@ def _checked(row, where: str) -> dict:
     if missing:
         raise UserError(f"row has no {', '.join(repr(k) for k in missing)}; per-record rows need id, nll and tokens", where=where)
     nll, tokens = row["nll"], row["tokens"]
-    if isinstance(nll, bool) or not isinstance(nll, (int, float)) or not math.isfinite(nll):
-        raise UserError(f"'nll' must be a finite number (got {nll!r})", where=where)
+    if isinstance(nll, bool) or not isinstance(nll, (int, float)) or not math.isfinite(nll) or nll < 0:
+        raise UserError(f"'nll' must be a finite number, 0 or more: the summed negative log-likelihood of the record's "
+                        f"target tokens (got {nll!r})", where=where)
     if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
         raise UserError(f"'tokens' must be a positive whole number (got {tokens!r})", where=where)
     return {"id": str(row["id"]), "nll": float(nll), "tokens": tokens}

@@ -30,6 +30,15 @@ from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
 
 RESAMPLES, SEED, LEVEL = DEFAULTS.resamples, DEFAULTS.seed, DEFAULTS.level  # see BootstrapSettings
 BLOCK_ROWS = 256  # resamples drawn per block: bounds memory at BLOCK_ROWS x records counts
+# Below this many paired records a paired difference gets no verdict. n records have C(2n-1, n) distinct
+# resamples: one record has one (a zero-width interval, and the floor p-value 1/(B+1) that reads as
+# certainty), five have 126, ten 92,378. With so few the percentile interval is too narrow (its coverage
+# well under the nominal 95 % even for normal data) and one odd record moves it; ten is where it starts
+# to mean roughly what it says.
+MIN_PAIRED_RECORDS = 10
+HIGHER = "B has a higher test loss than A: the interval excludes 0"
+LOWER = "B has a lower test loss than A: the interval excludes 0"
+UNRESOLVED = "no difference resolved at this test size"
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,16 @@ class PairedDelta:
     @property
     def p_at_floor(self) -> bool:
         return self.p_value <= 1.0 / (self.resamples + 1) + 1e-15
+
+
+def paired_verdict(d: PairedDelta) -> str:
+    """The plain reading of a paired difference: which side is worse when its interval excludes 0,
+    else unresolved; below :data:`MIN_PAIRED_RECORDS` pairs, not resolved, saying why."""
+    if d.pairs < MIN_PAIRED_RECORDS:
+        return (f"not resolved: {d.pairs} paired record{'s' if d.pairs != 1 else ''}, fewer than the {MIN_PAIRED_RECORDS} a "
+                "bootstrap interval needs (so few take few distinct resamples: the interval comes out too narrow and the "
+                "p-value too small); compare on more test records")
+    return HIGHER if d.ci_low > 0 else LOWER if d.ci_high < 0 else UNRESOLVED
 
 
 def _as_losses(nll, tokens, what: str) -> tuple[np.ndarray, np.ndarray]:

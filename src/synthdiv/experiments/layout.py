@@ -43,6 +43,7 @@ FINDINGS = "findings.json"
 PLANE = "plane.json"
 TRACKING = "tracking"
 REPORT = "report"
+STAGE_DONE = "done.json"  # in the store, STORE/KIND/KEY/done.json marks a finished stage (experiments.store)
 
 
 def csv_name(table: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from synthdiv.experiments.executors import run_graph
 from synthdiv.experiments.graph import Graph, build_graph, generation_mechanics
 from synthdiv.experiments.spec import ExperimentSpec, spec_to_yaml
 from synthdiv.experiments.context import RunContext
-from synthdiv.experiments.store import Store
+from synthdiv.experiments.store import ScratchStore, Store
 from synthdiv.fileio import atomic_write
 
 
@@ -68,7 +69,6 @@ def run_experiment(
     checkpoint_every: int | None = None,
     log=None,
 ) -> RunResult:
-    from synthdiv.experiments.preflight import preflight
     from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
     from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
     from synthdiv.experiments.results import gather, gather_generations, write_table
@@ -80,18 +80,18 @@ def run_experiment(
     ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
                      tracking=_tracking_options(spec, out),  # checks the trackers' packages before anything runs
                      request_mechanics=generation_mechanics(spec))
-    counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage
-    reused = sum(st.is_done(n) for n in graph.nodes)
-    log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
-        f"{counts['test']} test records; store {st.root}")
+    if dry_run:  # writes nothing into the run folder or the store: spec.yaml and graph.json describe the data made
+        with tempfile.TemporaryDirectory(prefix="synthdiv-dry-run-") as scratch:
+            dry = ScratchStore(st, scratch)
+            reused = _preflight(spec, graph, dry, log)
+            for line in describe(graph, dry):
+                log(line)
+            return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(graph, dry, ctx))
+    reused = _preflight(spec, graph, st, log)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / layout.SPEC) as fh:
         fh.write(spec_to_yaml(spec))
     _write_graph(out, graph, st)
-    if dry_run:
-        for line in describe(graph, st):
-            log(line)
-        return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(graph, st, ctx))
     run_graph(graph, st, executor, log, ctx)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
@@ -108,6 +108,17 @@ def run_experiment(
         tables += write_table(generations, out / layout.GENERATIONS)
     track_run_folder(spec, out, graph)
     return RunResult(out, graph, datasets, results, generations, time.monotonic() - start, reused, tables, evidence)
+
+
+def _preflight(spec: ExperimentSpec, graph: Graph, store: Store, log) -> int:
+    """Every check before anything expensive (it runs the cheap real-data stage); returns the stages done before."""
+    from synthdiv.experiments.preflight import preflight
+
+    counts = preflight(spec, graph, store)
+    reused = sum(store.is_done(n) for n in graph.nodes)
+    log(f"{spec.name}: {len(graph.nodes)} stages ({reused} done before); real data: {counts['train']} train, "
+        f"{counts['test']} test records; store {store.root}")
+    return reused
 
 
 def _tracking_options(spec: ExperimentSpec, out: Path) -> dict[str, Any]:
@@ -148,7 +159,7 @@ def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
         p = node.params
         lines.append(f"{node.name}: done before, nothing to send" if store.is_done(node) else
                      f"{node.name}: at most {request_budget(p.size, p.per_request)} requests of at most {p.max_tokens} "
-                     f"completion tokens (the tree stops when the pool is full; answered ones come from the cache); "
+                     f"completion tokens (the tree stops when the pool is full or its growth stalls; answered ones come from the cache); "
                      "not in the total below, whose stages count their prompts with the built-in topics until the pool exists")
     for node in graph.of_kind("generate"):
         if store.is_done(node):

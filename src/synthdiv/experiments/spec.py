@@ -28,7 +28,7 @@ from synthdiv.errors import UserError, check_choice
 from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
-from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS
+from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
 from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
@@ -95,6 +95,14 @@ class GenerationSpec(Strict):
     max_cost: float | None = _setting("max_cost", ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
 
     @model_validator(mode="after")
+    def _prices(self):
+        try:
+            check_prices(self.price_in, self.price_out)
+        except UserError as exc:  # the settings' own check, naming this spec's key
+            raise ValueError(exc.for_key()) from None
+        return self
+
+    @model_validator(mode="after")
     def _max_cost_has_prices(self):
         from synthdiv.generation.cost import resolve_prices
 
@@ -102,6 +110,16 @@ class GenerationSpec(Strict):
             raise ValueError(f"max_cost needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
                              "set generation.price_in and generation.price_out")
         return self
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        from synthdiv.backends import BACKENDS  # names only: no backend module is imported
+
+        try:
+            return check_choice(value, BACKENDS, what="backend")
+        except UserError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("strategy")
     @classmethod
@@ -120,11 +138,23 @@ class GenerationSpec(Strict):
         return names
 
 
+def _embedder(value: str | None) -> str | None:
+    """'none' is no embedder here as on every command's --embedder (models.registry.embedder_or_none)."""
+    from synthdiv.models.registry import embedder_or_none
+
+    return embedder_or_none(value)
+
+
 class MetricsSpec(Strict):
     n: int = Field(5, ge=1, description="distinct-1..n")
     tokenizer: str = "regex"
-    embedder: str | None = "minilm-l6"
+    embedder: str | None = Field("minilm-l6", description="an embedding model, or null / none for lexical metrics only")
     shift: bool = True
+
+    @field_validator("embedder")
+    @classmethod
+    def _no_embedder(cls, value: str | None) -> str | None:
+        return _embedder(value)
 
 
 class MixingSpec(Strict):
@@ -213,6 +243,11 @@ class ReportSpec(Strict):
     embedder: str | None = Field(None, description="for the 2-D map; default: metrics.embedder (the paper: mpnet-base)")
     map_points: int = Field(1000, ge=10)
     map_method: Literal["tsne", "umap"] = "tsne"
+
+    @field_validator("embedder")
+    @classmethod
+    def _no_embedder(cls, value: str | None) -> str | None:
+        return _embedder(value)
 
 
 class GenerationsSpec(Strict):

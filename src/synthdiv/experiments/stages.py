@@ -101,8 +101,9 @@ def run_topics(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext)
     if not growth.topics:
         raise UserError("the model produced no usable topics; give generation.topics a file (or builtin)")
     if len(growth.topics) < p.size:
+        why = f" ({growth.stopped})" if growth.stopped else ""
         say(f"warning: {node.name}: the pool reached {len(growth.topics)} of {p.size} distinct topics after "
-            f"{growth.requests} requests; the levels draw from these")
+            f"{growth.requests} requests{why}; the levels draw from these")
     write_pool_file(folder / "topics.txt", growth.topics, f"{len(growth.topics)} topics, {p.backend} {p.model}, seed {p.seed}")
     summary = growth.summary()
     _write_json(folder / "summary.json", summary)

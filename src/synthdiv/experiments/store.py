@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from synthdiv.experiments.graph import Node
+from synthdiv.experiments.layout import STAGE_DONE
 from synthdiv.experiments.versions import stored_kind
 from synthdiv.fileio import atomic_write
 
@@ -32,13 +33,13 @@ class Store:
         return self.root / stored_kind(node.kind) / node.key
 
     def is_done(self, node: Node) -> bool:
-        return (self.dir(node) / "done.json").exists()
+        return (self.dir(node) / STAGE_DONE).exists()
 
     def summary(self, node: Node) -> dict[str, Any]:
-        return json.loads((self.dir(node) / "done.json").read_text(encoding="utf-8"))
+        return json.loads((self.dir(node) / STAGE_DONE).read_text(encoding="utf-8"))
 
     def mark_done(self, node: Node, summary: dict[str, Any]) -> None:
-        with atomic_write(self.dir(node) / "done.json") as fh:
+        with atomic_write(self.dir(node) / STAGE_DONE) as fh:
             json.dump({"node": node.to_dict(), "summary": summary}, fh, indent=2, ensure_ascii=False, default=str)
 
     @contextmanager
@@ -54,3 +55,24 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class ScratchStore(Store):
+    """A dry run's store: stages finished in ``store`` are read there; a stage run now (the cheap
+    real-data stage the preflight needs) goes to ``scratch``, a folder thrown away after the dry run,
+    so a dry run writes nothing into the store (or the run folder)."""
+
+    def __init__(self, store: Store, scratch: str | os.PathLike):
+        super().__init__(store.root)
+        self.base, self.scratch = store, Store(scratch)
+
+    def dir(self, node: Node) -> Path:
+        return self.base.dir(node) if self.base.is_done(node) else self.scratch.dir(node)
+
+    @contextmanager
+    def lock(self, node: Node) -> Iterator[None]:
+        if self.base.is_done(node):  # finished: read only, no lock file to touch
+            yield
+            return
+        with self.scratch.lock(node):
+            yield

@@ -34,8 +34,7 @@ def export(
         if run:
             raise UserError("a run folder brings its own real data and measured shift; drop --real", where="--real")
         check_input(Path(real))
-    check_output(out, folder=fmt == HF or run, overwrite=settings.overwrite)
-    _check_not_inside(source, out, real)
+    check_output(out, folder=fmt == HF or run, overwrite=settings.overwrite, inputs={"SOURCE": source, "--real": real})
 
     measure = fmt == HF  # only the dataset card shows metrics
     if run:
@@ -47,7 +46,7 @@ def export(
     if push_to_hub:
         from synthdiv.export.hub import push_folder
 
-        url = push_folder(out, push_to_hub, token, private=settings.private)
+        url = push_folder(out, push_to_hub, token, private=settings.private, timeout=settings.hub_timeout)
     return {"out": str(out), "format": fmt, "records": inp.records, "configs": {s.config: len(s.records) for s in inp.sets},
             "notes": {s.config: s.notes for s in inp.sets if s.notes}, "url": url}
 
@@ -65,17 +64,6 @@ def _hub_checks(push_to_hub: str | None, fmt: str) -> str | None:
 
 def _path(value: str | os.PathLike | None) -> Path | None:
     return None if value is None else Path(value)
-
-
-def _check_not_inside(source: Path, out: Path, real: str | os.PathLike | None) -> None:
-    """OUT must not be, or contain, an input: replacing it would delete the data being exported."""
-    target = out.resolve()
-    for given in (source, _path(real)):
-        if given is None:
-            continue
-        path = given.resolve()
-        if path == target or target in path.parents:
-            raise UserError("output would replace an input; choose an output outside the input's folder", where=str(out))
 
 
 def _write(inp, fmt: str, out: Path, settings: ExportSettings, repo_id: str | None, run: bool) -> None:

@@ -3,16 +3,17 @@ takes its option defaults from here without slowing ``synthdiv --help``."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from synthdiv.errors import UserError, check_choice
+from synthdiv.models.registry import NO_EMBEDDER, embedder_or_none  # noqa: F401 (NO_EMBEDDER: the CLI's help)
 
 TRL_PROMPT_COMPLETION = "trl-prompt-completion"
 TRL_MESSAGES = "trl-messages"
 HF = "hf"
 FORMATS = (TRL_PROMPT_COMPLETION, TRL_MESSAGES, HF)
-NO_EMBEDDER = "none"
 DEFAULT_CONFIG = "default"  # the config name of a single exported file (what load_dataset(OUT) picks)
 
 
@@ -23,7 +24,9 @@ class ExportSettings:
     well under the Hub's recommended ~500 MB per file); ``sample_chars``: how much of each text
     field the card's sample row shows; ``private``: create the Hub repo as private;
     ``overwrite``: replace an existing output; ``seed``: the run seed exported from a run folder
-    (None: the lowest one); ``license``: the card's licence id, written only when given."""
+    (None: the lowest one); ``license``: the card's licence id, written only when given;
+    ``hub_timeout``: seconds ``--push-to-hub`` waits for the Hub to connect or send the next byte
+    (a minute: the Hub answers in well under a second, an upload streams its bytes)."""
 
     embedder: str = "minilm-l6"
     shard_rows: int = 50_000
@@ -32,15 +35,18 @@ class ExportSettings:
     overwrite: bool = False
     seed: int | None = None
     license: str | None = None
+    hub_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.shard_rows < 1:
             raise UserError(f"rows per shard must be a positive integer (got {self.shard_rows!r})", where="--shard-rows")
+        if not (math.isfinite(self.hub_timeout) and self.hub_timeout > 0):
+            raise UserError(f"must be a positive number of seconds (got {self.hub_timeout})", field="hub_timeout")
 
     @property
     def embedder_name(self) -> str | None:
         """The embedder to load, or None for lexical metrics only."""
-        return None if self.embedder.strip().lower() == NO_EMBEDDER else self.embedder
+        return embedder_or_none(self.embedder)
 
 
 DEFAULTS = ExportSettings()

@@ -80,6 +80,10 @@ def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: b
     tasks = sorted({r.task for r in records})
     if len(tasks) > 1:
         raise UserError(f"file mixes tasks {', '.join(tasks)}; export one task per file", where=str(path))
+    real_tasks = sorted({r.task for r in real_records or []})
+    if real_records and real_tasks != tasks:  # in every format: the card measures against it, a TRL file would ignore it
+        raise UserError(f"the real data is {', '.join(real_tasks)} but the exported set is {tasks[0]}; give real data of the "
+                        "same task", where="--real")
     metrics, notes = measure_file(str(path), None if real is None else str(real), embedder) if measure else ({}, [])
     levels = sorted({r.provenance.level for r in records if r.provenance.level})
     one = ExportSet(DEFAULT_CONFIG, path.name, records, metrics, MEASURED_HERE, notes,

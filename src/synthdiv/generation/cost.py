@@ -9,7 +9,10 @@
   with stand-in answers in place of the backend, so the prompts, retries and overdraw are the
   real run's; it sends nothing and writes nothing.
 * :class:`Budget` (``--max-cost``): the engine asks it before sending each request whether
-  what was spent plus the request's bound (its prompt tokens + ``max_tokens``) stays under the cap.
+  what this output's requests cost so far (sent this run, or answered from the cache: paid before)
+  plus what is reserved for the requests before it and its own bound (prompt tokens +
+  ``max_tokens``) stays under the cap. So the cap bounds the output, not one invocation: a rerun
+  with the same cap makes the same decisions over the cached answers and sends nothing more.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 PRICED_BACKENDS = ("openai", "openai-batch")  # the table prices OpenAI's API, not a local server
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")  # gpt-4o-2024-08-06 is priced as gpt-4o
-CAP_HINT = "raise --max-cost (or generation.max_cost) and run the same command again to resume: cached answers are not paid again"
+CAP_HINT = ("raise --max-cost (or generation.max_cost) and run the same command again to resume: cached answers count "
+            "toward the cap at what they cost and are not paid again")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Prices:
 
 
 def resolve_prices(backend: str, model: str, price_in: float | None, price_out: float | None) -> Prices | None:
-    """The given prices (a missing one counts 0), else the table's for an OpenAI model, else None."""
+    """The given prices (both, checked by generation.settings.check_prices), else the table's for an OpenAI model, else None."""
     if price_in is not None or price_out is not None:
         return Prices(price_in or 0.0, price_out or 0.0, "given")
     if backend in PRICED_BACKENDS:
@@ -134,9 +138,19 @@ def _template_length(tokenizer, messages: Messages) -> int:
 
 
 # ----- the cap -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stop:
+    """The numbers when the cap held a request back: spent + reserved + next > cap."""
+
+    spent: float  # this output's requests answered before the wave (sent this run, or from the cache)
+    reserved: float  # the bounds of the wave's requests before the one held back
+    next: float  # that request's bound
+
+
 @dataclass
 class Budget:
-    """The cost cap of one run. ``stats`` is the backend's: what was spent is what it reported."""
+    """The cost cap of one output. ``stats`` is the backend's: what was sent is what it reported;
+    answers taken from the cache count at the tokens they cost when they were sent."""
 
     cap: float
     prices: Prices
@@ -145,43 +159,104 @@ class Budget:
     stats: Any  # synthdiv.backends.base.BackendStats
     factor: float = 1.0
     stopped: bool = False
-    next_bound: float = 0.0  # the bound of the first request refused
+    stop: Stop | None = None
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+
+    @property
+    def sent(self) -> float:
+        return self.prices.cost(self.stats.prompt_tokens, self.stats.completion_tokens, self.factor)
+
+    @property
+    def cached(self) -> float:
+        return self.prices.cost(self.cached_prompt_tokens, self.cached_completion_tokens, self.factor)
 
     @property
     def spent(self) -> float:
-        return self.prices.cost(self.stats.prompt_tokens, self.stats.completion_tokens, self.factor)
+        """What this output's requests cost so far: sent this run, or answered from the cache (paid before)."""
+        return self.sent + self.cached
 
-    def bound(self, messages: Messages) -> float:
-        return self.prices.cost(self.counter.count(messages), self.max_tokens, self.factor)
+    def bound(self, messages: Messages, max_tokens: int | None = None) -> float:
+        """A request's most: its prompt tokens and ``max_tokens`` (the asking engine's; default the run's) at the prices."""
+        return self.prices.cost(self.counter.count(messages), max_tokens or self.max_tokens, self.factor)
 
-    def admit(self, requests: list[Messages]) -> int:
-        """How many of ``requests``, in order, fit under the cap; at the first that does not, stop for good."""
-        total = self.spent
-        for i, messages in enumerate(requests):
-            bound = self.bound(messages)
-            if self.stopped or total + bound > self.cap:
+    def count_cached(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.cached_prompt_tokens += prompt_tokens
+        self.cached_completion_tokens += completion_tokens
+
+    def admit(self, groups: list[tuple[list[Messages], bool]], max_tokens: int | None = None) -> int:
+        """How many of a wave's groups of requests, in order, go ahead: ``(messages, answered)``. An answered
+        group (from the cache) reserves its bound as it did when it was sent, so a rerun over the cache
+        makes the same decisions; a group to send goes only while spent + reserved + its bound stays under
+        the cap. At the first that does not, stop for good."""
+        spent, reserved = self.spent, 0.0
+        for i, (messages, answered) in enumerate(groups):
+            bound = sum(self.bound(m, max_tokens) for m in messages)
+            if not answered and (self.stopped or spent + reserved + bound > self.cap):
                 if not self.stopped:
-                    self.stopped, self.next_bound = True, bound
+                    self.stopped, self.stop = True, Stop(spent, reserved, bound)
                 return i
-            total += bound
-        return len(requests)
+            reserved += bound
+        return len(groups)
 
-    def message(self, records: int, n: int, held: str) -> str:
-        made = f"{records} of {n} records made"
+    def message(self, records: int, n: int, held: str, unit: str = "records") -> str:
+        made = f"{records} of {n} {unit} made"
         if records >= n:  # the cap cut retries, overdraw or paraphrases: not necessarily the uncapped run's records
             made += " but some of the run's requests were held back, so they may differ from an uncapped run's"
-        return (f"stopped at the cost cap: {made}, {self.spent:.4f} USD spent this run of the {self.cap:.4f} USD cap "
-                f"(the next request could cost up to {self.next_bound:.4f} USD); {held}; {CAP_HINT}")
+        stop = self.stop or Stop(self.spent, 0.0, 0.0)
+        total = stop.spent + stop.reserved + stop.next
+        return (f"stopped at the cost cap: {made}; when it stopped, {stop.spent:.4f} USD was spent and {stop.reserved:.4f} USD "
+                f"reserved for the requests before the next one (prompt tokens + --max-tokens each), which could cost up to "
+                f"{stop.next:.4f} USD: {stop.spent:.4f} + {stop.reserved:.4f} + {stop.next:.4f} = {total:.4f} USD, over the "
+                f"{self.cap:.4f} USD cap; this output's requests cost {self.spent:.4f} USD in all ({self.sent:.4f} USD sent this "
+                f"run, {self.cached:.4f} USD answered from the cache, paid before); {held}; {CAP_HINT}")
+
+
+@dataclass(frozen=True)
+class CostOptions:
+    """The money options of a command that sends requests (``generate``, ``topics``): ``--price-in/--price-out``
+    and ``--max-cost``, checked here once, before any work."""
+
+    backend: str
+    model: str
+    price_in: float | None = None
+    price_out: float | None = None
+    max_cost: float | None = None
+
+    def __post_init__(self) -> None:
+        from synthdiv.generation.settings import check_prices
+
+        if self.max_cost is not None and not (math.isfinite(self.max_cost) and self.max_cost >= 0):
+            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", field="max_cost")
+        check_prices(self.price_in, self.price_out)
+        if self.max_cost is not None and self.prices is None:
+            raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
+                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
+
+    @property
+    def prices(self) -> Prices | None:
+        return resolve_prices(self.backend, self.model, self.price_in, self.price_out)
+
+    def budget(self, backend, max_tokens: int) -> Budget | None:
+        """The cap of a run on ``backend`` (built), whose requests ask for ``max_tokens``; None without --max-cost."""
+        if self.max_cost is None:
+            return None
+        return Budget(self.max_cost, self.prices, load_counter(self.backend, self.model), max_tokens, backend.stats,
+                      factor=float(getattr(backend, "price_factor", 1.0)))
+
+    def cost_line(self, stats, factor: float = 1.0) -> str | None:
+        """'cost: …' of what a backend reported sending, or None without a price."""
+        prices = self.prices
+        if prices is None:
+            return None
+        batch = f" x {factor:g} (batch prices)" if factor != 1 else ""
+        source = "configured" if prices.source == "given" else prices.source
+        return f"cost: {prices.cost(stats.prompt_tokens, stats.completion_tokens, factor):.4f} (at the {source} prices per 1M tokens{batch})"
 
 
 def budget_for(cfg, backend) -> Budget | None:
     """The cost cap of a run of ``cfg`` (a GenerationConfig) on ``backend``, or None without --max-cost."""
-    if cfg.max_cost is None:
-        return None
-    prices = resolve_prices(cfg.backend, cfg.model, cfg.price_in, cfg.price_out)
-    assert prices is not None  # GenerationConfig refuses a cap without prices
-    return Budget(cfg.max_cost, prices, load_counter(cfg.backend, cfg.model), cfg.sampling.max_tokens, backend.stats,
-                  factor=float(getattr(backend, "price_factor", 1.0)))
+    return CostOptions(cfg.backend, cfg.model, cfg.price_in, cfg.price_out, cfg.max_cost).budget(backend, cfg.sampling.max_tokens)
 
 
 # ----- the plan ---------------------------------------------------------------------------
@@ -303,3 +378,26 @@ class _StandIn(DummyBackend):
     def generate(self, requests, params, on_result=None):
         self.sent.extend(r.messages for r in requests)
         return super().generate(requests, params, on_result)
+
+
+def plan_topic_pool(recipe, cost: CostOptions, prompts_dir: str | None = None) -> list[str]:
+    """A dry run of ``synthdiv topics``: the request cap and what it could cost at most. The nodes a tree asks
+    are its own answers, so the count is the cap (the growth stops sooner when full or stalled), and a prompt is
+    counted at the deepest node of the first fill, named with the longest built-in topics."""
+    from synthdiv.generation.prompts import topic_tree_messages
+    from synthdiv.generation.topics import builtin_topics
+
+    counter = load_counter(cost.backend, cost.model)
+    names = sorted(builtin_topics(), key=len, reverse=True)
+    path = tuple(names[: max(0, recipe.depth - 1)])
+    per_prompt = max(counter.count(topic_tree_messages(recipe.per_request, node, names[:5], prompts_dir)) for node in ((), path))
+    cap = recipe.request_cap
+    plan = Plan(requests=cap, cached=0, prompt_tokens=cap * per_prompt, max_tokens=recipe.max_tokens, max_attempts=1,
+                overdraw=1.0, counter=counter.method, prices=cost.prices)
+    price = plan.cost_text().split(", up to")[0] if plan.cost is not None else plan.cost_text()
+    return [f"requests: at most {cap} (the request cap for --size {recipe.size} at --per-request {recipe.per_request}); "
+            "fewer when the pool is full or the growth stalls; answered ones come from the cache, free",
+            f"prompt tokens: at most {plan.prompt_tokens} ({per_prompt} a request at most, counted with {counter.method} on a "
+            f"prompt of depth {len(path)})",
+            f"completion tokens: at most {plan.completion_bound} (--max-tokens {recipe.max_tokens} per request: an upper bound)",
+            f"cost: {price}"]

@@ -12,9 +12,11 @@ further retry would be the same wasted request. Given the same answers the
 outcome is the same, so a rerun over a warm cache rebuilds exactly the same records.
 
 With a cost cap (``budget``, :class:`synthdiv.generation.cost.Budget`) a request is sent
-only while what was spent plus its bound stays under the cap; at the first that would
-not fit the engine sends nothing more (the requests already handed to the backend finish),
-and :func:`fill_slots` returns what it has. Cached answers are free: they never ask the cap.
+only while what this output's requests cost so far, plus what is reserved for the requests
+before it, plus its bound stays under the cap; at the first that would not fit the engine
+sends nothing more (the requests already handed to the backend finish), and :func:`fill_slots`
+returns what it has. Cached answers are used whatever the cap (they are not paid again), and
+count toward it at what they cost: a rerun with the same cap sends nothing more.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ class Engine:
         keys = [self._keys.key(b, s) for b, (_, s) in zip(blobs, jobs, strict=True)]
         found = self.cache.get_many(keys)
         answers: dict[str, Answer] = {}
+        cached_tokens = [0, 0]
         for key in keys:
             if key in found and key not in answers:
                 text, pt, ct = found[key]
@@ -143,37 +146,37 @@ class Engine:
                 self.counters.cache_hits += 1
                 self.counters.cached_prompt_tokens += pt
                 self.counters.cached_completion_tokens += ct
+                cached_tokens[0] += pt
+                cached_tokens[1] += ct
         requests: dict[str, ChatRequest] = {}
         for key, (messages, sample) in zip(keys, jobs, strict=True):
             requests.setdefault(key, ChatRequest(messages=messages, n=1, first_sample=sample))
-        for batch in self._batches(list(requests), answers):
-            if self.budget is not None:
-                batch = self._affordable(batch, requests)
-            if batch:
-                self._send(batch, requests, answers)
+        groups = self._groups(list(requests))
+        if self.budget is not None:  # the wave's cached answers are reserved at their bound, then counted at their cost
+            asked = [([requests[k].messages for k in g], all(k in answers for k in g)) for g in groups]
+            groups = groups[: self.budget.admit(asked, self.params.max_tokens)]
+            self.budget.count_cached(*cached_tokens)
+        for batch in self._batches(groups, answers):
+            self._send(batch, requests, answers)
         if self.budget is not None:
             for key in keys:
                 answers.setdefault(key, Answer(None, error="not sent: the cost cap", unsent=True))
         return [answers[k] for k in keys]
 
-    def _affordable(self, batch: list[str], requests: dict[str, ChatRequest]) -> list[str]:
-        """The part of ``batch`` the cap lets through: a prefix, or for a batch-aligned backend
-        (whose batches are generated whole, cached members too) all of it or nothing."""
-        fits = self.budget.admit([requests[k].messages for k in batch])
-        if getattr(self.backend, "batch_alignment", None):
-            return batch if fits == len(batch) else []
-        return batch[:fits]
+    def _groups(self, unique_keys: list[str]) -> list[list[str]]:
+        """The wave's jobs as they are generated: one by one, or, for a backend whose text depends on its
+        batches, in the fixed batches of the whole wave."""
+        size = getattr(self.backend, "batch_alignment", None) or 1  # duck-typed backends need not define it
+        return [unique_keys[i : i + size] for i in range(0, len(unique_keys), size)]
 
-    def _batches(self, unique_keys: list[str], answers: dict[str, Answer]) -> list[list[str]]:
+    def _batches(self, groups: list[list[str]], answers: dict[str, Answer]) -> list[list[str]]:
         """What to send: every unanswered job at once, or, for a backend whose text depends on
         its batches, the fixed batches of the whole wave that hold an unanswered job (cached
         jobs in them are generated again and ignored; after a kill that is at most one batch)."""
-        size = getattr(self.backend, "batch_alignment", None)  # duck-typed backends need not define it
-        if not size:
-            missing = [k for k in unique_keys if k not in answers]
+        if not getattr(self.backend, "batch_alignment", None):
+            missing = [k for g in groups for k in g if k not in answers]
             return [missing] if missing else []
-        chunks = [unique_keys[i : i + size] for i in range(0, len(unique_keys), size)]
-        return [c for c in chunks if any(k not in answers for k in c)]
+        return [g for g in groups if any(k not in answers for k in g)]
 
     def _send(self, batch: list[str], requests: dict[str, ChatRequest], answers: dict[str, Answer]) -> None:
         def store(i: int, comp) -> None:

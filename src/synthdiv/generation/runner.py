@@ -89,17 +89,9 @@ class GenerationConfig:
             raise UserError(f"unknown pool growth {self.pool_growth!r}; use one of {', '.join(POOL_GROWTHS)}", field="pool_growth")
         if self.min_topic_adherence is not None and not 0 <= self.min_topic_adherence <= 1:
             raise UserError(f"must lie in [0, 1] (got {self.min_topic_adherence}; 0.5 is chance)", field="min_topic_adherence")
-        if self.max_cost is not None:
-            self._check_max_cost()
+        from synthdiv.generation.cost import CostOptions
 
-    def _check_max_cost(self) -> None:
-        from synthdiv.generation.cost import resolve_prices
-
-        if not (math.isfinite(self.max_cost) and self.max_cost >= 0):
-            raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", field="max_cost")
-        if resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
-            raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
-                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
+        CostOptions(self.backend, self.model, self.price_in, self.price_out, self.max_cost)  # the money options' own checks
 
 
 BACKEND_OPTIONS = ("adapter", "base_url", "api_key_env", "concurrency", "rpm", "tpm", "timeout", "max_retries", "batch_size", "device")
@@ -267,17 +259,20 @@ def default_cache_dir() -> Path:
 
 
 @contextmanager
-def opened_engine(backend: str, model: str, options: dict[str, Any], sampling: SamplingParams, cache_dir: Path | None = None):
+def opened_engine(backend: str, model: str, options: dict[str, Any], sampling: SamplingParams, cache_dir: Path | None = None,
+                  cost=None):
     """An :class:`Engine` on ``backend`` and the response cache (``cache_dir`` or the default), both
-    closed on the way out: what ``synthdiv topics`` and a sweep's topics stage ask through."""
+    closed on the way out: what ``synthdiv topics`` and a sweep's topics stage ask through. ``cost``
+    (generation.cost.CostOptions) caps what its requests cost, as generate's."""
     from synthdiv.backends import get_backend
     from synthdiv.generation.cache import ResponseCache
 
     folder = cache_dir or default_cache_dir()
     engine_backend = get_backend(backend, model=model, **{"state_dir": str(folder / "batches"), **options})
     cache = ResponseCache(folder)
+    budget = None if cost is None else cost.budget(engine_backend, sampling.max_tokens)
     try:
-        yield Engine(engine_backend, sampling, cache)
+        yield Engine(engine_backend, sampling, cache, budget=budget)
     finally:
         engine_backend.close()
         cache.close()

@@ -4,14 +4,17 @@
 section its fields (experiments/spec.py) and :class:`synthdiv.generation.runner.GenerationConfig`
 its defaults, so a default is written in one place. Range checks live where the value is used
 (GenerationConfig, the backends) and name the setting as ``--flag`` on the command line and as
-``generation.key`` in a spec.
+``generation.key`` in a spec; the money settings carry their check here (:func:`check_prices`),
+since every command that spends (``generate``, ``topics``, a sweep's stages) takes them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from synthdiv.errors import UserError
 from synthdiv.generation.strategies import STRATEGIES
 
 
@@ -50,3 +53,17 @@ SETTINGS: dict[str, Setting] = {
 
 def default(name: str) -> Any:
     return SETTINGS[name].default
+
+
+def check_prices(price_in: float | None, price_out: float | None) -> None:
+    """Prices are finite USD per 1M tokens, 0 or more, given both or neither (the built-in table):
+    a NaN, an infinity or a negative price would switch the cost cap off, and a missing one would
+    price those tokens at 0. A UserError names the setting (``--price-in``, ``generation.price_in``)."""
+    for name, value in (("price_in", price_in), ("price_out", price_out)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UserError(f"must be a finite price in USD per 1M tokens, 0 or more (got {value})", field=name)
+    if (price_in is None) != (price_out is None):
+        given, missing = ("price_in", "completion") if price_out is None else ("price_out", "prompt")
+        other = "price_out" if price_out is None else "price_in"
+        raise UserError(f"the {missing} price is missing (--{other.replace('_', '-')}, generation.{other}): give both prices, "
+                        "or neither for the built-in ones", field=given)

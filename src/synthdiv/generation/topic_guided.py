@@ -74,7 +74,8 @@ def _grow_pool(engine: Engine, cfg, size: int, write_pool: bool) -> list[str]:
     if not growth.topics:
         raise UserError("the model produced no usable topics; give --topics FILE (or --topics builtin)")
     if len(growth.topics) < size and cfg.pool_growth != "flat":  # the flat growth warns itself
-        say(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests; "
+        why = f" ({growth.stopped})" if growth.stopped else ""
+        say(f"warning: the topic tree reached {len(growth.topics)} of {size} unique topics after {growth.requests} requests{why}; "
             f"continuing with {len(growth.topics)} (grow a bigger pool with `synthdiv topics` and pass --topics)")
     if write_pool:
         from synthdiv.generation.runner import topics_path

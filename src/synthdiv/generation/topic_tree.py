@@ -7,7 +7,8 @@ Harbour life)") keeps each answer local, so the tree keeps finding new topics.
 
 Growth is breadth first: the root is asked a few times for themes, then every node of
 the shallowest unexpanded depth is asked once, until the pool has ``size`` distinct
-topics or the request budget is spent. A topic is new when its normalised text is new
+topics, the growth stalls (:data:`STALL_NEW_SHARE`), the request cap derived from the size
+is reached (:func:`request_budget`) or a cost cap stops the engine. A topic is new when its normalised text is new
 and, when an embedder is given, its cosine similarity to every kept topic is below
 ``near_duplicate_threshold`` (docs/generation.md gives the value's reasoning). Every
 kept topic remembers its path. Prompts depend only on the node's path and the seed, so
@@ -43,6 +44,13 @@ MAX_DEPTH = 3  # theme > subtopic > topic: the depth the tree fills first
 # towards 10,000 topics: asking again gave 4.6 and 3.7 new topics a request of 10, then 1.9 (86 % duplicates)
 # at 5,802 topics; the depth-3 nodes asked after that gave 2.0-2.5 a request up to 10,000 (3,569 requests).
 DEEPER_BELOW_NEW_SHARE = 0.25
+# The growth stalls, and stops short, when the requests of its latest rounds (STALL_WINDOW of them at least) found
+# fewer new topics than this share of the topics they asked for, and the tree did not just grow deeper. Measured,
+# the dummy backend (600 possible topics) towards 10,000: 612 topics by request 852, then 3 new in a round of 421
+# requests (0.07 %) and none in the 3,168 requests the old growth went on to send; SmolLM2-135M's depth-3 nodes gave
+# 20-25 % up to 10,000 topics, so 5 % stops a growth that has run dry, not a slow one.
+STALL_NEW_SHARE = 0.05
+STALL_WINDOW = 100  # requests: a decision on fewer would be noise (a round of 10 requests that found 4 topics)
 PER_REQUEST = 10  # topics asked for in one request: a small model repeats itself in longer lists
 POOL_MAX_TOKENS = 200  # answer budget of a pool request: ten short lines with room to spare
 POOL_EMBEDDER = "minilm-l6"  # metrics.embedding name, for the near-duplicate test
@@ -71,6 +79,7 @@ class TreeGrowth:
     exact_duplicates: int = 0
     near_duplicates: int = 0
     by_depth: dict[int, int] = field(default_factory=dict)
+    stopped: str = ""  # why it stopped short of the size, in words ("" when full, or nothing said)
 
     @property
     def duplicate_rate(self) -> float:
@@ -144,6 +153,21 @@ class PoolRecipe:
     near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD
     max_tokens: int = POOL_MAX_TOKENS
 
+    def __post_init__(self) -> None:
+        # refused where the recipe is defined: `synthdiv topics`, a sweep's topics stage and generate get the same checks
+        for name in ("size", "per_request", "depth", "max_tokens"):
+            value = getattr(self, name)
+            if value < 1:
+                raise UserError(f"must be at least 1 (got {value})", field=name)
+        threshold = self.near_duplicate_threshold
+        if not (math.isfinite(threshold) and 0 < threshold <= 1):  # a cosine: above 1 turns the check off, 0 or less keeps one topic
+            raise UserError(f"must be a cosine similarity in (0, 1] (got {threshold}; {NEAR_DUPLICATE_THRESHOLD} is the measured "
+                            "default)", field="near_duplicate_threshold")
+
+    @property
+    def request_cap(self) -> int:
+        return request_budget(self.size, self.per_request)
+
 
 def grow_pool(engine, recipe: PoolRecipe, *, prompts_dir: str | None = None,
               progress: Callable[[TreeGrowth], None] | None = None, warn: Callable[[str], None] = print) -> TreeGrowth:
@@ -179,7 +203,7 @@ def grow_topic_tree(
     max_requests: int | None = None,
     progress: Callable[[TreeGrowth], None] | None = None,
 ) -> TreeGrowth:
-    """Grow a pool of ``size`` distinct topics (fewer when the budget runs out: the caller warns)."""
+    """Grow a pool of ``size`` distinct topics (fewer when it stalls or a cap stops it: ``stopped`` says why)."""
     if size < 1 or per_request < 1 or max_depth < 1:
         raise UserError("the pool size, topics per request and tree depth must be at least 1", where="--size/--per-request/--depth")
     kept = TopicSet(embed, near_duplicate_threshold)
@@ -199,11 +223,14 @@ def grow_topic_tree(
     from synthdiv.generation.engine import fill_slots
 
     depth = max_depth
+    rounds: list[tuple[int, int]] = []  # (requests, new topics) of each round
     while len(kept.topics) < size and growth.requests < budget:
         wanted, again = _next_requests(kept.topics, expanded, size, per_request, depth, budget - growth.requests)
         if not wanted:
             break
         results = fill_slots(engine, "topic_tree", wanted, make_prompt, parse, max_attempts=1, max_slots_factor=1.0)
+        if engine.stopped:  # the cost cap held requests back: count what was answered, keep what came
+            wanted = {node: n for node, n in wanted.items() if results[node]}
         growth.requests += sum(wanted.values())
         before = len(kept.topics)
         for node, n in wanted.items():
@@ -213,11 +240,31 @@ def grow_topic_tree(
             growth.candidates += len(candidates)
             for topic in kept.add_all(candidates, growth, size):
                 growth.by_depth[len(topic.path) + 1] = growth.by_depth.get(len(topic.path) + 1, 0) + 1
+        rounds.append((sum(wanted.values()), len(kept.topics) - before))
         if again and len(kept.topics) - before < DEEPER_BELOW_NEW_SHARE * per_request * sum(wanted.values()):
             depth += 1  # asking again has stopped paying: new nodes one level down
+        elif len(kept.topics) < size:
+            growth.stopped = _stalled(rounds, per_request)
         if progress is not None:
             progress(growth)
+        if growth.stopped or engine.stopped:
+            break
+    if len(kept.topics) < size and not growth.stopped and growth.requests >= budget:
+        growth.stopped = f"the request cap for {size} topics ({budget} requests) was reached"
     return growth
+
+
+def _stalled(rounds: list[tuple[int, int]], per_request: int) -> str:
+    """Why the growth has stalled (the latest rounds' requests found too few new topics), or ""."""
+    asked = new = 0
+    for requests, found in reversed(rounds):
+        asked, new = asked + requests, new + found
+        if asked >= STALL_WINDOW:
+            break
+    if asked < STALL_WINDOW or new >= STALL_NEW_SHARE * per_request * asked:
+        return ""
+    return (f"the growth stalled: its last {asked} requests found {new} new topics, under {STALL_NEW_SHARE:.0%} of the "
+            f"{per_request * asked} they asked for")
 
 
 def request_budget(size: int, per_request: int = PER_REQUEST) -> int:

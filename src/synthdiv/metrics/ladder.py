@@ -123,16 +123,22 @@ def verdict(rows: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
     adjacent pairs whose intervals overlap (not separated by this run)."""
     ordered = sorted((r for r in rows if r.get(metric) is not None and r.get("level") in LEVELS), key=lambda r: LEVELS.index(r["level"]))
     values = [r[metric] for r in ordered]
-    monotone = len(values) >= 2 and all(b > a for a, b in zip(values, values[1:]))
+    levels = [r["level"] for r in ordered]
+    repeated = sorted({lv for lv in levels if levels.count(lv) > 1}, key=LEVELS.index)
+    monotone = len(values) >= 2 and not repeated and all(b > a for a, b in zip(values, values[1:]))
     overlapping = [(a["level"], b["level"]) for a, b in zip(ordered, ordered[1:])
                    if a.get(f"{metric}_ci_high") is not None and b.get(f"{metric}_ci_low") is not None
                    and b[f"{metric}_ci_low"] <= a[f"{metric}_ci_high"]]
-    return {"metric": metric, "levels": [r["level"] for r in ordered], "values": values,
-            "monotone": monotone, "not_separated": overlapping}
+    return {"metric": metric, "levels": levels, "values": values, "monotone": monotone, "not_separated": overlapping,
+            "repeated": repeated}
 
 
 def format_verdict(v: dict[str, Any]) -> str:
     name = METRICS.get(v["metric"], v["metric"])
+    if v.get("repeated"):  # two sets of one level: their order says nothing about the level
+        twice = " and ".join(v["repeated"])
+        return (f"ladder, {name}: no verdict: {twice} {'is' if len(v['repeated']) == 1 else 'are'} given twice; a ladder needs "
+                "one set per level, two levels at least")
     if len(v["levels"]) < 2:
         return f"ladder, {name}: fewer than two levels, no verdict"
     order = " < ".join(v["levels"]) if v["monotone"] else "not monotone in level"

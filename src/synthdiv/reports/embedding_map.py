@@ -37,8 +37,16 @@ def _section(spec, name):
 
 
 def resolve_embedder(run: RunData, embedder: str | None) -> str | None:
-    """--embedder, else report.embedder, else metrics.embedder; None means the lexical fallback."""
-    return embedder or _section(run.spec, "report").get("embedder") or _section(run.spec, "metrics").get("embedder") or None
+    """--embedder, else report.embedder, else metrics.embedder; None (or 'none' anywhere) means the lexical fallback."""
+    from synthdiv.models.registry import embedder_or_none
+
+    if embedder is not None:
+        return embedder_or_none(embedder)
+    for section in ("report", "metrics"):
+        name = _section(run.spec, section).get("embedder")
+        if name is not None:
+            return embedder_or_none(name)
+    return None
 
 
 def resolve_points(run: RunData, map_points: int | None) -> int:

@@ -69,7 +69,7 @@ def select_records(
     from synthdiv.selection.strategies import SelectionInput, get_strategy
     from synthdiv.tasks import measured_text
 
-    check_request(strategy, n, real is not None)
+    check_request(strategy, n, real is not None, settings.embedder if encoder is None else "custom")
     chosen = get_strategy(strategy)
     task = check_tasks(pool, real)
     if n > len(pool):

@@ -75,9 +75,15 @@ def check_strategy(name: str) -> str:
     return check_choice(name, STRATEGY_NAMES, what="strategy", where="--strategy")
 
 
-def check_request(strategy: str, n: int, has_real: bool) -> None:
-    """The refusals that need no file: an unknown strategy, N <= 0, a matched strategy without real data."""
+def check_request(strategy: str, n: int, has_real: bool, embedder: str | None = DEFAULTS.embedder) -> None:
+    """The refusals that need no file: an unknown strategy, N <= 0, a matched strategy without real data,
+    a strategy that compares embeddings with no embedder ('none', which is never looked up as a model)."""
+    from synthdiv.models.registry import NO_EMBEDDER, embedder_or_none
+
     check_strategy(strategy)
+    if strategy in NEEDS_EMBEDDINGS and embedder_or_none(embedder) is None:
+        raise UserError(f"strategy {strategy!r} compares embeddings, and {NO_EMBEDDER!r} means no embedding model; give one "
+                        "(minilm-l6, mpnet-base, a folder or a hub id)", where="--embedder")
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise UserError(f"N must be a positive number of records (got {n!r})", where="--n")
     if strategy in NEEDS_REAL and not has_real:

@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.errors import UserError, check_choice
+from synthdiv.fileio import made_folders
 
 TRACKERS = ("tensorboard", "mlflow", "wandb")
+NO_TRACKER = "none"  # as in transformers' report_to: no tracker (the default, an empty list)
 # what to install for each; the `track` extra holds mlflow-skinny (the client, no server) and wandb
 PIP = {"tensorboard": "pip install tensorboard", "mlflow": "pip install 'synthdiv[track]'", "wandb": "pip install 'synthdiv[track]'"}
 _SECRET = re.compile(r"(api_?key|token|secret|password|credential)", re.IGNORECASE)
@@ -43,12 +45,16 @@ _SECRET = re.compile(r"(api_?key|token|secret|password|credential)", re.IGNORECA
 def parse_report_to(values: str | Iterable[str] | None, where: str | None = None, field: str = "report_to") -> list[str]:
     """Tracker names from a comma list, a list, or both (``["tensorboard,mlflow", "wandb"]``), in order, once each."""
     items = [values] if isinstance(values, str) else list(values or [])
+    given = [name.strip().lower() for item in items for name in str(item).split(",") if name.strip()]
+    if NO_TRACKER in given:
+        if set(given) != {NO_TRACKER}:
+            raise UserError(f"{NO_TRACKER!r} means no tracker; give it alone, or name the trackers without it", where=where, field=field)
+        return []
     names: list[str] = []
-    for item in items:
-        for name in str(item).split(","):
-            name = check_choice(name.strip().lower(), TRACKERS, what="tracker", where=where, field=field) if name.strip() else ""
-            if name and name not in names:
-                names.append(name)
+    for name in given:
+        name = check_choice(name, TRACKERS, what="tracker", where=where, field=field)
+        if name not in names:
+            names.append(name)
     return names
 
 
@@ -156,9 +162,11 @@ class MlflowTracker(Tracker):
         if self.uri.startswith("file:"):
             # MLflow 3 refuses a file store unless asked; it is the one store that needs no server or database
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        store = Path(self.uri.removeprefix("file://")) if self.uri.startswith("file:") else None
         try:
-            self._client = MlflowClient(tracking_uri=self.uri)
-            run = self._client.create_run(self._experiment_id(), run_name=run_name)
+            with made_folders(store) if store is not None else contextlib.nullcontext():  # a failed start leaves no empty store
+                self._client = MlflowClient(tracking_uri=self.uri)
+                run = self._client.create_run(self._experiment_id(), run_name=run_name)
         except MlflowException as exc:
             first = str(exc).splitlines()[0][:200]
             raise UserError(f"MLflow cannot start a run at {_redact(self.uri)} ({first}); check MLFLOW_TRACKING_URI", where=self.where) from None
@@ -209,12 +217,12 @@ class WandbTracker(Tracker):
     def start(self, run_name: str, params: dict[str, Any]) -> None:
         import wandb
 
-        self.dir.mkdir(parents=True, exist_ok=True)
         # console="off": W&B would otherwise copy this process's terminal output into the run
         settings = wandb.Settings(console="off", save_code=False)
         try:
-            self._run = wandb.init(project=self.project, name=run_name, config=public_params(params), dir=str(self.dir),
-                                   reinit="create_new", settings=settings)
+            with made_folders(self.dir):  # a run that cannot start leaves no empty folder behind
+                self._run = wandb.init(project=self.project, name=run_name, config=public_params(params), dir=str(self.dir),
+                                       reinit="create_new", settings=settings)
         except (wandb.errors.UsageError, wandb.errors.CommError) as exc:
             first = str(exc).splitlines()[0][:200]
             raise UserError(f"W&B cannot start a run ({first}); set WANDB_API_KEY, or WANDB_MODE=offline to log locally", where=self.where) from None
