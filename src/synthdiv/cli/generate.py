@@ -56,9 +56,9 @@ def register(app: typer.Typer) -> None:
         backend: str = _option("backend", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
         model: str = _option("model"),
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
-        base_url: str = _option("base_url"),
+        base_url: list[str] = _option("base_url", "--base-url", metavar="URL"),
         api_key_env: str = _option("api_key_env"),
-        concurrency: int = typer.Option(OPTION_DEFAULTS["concurrency"], help="openai: requests in flight"),
+        concurrency: int = typer.Option(OPTION_DEFAULTS["concurrency"], help="openai: requests in flight, per server"),
         rpm: float = typer.Option(None, help="openai: requests per minute limit"),
         tpm: float = typer.Option(None, help="openai: tokens per minute limit"),
         timeout: float = typer.Option(OPTION_DEFAULTS["timeout"], help="openai: per-request timeout, seconds"),
@@ -84,6 +84,7 @@ def register(app: typer.Typer) -> None:
                                            help="exit 0 even when fewer than --n records were made (default: exit code 3)"),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
+        from synthdiv.backends.servers import as_base_url
         from synthdiv.generation.runner import CostCapReached, GenerationConfig, check_complete, check_paths, run_generation
         from synthdiv.generation.strategies import get_strategy
 
@@ -107,7 +108,7 @@ def register(app: typer.Typer) -> None:
             backend=backend,
             model=model,
             backend_options={
-                "adapter": str(adapter) if adapter else None, "base_url": base_url, "api_key_env": api_key_env,
+                "adapter": str(adapter) if adapter else None, "base_url": as_base_url(base_url), "api_key_env": api_key_env,
                 "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "timeout": timeout, "max_retries": max_retries,
                 "batch_size": batch_size, "device": device,
             },

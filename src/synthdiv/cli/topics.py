@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., help="pool file to write: one 'Theme > Subtopic > Topic' line per topic"),
         backend: str = typer.Option(SETTINGS["backend"].default, help=f"one of {', '.join(BACKENDS)}"),
         model: str = typer.Option(SETTINGS["model"].default, help=SETTINGS["model"].help),
-        base_url: str = typer.Option(SETTINGS["base_url"].default, help=SETTINGS["base_url"].help),
+        base_url: list[str] = typer.Option(SETTINGS["base_url"].default, "--base-url", metavar="URL", help=SETTINGS["base_url"].help),
         seed: int = typer.Option(0, help="seed of the style examples in each prompt, and of sampling"),
         per_request: int = typer.Option(_RECIPE.per_request, help="topics asked for in each request (a small model repeats itself in longer lists)"),
         depth: int = typer.Option(_RECIPE.depth, help="depth the tree fills first (3 = theme > subtopic > topic); "
@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         sample: int = typer.Option(10, help="pool lines to print as a sample"),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
+        from synthdiv.backends.servers import as_base_url
         from synthdiv.errors import check_choice
         from synthdiv.generation.runner import default_cache_dir, opened_engine
         from synthdiv.generation.topic_tree import PoolRecipe, grow_pool, write_pool_file
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
         check_io(outputs={"--out": out}, folders={"--cache-dir": cache_dir or default_cache_dir()})
         recipe = PoolRecipe(size=size, seed=seed, per_request=per_request, depth=depth, max_tokens=max_tokens,
                             embedder=None if embedder == "none" else embedder, near_duplicate_threshold=near_duplicate_threshold)
-        options = {"base_url": base_url} if base_url else {}
+        options = {"base_url": as_base_url(base_url)} if base_url else {}
         if backend == "transformers":
             options["batch_size"] = batch_size
         start = time.monotonic()

@@ -92,8 +92,8 @@ def check_backend(spec: ExperimentSpec) -> None:
         from synthdiv.backends.openai_compat import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
 
         # the backend's own timeout: a busy local server answers GET /models as slowly as a generation
-        check_openai(g.base_url or DEFAULT_BASE_URL, g.api_key_env, float(g.backend_options.get("timeout", DEFAULT_TIMEOUT_S)),
-                     model=g.model)
+        for url in g.base_url if isinstance(g.base_url, list) else [g.base_url or DEFAULT_BASE_URL]:  # every server, each in its own line
+            check_openai(url, g.api_key_env, float(g.backend_options.get("timeout", DEFAULT_TIMEOUT_S)), model=g.model)
     elif g.backend == "llamacpp":
         from synthdiv.backends.llamacpp import PIP_HINT, resolve_gguf
 

@@ -87,7 +87,7 @@ class GenerationSpec(Strict):
     max_tokens: int | None = _setting("max_tokens", ge=1)
     max_attempts: int = _setting("max_attempts", ge=1)
     overdraw: float = _setting("overdraw", ge=1.0, le=10.0)
-    base_url: str | None = _setting("base_url")
+    base_url: str | list[str] | None = _setting("base_url")
     api_key_env: str = _setting("api_key_env")
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
     price_in: float | None = _setting("price_in")
@@ -102,6 +102,22 @@ class GenerationSpec(Strict):
             raise ValueError(f"max_cost needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
                              "set generation.price_in and generation.price_out")
         return self
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | list[str] | None) -> str | list[str] | None:
+        """Several servers: each once; a list of one is that one URL (and keys its stages as before)."""
+        if not isinstance(value, list):
+            return value
+        from synthdiv.backends.servers import as_base_url, server_urls
+
+        try:
+            server_urls(value, default="")
+        except UserError as exc:
+            raise ValueError(exc.message) from None
+        if not value:
+            raise ValueError("give at least one server URL, or leave base_url out")
+        return as_base_url(value)
 
     @field_validator("strategy")
     @classmethod

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.backends.base import SamplingParams
+from synthdiv.backends.servers import describe_counts
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
 from synthdiv.generation.engine import Engine
@@ -120,12 +121,14 @@ class Summary:
     rejects_file: str = ""
     requested: int = 0  # the n asked for; records may fall short (PartialGeneration)
     price_source: str = ""  # "given" or "built-in for MODEL (…)": generation.cost.resolve_prices
+    servers: dict[str, dict[str, int]] = field(default_factory=dict)  # several servers: answered and failed per URL
 
     def lines(self) -> list[str]:
         short = f" of {self.requested} asked" if self.records < self.requested else ""
         out = [
             f"records: {self.records}{short} -> {self.out}",
             f"requests: {self.requests} (retries {self.retries}, failures {self.failures}), cache hits: {self.cache_hits}",
+            *([f"servers: {describe_counts(self.servers)}"] if self.servers else []),
             f"rejects: {self.rejects} -> {self.rejects_file}",
             f"tokens sent this run: {self.prompt_tokens} prompt + {self.completion_tokens} completion; from cache: {self.cached_tokens}",
             f"time: {self.seconds:.1f} s",
@@ -350,6 +353,7 @@ def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rej
         out=str(cfg.out),
         rejects_file=str(rejects_file),
         requested=cfg.n,
+        servers={url: dict(counts) for url, counts in stats.servers.items()},
     )
 
 
