@@ -51,7 +51,7 @@ def _model_for(shape: Shape, tokenizer, device: str):
 
 def run_ours(shape: Shape, records, tokenizer, *, batch_size: int, max_length: int, steps: int, warmup: int) -> dict:
     """Our recipe (synthdiv.training.recipe.train) for ``steps`` optimizer steps; in a torchrun launch,
-    each process takes its share of every step (the global batch is processes × batch_size)."""
+    each process takes its share of every batch (the global batch stays ``batch_size``)."""
     import torch
 
     from synthdiv.training import TrainConfig

@@ -143,7 +143,7 @@ def section_train_2proc(args, plan, state) -> dict:
         rows.append({"shape": shape_name, "two_processes": two, "one_process_tokens_per_s": one and one.get("tokens_per_s"),
                      "scaling": scaling})
     return {"rows": rows, "backend": "nccl" if torch.cuda.is_available() else "gloo",
-            "note": "each process takes batch_size records per step: the global batch doubles"}
+            "note": "the processes share each batch: the global batch and the steps are one process's"}
 
 
 def section_batch_invariance(args, plan, state) -> dict:

@@ -78,6 +78,7 @@ def run_experiment(
     out = Path(out or default_out(spec))
     graph, st = plan(spec, out, store)
     ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
+                     processes=spec.training.processes,
                      tracking=_tracking_options(spec, out),  # checks the trackers' packages before anything runs
                      request_mechanics=generation_mechanics(spec))
     counts = preflight(spec, graph, st)  # before anything expensive; runs the cheap real-data stage

@@ -180,8 +180,8 @@ class MixingSpec(Strict):
         return self
 
 
-# report_to is a mechanic (in no stage key) that a spec still sets: training.report_to: [tensorboard]
-_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS} - {"report_to"}
+# report_to and processes are mechanics (in no stage key) that a spec still sets: training.report_to: [tensorboard]
+_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS} - {"report_to", "processes"}
 
 
 def _training_fields() -> dict[str, Any]:
