@@ -161,7 +161,8 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         for model in spec.training.models:
             if spec.training.evaluate_base:
                 b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
+                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
+                           resources=_train_resources(spec)))
         for size in spec.mixing.sizes:
             for ratio in spec.mixing.ratios:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
@@ -182,7 +183,8 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     base = None
     if spec.training.evaluate_base:
         base = b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
+                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
+                          resources=_train_resources(spec)))
     real_set = b.add(Node("mix", f"mix real (seed {seed})", MixParams(mode="fixed", ratio=0.0, size=None, seed=seed),
                           {"real": real}, info=_loop_info("real", 0, seed, model)))
     steps = []
@@ -247,8 +249,13 @@ def _train_params(spec: ExperimentSpec, model: str, seed: int) -> TrainParams:
     return TrainParams(spec.training.train_config(model, seed))
 
 
-def _train_resources(spec: ExperimentSpec) -> dict[str, float]:
-    return {"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}
+def _train_resources(spec: ExperimentSpec) -> dict[str, float | None]:
+    """What a train or evaluate stage asks the Ray executor for: a CPU per process, and training.gpus_per_stage
+    GPUs; unset, a GPU per process when bf16 needs one, else None: one per process where the cluster has GPUs
+    (experiments.cluster.stage_resources)."""
+    t = spec.training
+    gpus = t.gpus_per_stage if t.gpus_per_stage is not None else (t.processes if _wants_gpu(spec) else None)
+    return {"cpus": t.processes, "gpus": gpus, "processes": t.processes}
 
 
 def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, level: str, seed: int) -> list[Node]:

@@ -224,7 +224,9 @@ def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
         if source and source != "corpus" and not Path(source).exists() and not _looks_like_hub_id(source):
             raise UserError(f"data file {source!r} does not exist", where=field)
     (real,) = graph.of_kind("real")
-    counts = execute(real, store)
+    from synthdiv.experiments.cluster import ran_on
+
+    counts = execute(real, store, ran_on=ran_on())
     if counts["train"] == 0 or counts["test"] == 0:
         raise UserError(f"the real data gives {counts['train']} training and {counts['test']} test records; both must be "
                         "non-empty", where="real")

@@ -64,6 +64,7 @@ def run_experiment(
     *,
     store: Path | None = None,
     executor: str = "local",
+    address: str | None = None,
     dry_run: bool = False,
     checkpoint_every: int | None = None,
     log=None,
@@ -93,7 +94,7 @@ def run_experiment(
         for line in describe(graph, st):
             log(line)
         return RunResult(out, graph, [], [], [], time.monotonic() - start, reused, [], plan=generation_plan(graph, st, ctx))
-    run_graph(graph, st, executor, log, ctx)
+    run_graph(graph, st, executor, log, ctx, address=address)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])

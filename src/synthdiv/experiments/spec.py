@@ -203,6 +203,8 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
 
     models: list[str] = Field(default_factory=lambda: ["smollm2-135m-instruct"])
     evaluate_base: bool = Field(True, description="also evaluate each model without fine-tuning")
+    gpus_per_stage: float | None = Field(None, ge=0, description="GPUs each train and evaluate stage asks the ray executor "
+                                         "for; default: one per process where the cluster has GPUs, else none")
     checkpoint_every: int = Field(TrainConfig.checkpoint_every, ge=0)  # one default: the recipe's
 
     @model_validator(mode="after")
@@ -214,7 +216,7 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
         return self
 
     def train_config(self, model: str, seed: int) -> TrainConfig:
-        values = self.model_dump(exclude={"models", "evaluate_base"})
+        values = self.model_dump(exclude={"models", "evaluate_base", "gpus_per_stage"})
         return TrainConfig(model=model, seed=seed, progress=False, **values)
 
 

@@ -316,14 +316,15 @@ RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path], RunContext], dict[str,
 }
 
 
-def execute(node: Node, store, ctx: RunContext | None = None) -> dict[str, Any]:
+def execute(node: Node, store, ctx: RunContext | None = None, ran_on: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run ``node`` unless its output is already in ``store``; returns its summary.
-    Holds the stage's lock, so a second process waits and then finds it done."""
+    Holds the stage's lock, so a second process waits and then finds it done.
+    ``ran_on`` (the Ray node and host, or the host) goes into its done.json."""
     ctx = ctx if ctx is not None else RunContext()
     with store.lock(node):
         if store.is_done(node):
             return store.summary(node)["summary"]
         deps = {role: store.dir(dep) for role, dep in node.deps.items()}
         summary = RUNNERS[node.kind](node, store.dir(node), deps, ctx)
-        store.mark_done(node, summary)
+        store.mark_done(node, summary, ran_on)
         return summary
