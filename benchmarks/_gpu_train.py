@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
 from _gpu_setup import SHAPES, Shape, build_model, build_tokenizer, lora_train_flops_per_token, make_records
@@ -78,53 +77,19 @@ def run_ours(shape: Shape, records, tokenizer, *, batch_size: int, max_length: i
 
 
 def run_baseline(shape: Shape, records, tokenizer, *, batch_size: int, max_length: int, steps: int, warmup: int) -> dict:
-    """HF Trainer + PEFT as users commonly write it: padding to ``max_length``, labels = the input ids with
-    padding masked, bf16 mixed precision on a GPU."""
+    """HF Trainer + PEFT as users commonly write it (_trainer_baseline), bf16 mixed precision on a GPU."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import Trainer, TrainerCallback, TrainingArguments
 
-    from synthdiv.tasks import prompt_text, target_text
+    from _trainer_baseline import run_trainer_peft
     from synthdiv.training.config import default_target_modules
 
-    gpu = torch.cuda.is_available()
     _reset_memory()
     model = _model_for(shape, tokenizer, _device())
-    texts = [prompt_text(r) + target_text(r) + tokenizer.eos_token for r in records]
-    enc = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length)
-    rows = [{"input_ids": ids, "attention_mask": m, "labels": [t if k else -100 for t, k in zip(ids, m)]}
-            for ids, m in zip(enc["input_ids"], enc["attention_mask"])]
-    real_tokens: list[int] = []
-
-    def collate(batch):
-        out = {k: torch.tensor([b[k] for b in batch]) for k in ("input_ids", "attention_mask", "labels")}
-        real_tokens.append(int(out["attention_mask"].sum()))
-        return out
-
-    marks: list[float] = []
-
-    class Clock(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw):
-            if gpu:
-                torch.cuda.synchronize()  # the step's kernels are queued, not done
-            marks.append(time.perf_counter())
-
-    targets = default_target_modules(shape.arch)
-    peft_model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", target_modules=targets, fan_in_fan_out=shape.arch == "gpt2", **LORA))
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=batch_size, learning_rate=1e-4, weight_decay=1e-4, max_steps=steps,
-            logging_steps=1, report_to=[], save_strategy="no", use_cpu=not gpu, bf16=gpu, dataloader_num_workers=0,
-            disable_tqdm=True, seed=0,
-        )  # fmt: skip
-        _ = args.device  # sets up the devices; then one GPU, as ours: no DataParallel on a machine with several
-        args._n_gpu = 1
-        Trainer(model=peft_model, args=args, train_dataset=rows, data_collator=collate, callbacks=[Clock()]).train()
-    tokens = sum(real_tokens[warmup:steps])
-    seconds = marks[steps - 1] - marks[warmup - 1] if warmup else marks[steps - 1]
-    del peft_model, model
-    return {"steps_timed": steps - warmup, "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
-            "padded_tokens": batch_size * max_length * (steps - warmup), "peak_memory_gib": _peak_memory_gib()}
+    lora = {**LORA, "target_modules": default_target_modules(shape.arch), "fan_in_fan_out": shape.arch == "gpt2"}
+    run = run_trainer_peft(model, tokenizer, records, lora, batch_size=batch_size, max_length=max_length, steps=steps, warmup=warmup,
+                           gpu=torch.cuda.is_available())
+    del model
+    return run | {"peak_memory_gib": _peak_memory_gib()}
 
 
 def with_mfu(run: dict, shape: Shape, mean_length: float, peak: float | None) -> dict:

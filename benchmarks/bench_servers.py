@@ -13,52 +13,19 @@ Run: .venv/bin/python benchmarks/bench_servers.py [--requests 2000] [--slots 8] 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import multiprocessing as mp
-import socket
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _chat_server import start  # noqa: E402 - after the path setup
 
 
-def _serve(port: int, ready, slots: int, latency: float) -> None:
-    """A keep-alive HTTP/1.1 server answering chat completions after ``latency`` s, ``slots`` at a time."""
-
-    async def main() -> None:
-        gate = asyncio.Semaphore(slots)
-        body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "Once upon a time."}}],
-                           "usage": {"prompt_tokens": 20, "completion_tokens": 5}}).encode()
-        reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                while True:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
-                    await reader.readexactly(length)
-                    async with gate:
-                        await asyncio.sleep(latency)
-                    writer.write(reply)
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError):
-                writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
-        ready.set()
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def once_upon(n: int) -> str:
+    return "Once upon a time."
 
 
 def rate(urls: list[str], n: int, slots: int) -> tuple[float, dict]:
@@ -81,15 +48,8 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05, help="seconds each request takes on a server")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    ports = [_free_port(), _free_port()]
-    procs = []
-    for port in ports:
-        ready = mp.Event()
-        proc = mp.Process(target=_serve, args=(port, ready, args.slots, args.latency), daemon=True)
-        proc.start()
-        ready.wait(10)
-        procs.append(proc)
-    urls = [f"http://127.0.0.1:{port}/v1" for port in ports]
+    servers = [start(once_upon, slots=args.slots, latency=args.latency) for _ in range(2)]
+    procs, urls = [p for p, _ in servers], [u for _, u in servers]
     one, two = [], []
     try:
         rate(urls, 2 * args.slots, args.slots)  # warm-up: imports, first connections

@@ -282,6 +282,18 @@ def main(argv: list[str] | None = None) -> int:
 
         worker_main(plan["shapes"], plan["batch_size"], plan["max_length"], plan["steps"], plan["warmup"], plan["records"], args.result)
         return 0
+    import torch
+
+    threads = torch.get_num_threads()
+    if args.smoke and not torch.cuda.is_available():
+        torch.set_num_threads(1)  # tiny shapes: threads only wait on each other, many times over on a shared CPU
+    try:
+        return _run_sections(args, plan)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_sections(args, plan) -> int:
     wanted = [n for n in SECTIONS if (n == "env" or not args.only or n in args.only) and n not in args.skip]
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv, "plan": plan,
               "sections": {}}

@@ -18,7 +18,7 @@ def gpu_check(monkeypatch):
     import gpu_check
 
     yield gpu_check
-    for name in ("gpu_check", "_gpu_setup", "_gpu_train", "_gpu_infer"):
+    for name in ("gpu_check", "_gpu_setup", "_gpu_train", "_gpu_infer", "_trainer_baseline"):
         sys.modules.pop(name, None)
 
 
