@@ -74,11 +74,12 @@ def train_cmd(
             "this is a LoRA adapter folder; train from a base model, or from the merged weights of an earlier run (OUT/merged, written by train --merge)",
             where=model,
         )
-    from synthdiv.data import read_input
+    if processes > 1:  # a bad file fails here, in one line, before any process starts (one process reads it first thing)
+        from synthdiv.data import read_input
 
-    read_input(train_file)  # a bad file fails here, in one line, before any process starts
-    if test:
-        read_input(test)
+        read_input(train_file)
+        if test:
+            read_input(test)
     from synthdiv.training.jobs import TrainJob
     from synthdiv.training.launch import check_processes, run_in_processes
     from synthdiv.training.tracking import make_tracker
@@ -164,9 +165,10 @@ def evaluate_cmd(
     if max_length is not None and max_length < 2:
         raise UserError(f"must be at least 2 (got {max_length})", where="--max-length")
     check_io(inputs={"--model": model, "--test": test}, outputs={"--per-sample": per_sample})
-    from synthdiv.data import read_input
+    if processes > 1:  # a bad file fails here, in one line, before any process starts
+        from synthdiv.data import read_input
 
-    read_input(test)  # a bad file fails here, in one line, before any model loads
+        read_input(test)
     from synthdiv.training.jobs import EvalJob
     from synthdiv.training.launch import check_processes, run_in_processes
 
