@@ -15,57 +15,21 @@ Targets on a 2-core machine: >= 500 requests/s, >= 5,000 cached records/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import multiprocessing as mp
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _chat_server import start  # noqa: E402 - after the path setup
 
 
-def _serve(port: int, ready) -> None:
-    """A minimal HTTP/1.1 keep-alive server: reads one request, answers a story, repeats."""
-    counter = 0
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal counter
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                await reader.readexactly(length)
-                counter += 1
-                c = counter
-                story = (f"Ann found coin {c} in the park. She showed it to her friend number {c % 97}. They took it to "
-                         f"the shop on street {c % 13}. The owner paid them {c % 50} dollars. They bought ice cream for everyone.")
-                body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": story}}],
-                                   "usage": {"prompt_tokens": 100, "completion_tokens": 40}}).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
-        ready.set()
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def story(c: int) -> str:
+    """The c-th answer: a valid five-sentence story, different for every request."""
+    return (f"Ann found coin {c} in the park. She showed it to her friend number {c % 97}. They took it to "
+            f"the shop on street {c % 13}. The owner paid them {c % 50} dollars. They bought ice cream for everyone.")
 
 
 def main() -> None:
@@ -78,11 +42,7 @@ def main() -> None:
     from synthdiv.generation.runner import GenerationConfig, run_generation
     from synthdiv.records import Record
 
-    port = _free_port()
-    ready = mp.Event()
-    proc = mp.Process(target=_serve, args=(port, ready), daemon=True)
-    proc.start()
-    ready.wait(10)
+    proc, url = start(story)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -94,7 +54,7 @@ def main() -> None:
             cfg = GenerationConfig(
                 task="story_completion", strategy="topic", level="D6", n=args.n, out=tmp / "out.jsonl", real=real,
                 topics="builtin", backend="openai", model="bench",
-                backend_options={"base_url": f"http://127.0.0.1:{port}/v1", "concurrency": args.concurrency, "timeout": 30},
+                backend_options={"base_url": url, "concurrency": args.concurrency, "timeout": 30},
                 sampling=SamplingParams(seed=0, max_tokens=120), cache_dir=tmp / "cache", progress=False,
             )
             cpu0 = time.process_time()

@@ -25,11 +25,11 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "story_cloze_sample.csv"
 
 
@@ -40,47 +40,11 @@ def load_stories(path: Path, n: int):
 
 
 def run_baseline(model_name: str, records, batch_size: int, max_length: int, steps: int, lora: dict) -> dict:
-    import torch
-    from datasets import Dataset
-    from peft import LoraConfig, get_peft_model
-    from transformers import Trainer, TrainerCallback, TrainingArguments
-
+    from _trainer_baseline import run_trainer_peft
     from synthdiv.models.registry import load_causal_lm
-    from synthdiv.tasks import prompt_text, target_text
 
     model, tok = load_causal_lm(model_name)
-    texts = [prompt_text(r) + target_text(r) + tok.eos_token for r in records]
-    enc = tok(texts, padding="max_length", truncation=True, max_length=max_length)
-    rows = [
-        {"input_ids": ids, "attention_mask": m, "labels": [t if k else -100 for t, k in zip(ids, m)]}
-        for ids, m in zip(enc["input_ids"], enc["attention_mask"])
-    ]
-    real_tokens: list[int] = []
-
-    def collator(batch):
-        out = {k: torch.tensor([b[k] for b in batch]) for k in ("input_ids", "attention_mask", "labels")}
-        real_tokens.append(int(out["attention_mask"].sum()))
-        return out
-
-    marks: list[float] = []
-
-    class Clock(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw):
-            marks.append(time.perf_counter())
-
-    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora))
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=batch_size, learning_rate=1e-4, weight_decay=1e-4,
-            max_steps=steps, logging_steps=1, report_to=[], save_strategy="no", use_cpu=True,
-            dataloader_num_workers=0, disable_tqdm=True, seed=0,
-        )  # fmt: skip
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(rows), data_collator=collator, callbacks=[Clock()])
-        trainer.train()
-    tokens = sum(real_tokens[1:steps])
-    seconds = marks[-1] - marks[0]
-    padded = batch_size * max_length * (steps - 1)
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds, "padded_tokens": padded}
+    return run_trainer_peft(model, tok, records, lora, batch_size=batch_size, max_length=max_length, steps=steps, warmup=1)
 
 
 def run_ours(model_name: str, records, batch_size: int, max_length: int, steps: int, lora: dict) -> dict:

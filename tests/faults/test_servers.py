@@ -8,6 +8,7 @@ bounded to a few seconds; the last test runs llama-cpp-python's real server on S
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -220,16 +221,17 @@ def _llama_server_missing() -> str | None:
     return None
 
 
-@pytest.fixture
-def llama_server(tmp_path):
-    """``python -m llama_cpp.server`` on the SmolLM2 GGUF, on 127.0.0.1 and a free port; stopped after."""
+@contextlib.contextmanager
+def started_llama_server(folder: Path, threads: int = 2):
+    """(URL, process) of ``python -m llama_cpp.server`` on the SmolLM2 GGUF, on 127.0.0.1 and a free port; stopped after."""
     from synthdiv.backends.llamacpp import resolve_gguf
 
     port = free_port()
-    log = (tmp_path / "server.log").open("w")
+    log_path = folder / f"server-{port}.log"
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("smollm2-135m-instruct")),
                              "--model_alias", "smollm2-135m-instruct", "--host", "127.0.0.1", "--port", str(port),
-                             "--n_ctx", "2048", "--n_threads", "2", "--seed", "0"],
+                             "--n_ctx", "2048", "--n_threads", str(threads), "--seed", "0"],
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -241,8 +243,8 @@ def llama_server(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.2)
         else:
-            pytest.fail(f"llama_cpp.server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
-        yield url
+            pytest.fail(f"llama_cpp.server did not start: {log_path.read_text()[-2000:]}")
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -251,6 +253,12 @@ def llama_server(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def llama_server(tmp_path):
+    with started_llama_server(tmp_path) as (url, _):
+        yield url
 
 
 @pytest.mark.integration
@@ -339,3 +347,29 @@ def test_the_hub_timeout_is_range_checked(cli, gen_file, tmp_path):
         code, _, err = cli("export", gen_file, "--format", "hf", "--out", tmp_path / "hf", "--hub-timeout", value)
         assert code == 2 and last_error_line(err).startswith("error: --hub-timeout: must be a positive number of seconds")
     assert not (tmp_path / "hf").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(_llama_server_missing() is not None, reason=str(_llama_server_missing()))
+def test_two_llama_cpp_python_servers_one_killed_mid_run(tmp_path):
+    """Two real servers (one thread each on this 2-core machine), one request at a time each; the first is
+    killed (SIGKILL) once it has answered the first request (the least busy server, the first listed, gets it):
+    every request is still answered, by the survivor, once."""
+    with started_llama_server(tmp_path, threads=1) as (first, proc), started_llama_server(tmp_path, threads=1) as (second, _):
+        be = get_backend("openai", model="smollm2-135m-instruct", base_url=[first, second], concurrency=1, max_retries=3,
+                         backoff_base=0.2)
+        answers = []
+
+        def on_result(i, comp):
+            answers.append(i)
+            if i == 0:
+                proc.kill()
+
+        comps = be.generate([ChatRequest([{"role": "user", "content": f"Name a colour, number {i}."}], first_sample=i)
+                             for i in range(8)], SamplingParams(temperature=0.7, max_tokens=12, seed=0), on_result=on_result)
+    assert all(c.ok for c in comps), [c.error for c in comps if not c.ok]
+    assert sorted(answers) == list(range(8))  # each request answered once
+    counts = be.stats.servers
+    assert counts[first]["answered"] >= 1
+    assert counts[first]["answered"] + counts[second]["answered"] == 8
+    assert be.stats.requests == 8 + counts[first]["failed"] + counts[second]["failed"]  # the only extra requests: failed attempts

@@ -19,7 +19,7 @@ Messages = list[dict[str, str]]
 
 # The backends' option defaults, read by their constructors and by the commands' option defaults.
 OPTION_DEFAULTS: dict[str, Any] = {
-    "concurrency": 16,  # openai: requests in flight
+    "concurrency": 16,  # openai: requests in flight, per server
     "timeout": 60.0,  # openai: seconds per request (the preflight's GET /models waits as long)
     "max_retries": 6,  # openai: retries per request
     "batch_size": 16,  # transformers: prompts per forward pass
@@ -95,6 +95,8 @@ class BackendStats:
     failures: int = 0  # requests that failed after all retries
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # several servers (openai): per server URL, the requests it answered and its failed attempts
+    servers: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add_usage(self, c: Completion) -> None:
         self.prompt_tokens += c.prompt_tokens

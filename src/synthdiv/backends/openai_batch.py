@@ -62,6 +62,8 @@ class OpenAIBatchBackend(OpenAICompatBackend):
         **options: Any,
     ):
         super().__init__(model, **options)
+        if len(self.base_urls) > 1:
+            raise UserError("the Batch API runs on one server: give one --base-url (generation.base_url)", where="--base-url")
         values = {"poll_interval": poll_interval, "max_wait": max_wait, "max_submissions": max_submissions,
                   "max_batch_requests": max_batch_requests, "max_batch_bytes": max_batch_bytes, "price_factor": price_factor}
         for setting, value in values.items():  # all positive; price_factor may be 0 (a free server), max_wait unset

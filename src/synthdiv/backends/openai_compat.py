@@ -13,6 +13,10 @@ and nowhere else.
 Local servers are often slower and narrower than the defaults assume: repeated
 timeouts print one warning suggesting a lower concurrency, and a silence while
 requests wait or back off prints a line every ``silence_report_s`` seconds.
+
+Several servers (``base_url`` a list: replicas of one model) each take ``concurrency``
+requests at a time; :mod:`synthdiv.backends.servers` routes each attempt to the least
+busy one and moves the requests of a server that stops answering to the others.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 
 from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
 from synthdiv.backends.constraints import CONSTRAINT_MODES, openai_fields
+from synthdiv.backends.servers import Server, ServerPool, add_counts, server_urls
 from synthdiv.errors import UserError, check_choice
 from synthdiv.console import say
 
@@ -77,14 +82,15 @@ class TokenBucket:
 
 
 class OpenAICompatBackend(Backend):
-    """Chat completions over HTTP. ``model`` is the server's model name."""
+    """Chat completions over HTTP. ``model`` is the server's model name; ``base_url`` one server's
+    URL or a list of them (each takes ``concurrency`` requests at a time)."""
 
     name = "openai"
 
     def __init__(
         self,
         model: str,
-        base_url: str | None = None,
+        base_url: str | list[str] | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = OPTION_DEFAULTS["concurrency"],
         rpm: float | None = None,
@@ -98,10 +104,11 @@ class OpenAICompatBackend(Backend):
         **_: object,
     ):
         super().__init__(model)
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_urls = server_urls(base_url, os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        self.base_url = self.base_urls[0]  # the one server, or the first: what one-server messages name
         self.api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or None  # private: never in repr, logs or the cache key
-        if self._api_key is None and "api.openai.com" in self.base_url:
+        if self._api_key is None and any("api.openai.com" in url for url in self.base_urls):
             raise UserError(f"no API key: set the environment variable {api_key_env} (or pass --base-url for a local server)")
         self.concurrency = max(1, int(concurrency))
         self.rpm, self.tpm = rpm, tpm
@@ -114,6 +121,7 @@ class OpenAICompatBackend(Backend):
         self.constraint_mode = check_choice(constraint_mode, CONSTRAINT_MODES, what="constraint mode", where="backend_options.constraint_mode")
         self._rng = random.Random()
         self._timeouts = 0  # over the backend's life: the warning is printed once, at the third
+        self._health: dict[str, tuple[int, float]] = {}  # servers set aside by one generate() call, for the next
 
     def cache_identity(self) -> dict[str, Any]:
         ident = super().cache_identity()
@@ -122,7 +130,8 @@ class OpenAICompatBackend(Backend):
         return ident
 
     def __repr__(self) -> str:
-        return f"OpenAICompatBackend(model={self.model!r}, base_url={self.base_url!r}, key_env={self.api_key_env!r})"
+        urls = self.base_url if len(self.base_urls) == 1 else self.base_urls
+        return f"OpenAICompatBackend(model={self.model!r}, base_url={urls!r}, key_env={self.api_key_env!r})"
 
     # ----- public ------------------------------------------------------------
     def generate(
@@ -147,31 +156,23 @@ class OpenAICompatBackend(Backend):
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        sem = asyncio.Semaphore(self.concurrency)
         rpm, tpm = TokenBucket(self.rpm), TokenBucket(self.tpm)
         results: list[Completion | None] = [None] * len(requests)
-        # Several small connection pools instead of one big one: httpcore scans every
+        # Several small connection pools per server instead of one big one: httpcore scans every
         # connection of a pool on each request, which costs more than the request itself
         # at 64 connections on a local server (measured: benchmarks/bench_orchestration.py).
         shards = max(1, -(-self.concurrency // POOL_SHARD))
         per_shard = -(-self.concurrency // shards)
         limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        clients = [
-            httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout, limits=limits) for _ in range(shards)
-        ]
 
-        inflight = [0] * shards
+        def clients(url: str) -> list:
+            return [httpx.AsyncClient(base_url=url, headers=headers, timeout=self.timeout, limits=limits) for _ in range(shards)]
+
+        pool = ServerPool(self.base_urls, self.concurrency, clients, self.backoff_base, self.backoff_max, self._health)
         flight = Flight(last_answer=time.monotonic())
 
         async def one(i: int, req: ChatRequest) -> None:
-            async with sem:
-                # the least busy pool always has a free connection (in flight <= shards × per_shard)
-                k = inflight.index(min(inflight))
-                inflight[k] += 1
-                try:
-                    comp = await self._with_retries(clients[k], req, params, rpm, tpm, flight)
-                finally:
-                    inflight[k] -= 1
+            comp = await self._with_retries(pool, req, params, rpm, tpm, flight)
             results[i] = comp
             if comp.ok:
                 self.stats.add_usage(comp)
@@ -185,8 +186,10 @@ class OpenAICompatBackend(Backend):
             await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
         finally:
             reporter.cancel()
-            for client in clients:
-                await client.aclose()
+            await pool.aclose()
+            self._health = pool.health()
+            if len(self.base_urls) > 1:
+                add_counts(self.stats.servers, pool.counts())
         return [r for r in results if r is not None]
 
     async def _report_silence(self, flight: Flight) -> None:
@@ -197,7 +200,8 @@ class OpenAICompatBackend(Backend):
             quiet = time.monotonic() - flight.last_answer
             if quiet >= self.silence_report_s and (flight.sending or flight.backing_off):
                 cause = f" (last failure: {flight.last_error})" if flight.last_error else ""
-                _say(f"waiting: no answer from {self.base_url} for {quiet:.1f} s; {flight.sending} requests sent and "
+                where = self.base_url if len(self.base_urls) == 1 else f"any of {len(self.base_urls)} servers"
+                _say(f"waiting: no answer from {where} for {quiet:.1f} s; {flight.sending} requests sent and "
                      f"unanswered, {flight.backing_off} waiting to retry{cause}")
 
     def _count_timeout(self) -> None:
@@ -230,28 +234,36 @@ class OpenAICompatBackend(Backend):
         return body
 
     async def _with_retries(
-        self, client, req: ChatRequest, params: SamplingParams, rpm: TokenBucket, tpm: TokenBucket, flight: Flight
+        self, pool: ServerPool, req: ChatRequest, params: SamplingParams, rpm: TokenBucket, tpm: TokenBucket, flight: Flight
     ) -> Completion:
+        """Up to ``max_retries + 1`` attempts, each on a server the pool picks: a retry after a failure goes
+        to another server when there is one (at once), else to the same after the backoff."""
         body = self._payload(req, params)
         # a rough token estimate for the TPM budget: 4 characters a token, plus the answer budget
         estimate = sum(len(m["content"]) for m in req.messages) / 4 + params.max_tokens * req.n
         error = "no attempt"
+        failed_on: Server | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self.stats.retries += 1
             await rpm.take(1)
             await tpm.take(estimate)
+            server, shard = await pool.acquire(avoid=failed_on)
             self.stats.requests += 1
             flight.sending += 1
             try:
-                parsed, retry_after = await self._attempt(client, body, req.n, flight)
+                parsed, retry_after, unreachable = await self._attempt(server.clients[shard], server.url, body, req.n, flight)
             finally:
                 flight.sending -= 1
+                await pool.release(server, shard)
             if isinstance(parsed, Completion):
+                pool.succeeded(server)
                 parsed.attempts = attempt + 1
                 return parsed
-            error = flight.last_error = parsed
-            if attempt < self.max_retries:
+            pool.failed(server, unreachable)
+            error = flight.last_error = parsed if len(self.base_urls) == 1 else f"{parsed} from {server.url}"
+            failed_on = server
+            if attempt < self.max_retries and not pool.another_is_present(server):
                 flight.backing_off += 1
                 try:
                     await asyncio.sleep(self._delay(attempt, retry_after))
@@ -259,27 +271,29 @@ class OpenAICompatBackend(Backend):
                     flight.backing_off -= 1
         return Completion(error=error, attempts=self.max_retries + 1)
 
-    async def _attempt(self, client, body: dict[str, Any], n: int, flight: Flight) -> tuple[Completion | str, float | None]:
-        """One POST: a Completion, or the reason it failed and the server's Retry-After.
-        A 4xx that retrying cannot fix raises the UserError."""
+    async def _attempt(self, client, url: str, body: dict[str, Any], n: int,
+                       flight: Flight) -> tuple[Completion | str, float | None, bool]:
+        """One POST: a Completion, or the reason it failed, the server's Retry-After, and whether the
+        server could not be reached (refused or dropped connection). A 4xx that retrying cannot fix
+        raises the UserError."""
         import httpx
 
         try:
             resp = await client.post("/chat/completions", json=body)
         except httpx.TimeoutException:
             self._count_timeout()
-            return f"timeout after {self.timeout:g} s", None
+            return f"timeout after {self.timeout:g} s", None, False
         except httpx.TransportError as exc:  # refused, reset, dropped mid-body
-            return f"connection error ({type(exc).__name__})", None
+            return f"connection error ({type(exc).__name__})", None, True
         flight.last_answer = time.monotonic()  # any answer, even an error, ends a silence
         if resp.status_code == 200:
-            return _parse_body(resp.content, n), None
+            return _parse_body(resp.content, n), None, False
         if resp.status_code in RETRY_STATUS or resp.status_code >= 500:
-            return f"HTTP {resp.status_code}", _retry_after(resp.headers.get("retry-after"))
+            return f"HTTP {resp.status_code}", _retry_after(resp.headers.get("retry-after")), False
         raise UserError(
             f"the server refused the request with HTTP {resp.status_code}: {server_message(resp, self._api_key)}; "
             f"check --model, --base-url and the key in ${self.api_key_env}",
-            where=self.base_url,
+            where=url,
         )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

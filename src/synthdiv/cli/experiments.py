@@ -16,6 +16,8 @@ def run(
     out: Path = typer.Option(None, "--out", "-o", help="Run folder (default runs/NAME); a rerun resumes it."),
     store: Path = typer.Option(None, "--store", help="Stage store (default: stages/ beside the run folder, shared by the runs there)."),
     executor: str = typer.Option("local", "--executor", help="local (in this process) or ray (stages as Ray tasks)."),
+    address: str = typer.Option(None, "--address", metavar="ADDR",
+                                help="ray: the cluster to run on, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, else a Ray instance on this machine)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and check everything, list the stages and the planned requests and cost; run none."),
     report: bool = typer.Option(False, "--report", help="Write the HTML report when the run finishes."),
 ) -> None:
@@ -25,7 +27,11 @@ def run(
 
     spec = load_spec(config, set_)
     _check_run(config, spec, out, store, executor)  # a dry run checks all a real run checks
-    result = run_experiment(spec, out, store=store, executor=executor, dry_run=dry_run)
+    if address and executor != "ray":
+        from synthdiv.errors import UserError
+
+        raise UserError("a cluster address is for the ray executor: add --executor ray", where="--address")
+    result = run_experiment(spec, out, store=store, executor=executor, address=address, dry_run=dry_run)
     if dry_run:
         for line in result.plan:  # the generate stages' requests, tokens and cost
             typer.echo(line)

@@ -58,9 +58,9 @@ def register(app: typer.Typer) -> None:
         backend: str = _option("backend", help=f"one of {', '.join(BACKENDS)}"),  # the registry's names
         model: str = _option("model"),
         adapter: Path = typer.Option(None, help="transformers: a LoRA adapter folder to generate with"),
-        base_url: str = _option("base_url"),
+        base_url: list[str] = _option("base_url", "--base-url", metavar="URL"),
         api_key_env: str = _option("api_key_env"),
-        concurrency: int = typer.Option(OPTION_DEFAULTS["concurrency"], help="openai: requests in flight"),
+        concurrency: int = typer.Option(OPTION_DEFAULTS["concurrency"], help="openai: requests in flight, per server"),
         rpm: float = typer.Option(None, help="openai: requests per minute limit"),
         tpm: float = typer.Option(None, help="openai: tokens per minute limit"),
         timeout: float = typer.Option(OPTION_DEFAULTS["timeout"], help="openai: per-request timeout, seconds"),

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., help="pool file to write: one 'Theme > Subtopic > Topic' line per topic"),
         backend: str = typer.Option(SETTINGS["backend"].default, help=f"one of {', '.join(BACKENDS)}"),
         model: str = typer.Option(SETTINGS["model"].default, help=SETTINGS["model"].help),
-        base_url: str = typer.Option(SETTINGS["base_url"].default, help=SETTINGS["base_url"].help),
+        base_url: list[str] = typer.Option(SETTINGS["base_url"].default, "--base-url", metavar="URL", help=SETTINGS["base_url"].help),
         seed: int = typer.Option(0, help="seed of the style examples in each prompt, and of sampling"),
         per_request: int = typer.Option(_RECIPE.per_request, help="topics asked for in each request (a small model repeats itself in longer lists)"),
         depth: int = typer.Option(_RECIPE.depth, help="depth the tree fills first (3 = theme > subtopic > topic); "
@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
                                            help="exit 0 even when the pool falls short of --size (default: exit code 3)"),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
+        from synthdiv.backends.servers import as_base_url
         from synthdiv.errors import check_choice
         from synthdiv.generation.cost import CostOptions
         from synthdiv.generation.runner import default_cache_dir, opened_engine
@@ -74,7 +75,7 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             _print_plan(recipe, cost, backend, model, out)
             return
-        options = {"base_url": base_url} if base_url else {}
+        options = {"base_url": as_base_url(base_url)} if base_url else {}
         if backend == "transformers":
             options["batch_size"] = batch_size
         start = time.monotonic()

@@ -18,6 +18,9 @@ from synthdiv.cli.inputs import COLUMN, DATA_HELP, SPLIT, SUBSET, read_options
 from synthdiv.errors import UserError
 from synthdiv.training.config import TrainConfig  # light: the defaults of the train options
 
+PROCESSES_HELP = ("Processes on this machine, one GPU each where there are GPUs (gloo on a CPU); they share every batch, "
+                  "so the result is one process's.")
+
 
 def train_cmd(
     train_file: str = typer.Option(..., "--train", help="Training data. " + DATA_HELP),
@@ -41,6 +44,7 @@ def train_cmd(
     loss_on: str = typer.Option(TrainConfig.loss_on, "--loss-on", help="target (the completion only; the paper) | text (the whole record)."),
     checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
     precision: str = typer.Option(TrainConfig.precision, "--precision", help="auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
+    processes: int = typer.Option(TrainConfig.processes, "--processes", help=PROCESSES_HELP),
     test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
     eval_batch_size: int = typer.Option(8, "--eval-batch-size", help="Records per batch of the --test evaluation; changes the speed, not the loss."),
     merge: bool = typer.Option(False, "--merge", help="Also save the merged weights to OUT/merged."),
@@ -65,7 +69,7 @@ def train_cmd(
         lora_dropout=lora_dropout, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
         warmup_ratio=warmup_ratio, scheduler=scheduler, seed=seed, max_steps=max_steps, loss_on=loss_on,
         target_modules=[t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None,
-        checkpoint_every=checkpoint_every, precision=precision, progress=progress, report_to=report_to,
+        checkpoint_every=checkpoint_every, precision=precision, processes=processes, progress=progress, report_to=report_to,
     )  # fmt: skip
     from synthdiv.evaluation.loading import is_adapter_folder
 
@@ -74,50 +78,75 @@ def train_cmd(
             "this is a LoRA adapter folder; train from a base model, or from the merged weights of an earlier run (OUT/merged, written by train --merge)",
             where=model,
         )
-    from synthdiv.data import read_input
-
     reading = read_options(split, subset, column)
-    records = read_input(train_file, **reading)
-    test_records = read_input(test, **reading) if test else None  # read before training: a bad file fails fast
-    from synthdiv.training.recipe import train
-    from synthdiv.training.saving import save_merged
-    from synthdiv.training.tracking import make_tracker, tracked, train_params
+    if processes > 1:  # a bad file fails here, in one line, before any process starts (one process reads it first thing)
+        from synthdiv.data import read_input
 
-    tracker = make_tracker(config.report_to, out / "tracking")  # before training: a missing package fails now
-    with tracked(tracker, out.resolve().name, train_params(config)):
-        result = train(records, config, out, resume=not overwrite, tracker=tracker)
-        summary = {"train": result.summary()}
-        if test_records is not None:
-            summary["test"], per_sample = _test_losses(result, test_records, test, eval_batch_size, max_length, progress)
-            tracker.log_metrics(result.steps, _eval_metrics(summary["test"], per_sample))
-            tracker.log_artifact(out / "eval.json")
-        tracker.log_artifact(out / "train_log.csv")
-    if merge:
-        summary["merged"] = str(save_merged(result.model, result.tokenizer, out))
+        read_input(train_file, **reading)
+        if test:
+            read_input(test, **reading)
+    from synthdiv.training.jobs import TrainJob
+    from synthdiv.training.launch import check_processes, run_in_processes
+    from synthdiv.training.tracking import make_tracker
+
+    check_processes(processes)
+    make_tracker(config.report_to, out / "tracking")  # a missing tracker package fails now, not in every process
+    job = TrainJob(train_file=str(train_file), config=config, out=out, resume=not overwrite, test_file=test,
+                   eval_batch_size=eval_batch_size, merge=merge, reading=reading)
+    summary = run_in_processes(quiet_train_job, job, processes, what="training", rerun=lambda: _resume_hint(out))
+    if summary is None:  # a process other than the main one of a run that accelerate launch or torchrun started
+        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    r = result
-    resumed = f", resumed from step {r.resumed_from}" if r.resumed_from else ""
+    r = summary["train"]
+    resumed = f", resumed from step {r['resumed_from']}" if r["resumed_from"] else ""
     typer.echo(
-        f"trained {r.steps} steps on {r.records} records ({r.truncated_records} prompts truncated){resumed}: "
-        f"{_loss_line(r)}, {r.tokens_per_s:.0f} tokens/s; adapter in {out}"
+        f"trained {r['steps']} steps on {r['records']} records ({r['truncated_records']} prompts truncated){resumed}: "
+        f"{_loss_line(r)}, {r['tokens_per_s']:.0f} tokens/s; adapter in {out}"
     )
     if "test" in summary:
         t = summary["test"]
         typer.echo(f"test loss on {t['samples']} records ({t['tokens']} tokens): base {t['base_test_loss']:.4f} -> fine-tuned {t['test_loss']:.4f}")
 
 
-def _loss_with_interval(result) -> str:
+
+def quiet_train_job(job):
+    """The train job as the command runs it, in each process: the libraries' warnings kept off the terminal."""
+    from synthdiv.cli.quiet import quiet_libraries
+    from synthdiv.training.jobs import train_job
+
+    with quiet_libraries():
+        return train_job(job)
+
+
+def quiet_eval_job(job):
+    from synthdiv.cli.quiet import quiet_libraries
+    from synthdiv.training.jobs import eval_job
+
+    with quiet_libraries():
+        return eval_job(job)
+
+
+def _resume_hint(out: Path) -> str:
+    """What running the same command again does after a process died: resume from the newest checkpoint."""
+    from synthdiv.training.checkpoints import FOLDER, list_checkpoints
+
+    found = list_checkpoints(Path(out) / FOLDER)
+    if not found:
+        return "no checkpoint was written yet: run the same command again to start over (--checkpoint-every sets how often)"
+    return f"run the same command again to resume from step {int(found[-1].name.split('-')[1])} ({found[-1]})"
+
+
+def _loss_with_interval(test_loss: float, rows: list[dict]) -> str:
     """'3.1950 [3.0203, 3.3762]': the test loss and its 95 % bootstrap interval over the test records."""
     from synthdiv.evaluation.formatting import format_interval
     from synthdiv.evaluation.uncertainty import loss_interval
 
-    rows = result.per_sample
     if len(rows) < 2:
-        return f"{result.test_loss:.4f} (one record: no interval)"
+        return f"{test_loss:.4f} (one record: no interval)"
     ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
-    return format_interval(result.test_loss, ci.ci_low, ci.ci_high)
+    return format_interval(test_loss, ci.ci_low, ci.ci_high)
 
 
 def evaluate_cmd(
@@ -133,6 +162,8 @@ def evaluate_cmd(
     split: Optional[str] = SPLIT,
     subset: Optional[str] = SUBSET,
     column: list[str] = COLUMN,
+    processes: int = typer.Option(TrainConfig.processes, "--processes",
+                                  help="Processes on this machine, one GPU each where there are GPUs; each scores its share of the records."),
 ) -> None:
     """Test loss: summed NLL of all target tokens / their number (independent of batch size)."""
     from synthdiv.paths import check_io
@@ -142,68 +173,44 @@ def evaluate_cmd(
     if max_length is not None and max_length < 2:
         raise UserError(f"must be at least 2 (got {max_length})", where="--max-length")
     check_io(inputs={"--model": model, "--test": test}, outputs={"--per-sample": per_sample})
-    from synthdiv.data import read_input
+    reading = read_options(split, subset, column)
+    if processes > 1:  # a bad file fails here, in one line, before any process starts
+        from synthdiv.data import read_input
 
-    records = read_input(test, **read_options(split, subset, column))
-    from synthdiv.evaluation.test_loss import evaluate_model
+        read_input(test, **reading)
+    from synthdiv.training.jobs import EvalJob
+    from synthdiv.training.launch import check_processes, run_in_processes
 
+    check_processes(processes)
     show = sys.stderr.isatty() if progress is None else progress
-    result, base_loss, info = evaluate_model(model, records, batch_size=batch_size, max_length=max_length, base=base, progress=show)
-    length = result.max_length
-    report = {"model": model, **info, "test": test, **result.to_dict()}
-    if base_loss is not None:
-        report["base_test_loss"] = base_loss
-    if per_sample is not None:
-        from synthdiv.fileio import atomic_write
-
-        with atomic_write(per_sample) as fh:
-            for row in result.per_sample:
-                fh.write(json.dumps(row) + "\n")
+    job = EvalJob(model=model, test_file=test, batch_size=batch_size, max_length=max_length, base=base, per_sample=per_sample,
+                  progress=show, reading=reading)
+    report = run_in_processes(quiet_eval_job, job, processes, what="evaluation", rerun="run the same command again")
+    if report is None:  # a process other than the main one of a run that accelerate launch or torchrun started
+        return
+    per_record = report.pop("per_sample")
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    line = (f"test loss {_loss_with_interval(result)} nats/token ({result.loss_per_char:.4f} per char) "
-            f"on {result.samples} records, {result.tokens} target tokens")
+    line = (f"test loss {_loss_with_interval(report['test_loss'], per_record)} nats/token ({report['loss_per_char']:.4f} per char) "
+            f"on {report['samples']} records, {report['tokens']} target tokens")
     if "base_test_loss" in report:
         line += f"; base model {report['base_test_loss']:.4f}"
-    if result.truncated_records:
-        line += f"; {result.truncated_records} prompts truncated at {length} tokens"
+    if report["truncated_records"]:
+        line += f"; {report['truncated_records']} prompts truncated at {report['max_length']} tokens"
     typer.echo(line)
     sys.stdout.flush()
 
 
-def _test_losses(result, records, test: str, batch_size: int, max_length: int, progress: bool = False) -> tuple[dict, list[dict]]:
-    """Base and fine-tuned test loss on ``records`` (written to OUT/eval.json) and the per-record losses."""
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
-    from synthdiv.fileio import atomic_write
-
-    kw = {"batch_size": batch_size, "max_length": max_length, "progress": progress}  # a bar each: minutes on a CPU
-    before = evaluate_base(result.model, result.tokenizer, records, desc="test loss, base model", **kw)
-    after = evaluate(result.model, result.tokenizer, records, desc="test loss, fine-tuned", **kw)
-    losses = {"file": test, "base_test_loss": before.test_loss, **after.to_dict()}
-    with atomic_write(result.out / "eval.json") as fh:
-        json.dump(losses, fh, indent=2)
-    return losses, after.per_sample
-
-
-def _eval_metrics(losses: dict, rows: list[dict]) -> dict[str, float]:
-    """The test losses for the trackers, the fine-tuned one with its 95 % interval (test records resampled)."""
-    from synthdiv.evaluation.uncertainty import loss_interval
-
-    ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
-    return {"eval/test_loss": losses["test_loss"], "eval/test_loss_ci_low": ci.ci_low, "eval/test_loss_ci_high": ci.ci_high,
-            "eval/base_test_loss": losses["base_test_loss"]}
-
-
-def _loss_line(r) -> str:
+def _loss_line(r: dict) -> str:
     """Mean training loss of the first and last epoch (token-weighted); two single batches would
     mostly show which records those batches held."""
-    losses = r.epoch_losses
+    losses = r["epoch_losses"]
     if len(losses) >= 2:
         return f"mean training loss {losses[0]:.4f} in epoch 1 -> {losses[-1]:.4f} in epoch {len(losses)}"
     if losses:
         return f"mean training loss {losses[0]:.4f} (one epoch)"
-    return f"loss {r.first_loss:.4f} (first step) -> {r.final_loss:.4f} (last step)"
+    return f"loss {r['first_loss']:.4f} (first step) -> {r['final_loss']:.4f} (last step)"
 
 
 def register(app: typer.Typer) -> None:

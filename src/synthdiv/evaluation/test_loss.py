@@ -16,6 +16,11 @@ Tokenisation, masking and the per-token NLL come from
 :mod:`synthdiv.training.encoding` and :mod:`synthdiv.training.loss`, the
 modules training uses: the test loss is measured on exactly the tokens the
 training loss is.
+
+In a run of several processes (``synthdiv evaluate --processes N``, or after
+``train --processes N``; torch.distributed initialised) each process scores every
+N-th batch and the per-record losses are gathered, so every process returns the
+whole result, each record counted once.
 """
 
 from __future__ import annotations
@@ -62,10 +67,12 @@ def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, ma
     scorer = TargetNLL(model)
     was_training = model.training
     model.eval()  # no dropout
-    nll = [0.0] * len(data)
-    batches = sorted_batches(data.lengths, batch_size)
+    nll: list[float | None] = [None] * len(data)
+    rank, world = _process_share()
+    batches = sorted_batches(data.lengths, batch_size)[rank::world]  # longest first: the shares cost about the same
     try:
-        bar = tqdm(total=len(data), desc=desc, unit="rec", file=sys.stderr, dynamic_ncols=True, disable=not progress)
+        mine = sum(len(b) for b in batches)
+        bar = tqdm(total=mine, desc=desc, unit="rec", file=sys.stderr, dynamic_ncols=True, disable=not progress or rank > 0)
         with torch.no_grad(), bar:
             for idx in batches:
                 batch = {k: v.to(device) for k, v in collate([data.examples[i] for i in idx], tokenizer.pad_token_id).items()}
@@ -75,6 +82,8 @@ def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, ma
                 bar.update(len(idx))
     finally:
         model.train(was_training)
+    if world > 1:
+        nll = _gathered(nll)
     total_nll = math.fsum(nll)  # exact summation: the order of batches cannot change the result
     tokens = data.target_tokens
     chars = sum(e.target_chars for e in data.examples)
@@ -87,6 +96,32 @@ def evaluate(model, tokenizer, records: list[Record], *, batch_size: int = 8, ma
         test_loss=loss, tokens=tokens, samples=len(data), characters=chars, loss_per_char=total_nll / max(chars, 1),
         perplexity=math.exp(min(loss, 700.0)), truncated_records=data.truncated_records, max_length=max_length, per_sample=per,
     )  # fmt: skip
+
+
+def _process_share() -> tuple[int, int]:
+    """(this process's rank, number of processes) of an initialised torch.distributed run, else (0, 1)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _gathered(nll: list[float | None]) -> list[float]:
+    """Every process's per-record NLLs in one list; each record was scored by exactly one process."""
+    import torch.distributed as dist
+
+    shares: list = [None] * dist.get_world_size()
+    dist.all_gather_object(shares, {i: v for i, v in enumerate(nll) if v is not None})
+    counts = [0] * len(nll)
+    merged = [0.0] * len(nll)
+    for share in shares:
+        for i, value in share.items():
+            counts[i] += 1
+            merged[i] = value
+    if any(c != 1 for c in counts):  # a bug in the sharding, never the user's
+        raise RuntimeError(f"records scored {sorted(set(counts))} times across processes; each must be scored once")
+    return merged
 
 
 def evaluate_base(model, tokenizer, records: list[Record], **kwargs) -> EvalResult:
@@ -103,14 +138,16 @@ def evaluate_model(name: str, records: list[Record], *, batch_size: int = 8, max
     """Load ``name`` (an adapter folder from ``synthdiv train``, a registry name, hub id or model folder), put it
     on the GPU when there is one, and score ``records``: (result, the base model's test loss for an adapter
     when ``base``, else None, and the model's info). ``max_length``: default the adapter's training max
-    length, else 512. What ``synthdiv evaluate`` and ``synthdiv.evaluate`` run."""
+    length, else 512. What ``synthdiv evaluate`` (in each of its processes) and ``synthdiv.evaluate`` run; with several
+    processes each scores its share and ``result`` holds every record's loss (evaluate gathers them)."""
     from synthdiv.evaluation.loading import load_for_evaluation
 
     net, tokenizer, info = load_for_evaluation(name)  # first: a broken adapter fails before torch is imported
     import torch
+    from accelerate import PartialState
 
-    if torch.cuda.is_available():
-        net.to("cuda")
+    # joins the processes of a several-process run (gloo on a CPU; synthdiv.training.launch), and gives each its own GPU
+    net.to(PartialState(cpu=not torch.cuda.is_available()).device)
     length = max_length or info["train_config"].get("max_length") or 512
     result = evaluate(net, tokenizer, records, batch_size=batch_size, max_length=length, progress=progress)
     base_loss = None

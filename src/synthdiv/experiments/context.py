@@ -5,6 +5,8 @@ run lives in module globals (two runs in one process, or a Ray worker, each see 
 
 ``checkpoint_every``
     optimizer steps between training checkpoints (``training.checkpoint_every``, ``--checkpoint-every``);
+``processes``
+    processes each train and evaluate stage runs in (``training.processes``; synthdiv.training.launch);
 ``keep_in_memory``
     hand a trained model to the evaluate stage that follows in the same process instead of reloading it
     from disk (off in a Ray worker: the evaluate stage may run elsewhere);
@@ -30,17 +32,18 @@ from synthdiv.training.config import TrainConfig  # light: the recipe's checkpoi
 class RunContext:
     checkpoint_every: int = TrainConfig.checkpoint_every
     keep_in_memory: bool = True
+    processes: int = TrainConfig.processes
     tracking: dict[str, Any] | None = None
     request_mechanics: dict[str, Any] = field(default_factory=dict)
     trained: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def for_worker(self) -> RunContext:
         """The context a stage gets in another process: the same mechanics, no model handed over."""
-        return RunContext(self.checkpoint_every, keep_in_memory=False, tracking=self.tracking,
+        return RunContext(self.checkpoint_every, keep_in_memory=False, processes=self.processes, tracking=self.tracking,
                           request_mechanics=self.request_mechanics)
 
     def hand_over(self, key: str, model, tokenizer) -> None:
-        if self.keep_in_memory:
+        if self.keep_in_memory and self.processes == 1:  # several processes: the model lived in them
             self.trained.clear()  # at most one model held: the one the next stage evaluates
             self.trained[key] = (model, tokenizer)
 

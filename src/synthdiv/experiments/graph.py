@@ -162,7 +162,8 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         for model in spec.training.models:
             if spec.training.evaluate_base:
                 b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
+                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
+                           resources=_train_resources(spec)))
         for size in spec.mixing.sizes:
             for ratio in spec.mixing.ratios:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
@@ -183,7 +184,8 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     base = None
     if spec.training.evaluate_base:
         base = b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
+                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
+                          resources=_train_resources(spec)))
     real_set = b.add(Node("mix", f"mix real (seed {seed})", MixParams(mode="fixed", ratio=0.0, size=None, seed=seed),
                           {"real": real}, info=_loop_info("real", 0, seed, model)))
     steps = []
@@ -232,16 +234,29 @@ def generation_mechanics(spec: ExperimentSpec) -> dict[str, Any]:
     g = spec.generation
     if g is None:
         return {}
-    return {"backend_options": {k: v for k, v in g.backend_options.items() if k in RUN_MECHANICS},
-            "price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
+    options = {k: v for k, v in g.backend_options.items() if k in RUN_MECHANICS}
+    if isinstance(g.base_url, list):
+        options["base_url"] = list(g.base_url)  # replicas of one model: which one answers is how requests are sent
+    return {"backend_options": options, "price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
+
+
+def keyed_base_url(base_url: str | list[str] | None) -> str | None:
+    """The server URL a generate or topics stage's key holds: one server's, as ever; none for several
+    (replicas of one model, sent to by generation_mechanics), so adding or dropping a replica keeps every key."""
+    return base_url if isinstance(base_url, str) else None
 
 
 def _train_params(spec: ExperimentSpec, model: str, seed: int) -> TrainParams:
     return TrainParams(spec.training.train_config(model, seed))
 
 
-def _train_resources(spec: ExperimentSpec) -> dict[str, float]:
-    return {"cpus": 1, "gpus": 1 if _wants_gpu(spec) else 0}
+def _train_resources(spec: ExperimentSpec) -> dict[str, float | None]:
+    """What a train or evaluate stage asks the Ray executor for: a CPU per process, and training.gpus_per_stage
+    GPUs; unset, a GPU per process when bf16 needs one, else None: one per process where the cluster has GPUs
+    (experiments.cluster.stage_resources)."""
+    t = spec.training
+    gpus = t.gpus_per_stage if t.gpus_per_stage is not None else (t.processes if _wants_gpu(spec) else None)
+    return {"cpus": t.processes, "gpus": gpus, "processes": t.processes}
 
 
 def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, level: str, seed: int) -> list[Node]:
@@ -313,7 +328,7 @@ def _topic_pool(b: _Builder, spec: ExperimentSpec, level: str, seed: int) -> dic
     size = g.pool_size or STRATEGIES[g.strategy].level(level, g.level_overrides).topic_set_size
     recipe = PoolRecipe(size=size, seed=seed, growth=g.pool_growth)
     params = TopicsParams(
-        backend=g.backend, model=g.model, base_url=g.base_url,
+        backend=g.backend, model=g.model, base_url=keyed_base_url(g.base_url),
         backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
         temperature=g.temperature, top_p=g.top_p, size=size, seed=seed, growth=recipe.growth, per_request=recipe.per_request,
         depth=recipe.depth, embedder=recipe.embedder, near_duplicate_threshold=recipe.near_duplicate_threshold,
@@ -330,7 +345,7 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateP
     grown = _grows_pool(spec)  # then the pool's size and growth are its topics stage's
     return GenerateParams(
         task=spec.task, strategy=g.strategy, level=level, n=g.n, seed=seed,
-        backend=g.backend, model=g.model, base_url=g.base_url,
+        backend=g.backend, model=g.model, base_url=keyed_base_url(g.base_url),
         topics=topics, topics_content=fingerprint(topics) if topics not in (None, "builtin") else None,
         pool_size=None if grown else g.pool_size, level_overrides=g.level_overrides, temperature=g.temperature, top_p=g.top_p,
         max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,

@@ -175,10 +175,10 @@ class TrainParams(StageParams):
             del out["loss_on"]  # the default: stages keyed before the option existed keep their keys
         return out
 
-    def run_config(self, checkpoint_every: int) -> TrainConfig:
-        """The config a stage trains with: its computation, this run's checkpoint interval, a progress bar
-        (the trackers come from the run's context, not the config)."""
-        return replace(self.config, checkpoint_every=checkpoint_every, progress=True, report_to=[])
+    def run_config(self, checkpoint_every: int, processes: int = 1) -> TrainConfig:
+        """The config a stage trains with: its computation, this run's checkpoint interval and processes, a
+        progress bar (the trackers come from the run's context, not the config)."""
+        return replace(self.config, checkpoint_every=checkpoint_every, processes=processes, progress=True, report_to=[])
 
 
 @dataclass(frozen=True, eq=False)

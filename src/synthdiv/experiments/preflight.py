@@ -84,8 +84,8 @@ def check_backend(spec: ExperimentSpec) -> None:
         from synthdiv.backends.openai_compat import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S
 
         # the backend's own timeout: a busy local server answers GET /models as slowly as a generation
-        check_openai(g.base_url or DEFAULT_BASE_URL, g.api_key_env, float(g.backend_options.get("timeout", DEFAULT_TIMEOUT_S)),
-                     model=g.model)
+        for url in g.base_url if isinstance(g.base_url, list) else [g.base_url or DEFAULT_BASE_URL]:  # every server, each in its own line
+            check_openai(url, g.api_key_env, float(g.backend_options.get("timeout", DEFAULT_TIMEOUT_S)), model=g.model)
     elif g.backend == "llamacpp":
         from synthdiv.backends.llamacpp import PIP_HINT, resolve_gguf
 
@@ -216,7 +216,9 @@ def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
         if source and source != "corpus" and not Path(source).exists() and not _looks_like_hub_id(source):
             raise UserError(f"data file {source!r} does not exist", where=field)
     (real,) = graph.of_kind("real")
-    counts = execute(real, store)
+    from synthdiv.experiments.cluster import ran_on
+
+    counts = execute(real, store, ran_on=ran_on())
     if counts["train"] == 0 or counts["test"] == 0:
         raise UserError(f"the real data gives {counts['train']} training and {counts['test']} test records; both must be "
                         "non-empty", where="real")

@@ -65,6 +65,7 @@ def run_experiment(
     *,
     store: Path | None = None,
     executor: str = "local",
+    address: str | None = None,
     dry_run: bool = False,
     checkpoint_every: int | None = None,
     log=None,
@@ -78,6 +79,7 @@ def run_experiment(
     out = Path(out or default_out(spec))
     graph, st = plan(spec, out, store)
     ctx = RunContext(checkpoint_every=checkpoint_every if checkpoint_every is not None else spec.training.checkpoint_every,
+                     processes=spec.training.processes,
                      tracking=_tracking_options(spec, out),  # checks the trackers' packages before anything runs
                      request_mechanics=generation_mechanics(spec))
     if dry_run:  # writes nothing into the run folder or the store: spec.yaml and graph.json describe the data made
@@ -92,7 +94,7 @@ def run_experiment(
     with atomic_write(out / layout.SPEC) as fh:
         fh.write(spec_to_yaml(spec))
     _write_graph(out, graph, st)
-    run_graph(graph, st, executor, log, ctx)
+    run_graph(graph, st, executor, log, ctx, address=address)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])

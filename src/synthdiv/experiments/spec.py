@@ -87,7 +87,7 @@ class GenerationSpec(Strict):
     max_tokens: int | None = _setting("max_tokens", ge=1)
     max_attempts: int = _setting("max_attempts", ge=1)
     overdraw: float = _setting("overdraw", ge=1.0, le=10.0)
-    base_url: str | None = _setting("base_url")
+    base_url: str | list[str] | None = _setting("base_url")
     api_key_env: str = _setting("api_key_env")
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
     price_in: float | None = _setting("price_in")
@@ -120,6 +120,22 @@ class GenerationSpec(Strict):
             return check_choice(value, BACKENDS, what="backend")
         except UserError as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | list[str] | None) -> str | list[str] | None:
+        """Several servers: each once; a list of one is that one URL (and keys its stages as before)."""
+        if not isinstance(value, list):
+            return value
+        from synthdiv.backends.servers import as_base_url, server_urls
+
+        try:
+            server_urls(value, default="")
+        except UserError as exc:
+            raise ValueError(exc.message) from None
+        if not value:
+            raise ValueError("give at least one server URL, or leave base_url out")
+        return as_base_url(value)
 
     @field_validator("strategy")
     @classmethod
@@ -194,8 +210,8 @@ class MixingSpec(Strict):
         return self
 
 
-# report_to is a mechanic (in no stage key) that a spec still sets: training.report_to: [tensorboard]
-_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS} - {"report_to"}
+# report_to and processes are mechanics (in no stage key) that a spec still sets: training.report_to: [tensorboard]
+_TRAIN_SKIP = {"model", "seed", *TrainConfig.MECHANICS} - {"report_to", "processes"}
 
 
 def _training_fields() -> dict[str, Any]:
@@ -217,6 +233,8 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
 
     models: list[str] = Field(default_factory=lambda: ["smollm2-135m-instruct"])
     evaluate_base: bool = Field(True, description="also evaluate each model without fine-tuning")
+    gpus_per_stage: float | None = Field(None, ge=0, description="GPUs each train and evaluate stage asks the ray executor "
+                                         "for; default: one per process where the cluster has GPUs, else none")
     checkpoint_every: int = Field(TrainConfig.checkpoint_every, ge=0)  # one default: the recipe's
 
     @model_validator(mode="after")
@@ -228,7 +246,7 @@ class TrainingSpec(_TrainingBase):  # type: ignore[misc, valid-type]
         return self
 
     def train_config(self, model: str, seed: int) -> TrainConfig:
-        values = self.model_dump(exclude={"models", "evaluate_base"})
+        values = self.model_dump(exclude={"models", "evaluate_base", "gpus_per_stage"})
         return TrainConfig(model=model, seed=seed, progress=False, **values)
 
 

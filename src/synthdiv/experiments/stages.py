@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -238,37 +238,77 @@ def run_measure(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext
 
 # ----- train and evaluate ------------------------------------------------------
 def run_train(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
-    from synthdiv.data.records_io import read_records
-    from synthdiv.training.recipe import train
-    from synthdiv.training.tracking import make_tracker, tracked, train_params
+    from synthdiv.training.launch import run_in_processes
 
-    config = node.params.run_config(ctx.checkpoint_every)
     # a tracked run per train stage, named after it; the runner fills ctx.tracking from training.report_to
     track = ctx.tracking or {"names": [], "dir": str(folder / layout.TRACKING), "project": "synthdiv"}
-    tracker = make_tracker(track["names"], track["dir"], project=track["project"], where="training.report_to")
-    params = {**train_params(config), "stage_key": node.key, "dataset": node.info.get("dataset")}
-    with tracked(tracker, node.name, params):
-        result = train(read_records(deps["data"] / "records.jsonl"), config, folder, tracker=tracker)
-    ctx.hand_over(node.key, result.model, result.tokenizer)
-    summary = result.summary()
+    job = TrainStage(node.name, {"stage_key": node.key, "dataset": node.info.get("dataset")}, node.params.run_config(ctx.checkpoint_every, ctx.processes),
+                     deps["data"] / "records.jsonl", folder, track)
+    if ctx.processes > 1:
+        summary = run_in_processes(train_stage_process, job, ctx.processes, what=node.name,
+                                   rerun="run the sweep again: the stage resumes from its last checkpoint")
+    else:
+        result = train_stage(job)
+        ctx.hand_over(node.key, result.model, result.tokenizer)
+        summary = result.summary()
     _write_json(folder / "result.json", summary)
     return summary
 
 
-def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TrainStage:
+    """What a train stage's processes need (picklable: each process of a several-process stage gets it)."""
+
+    name: str
+    labels: dict[str, Any]  # stage key and data set, beside the settings in the tracked run's params
+    config: Any  # TrainConfig
+    records: Path
+    folder: Path
+    track: dict[str, Any]
+
+
+def train_stage(job: TrainStage):
+    """Train as the stage does, in this process (one of several, or the only one): the TrainResult."""
     from synthdiv.data.records_io import read_records
-    from synthdiv.evaluation.loading import load_for_evaluation
-    from synthdiv.evaluation.test_loss import evaluate
+    from synthdiv.training.launch import is_main_process
+    from synthdiv.training.recipe import train
+    from synthdiv.training.tracking import make_tracker, tracked, train_params
+
+    names = job.track["names"] if is_main_process() else []
+    tracker = make_tracker(names, job.track["dir"], project=job.track["project"], where="training.report_to")
+    with tracked(tracker, job.name, {**train_params(job.config), **job.labels}):
+        return train(read_records(job.records), job.config, job.folder, tracker=tracker)
+
+
+def train_stage_process(job: TrainStage) -> dict[str, Any] | None:
+    """One process of a several-process train stage: the run's summary from the main process."""
+    from synthdiv.training.launch import is_main_process
+
+    result = train_stage(job)
+    return result.summary() if is_main_process() else None
+
+
+def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
+    from synthdiv.evaluation.test_loss import EvalResult
 
     p = node.params
-    records = read_records(deps["test"] / "test.jsonl")
     trained = node.deps.get("model")
     handed = ctx.take(trained.key if trained is not None else None)
+    model = str(deps["model"]) if trained is not None else p.model
     if handed is not None:
-        model, tokenizer = handed
+        from synthdiv.data.records_io import read_records
+        from synthdiv.evaluation.test_loss import evaluate
+
+        model_obj, tokenizer = handed
+        result = evaluate(model_obj, tokenizer, read_records(deps["test"] / "test.jsonl"), batch_size=p.batch_size,
+                          max_length=p.max_length).to_dict(per_sample=True)
     else:
-        model, tokenizer, _ = load_for_evaluation(str(deps["model"]) if trained is not None else p.model)
-    result = evaluate(model, tokenizer, records, batch_size=p.batch_size, max_length=p.max_length).to_dict(per_sample=True)
+        from synthdiv.training.jobs import EvalJob, eval_job
+        from synthdiv.training.launch import run_in_processes
+
+        job = EvalJob(model=model, test_file=str(deps["test"] / "test.jsonl"), batch_size=p.batch_size, max_length=p.max_length, base=False)
+        report = run_in_processes(eval_job, job, ctx.processes, what=node.name, rerun="run the sweep again")
+        result = {k: report[k] for k in EvalResult.__dataclass_fields__}  # the result, not the report's labels
     _write_json(folder / "eval.json", result)
     return {k: v for k, v in result.items() if k != "per_sample"}
 
@@ -279,14 +319,15 @@ RUNNERS: dict[str, Callable[[Node, Path, dict[str, Path], RunContext], dict[str,
 }
 
 
-def execute(node: Node, store, ctx: RunContext | None = None) -> dict[str, Any]:
+def execute(node: Node, store, ctx: RunContext | None = None, ran_on: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run ``node`` unless its output is already in ``store``; returns its summary.
-    Holds the stage's lock, so a second process waits and then finds it done."""
+    Holds the stage's lock, so a second process waits and then finds it done.
+    ``ran_on`` (the Ray node and host, or the host) goes into its done.json."""
     ctx = ctx if ctx is not None else RunContext()
     with store.lock(node):
         if store.is_done(node):
             return store.summary(node)["summary"]
         deps = {role: store.dir(dep) for role, dep in node.deps.items()}
         summary = RUNNERS[node.kind](node, store.dir(node), deps, ctx)
-        store.mark_done(node, summary)
+        store.mark_done(node, summary, ran_on)
         return summary

@@ -38,9 +38,10 @@ class Store:
     def summary(self, node: Node) -> dict[str, Any]:
         return json.loads((self.dir(node) / STAGE_DONE).read_text(encoding="utf-8"))
 
-    def mark_done(self, node: Node, summary: dict[str, Any]) -> None:
+    def mark_done(self, node: Node, summary: dict[str, Any], ran_on: dict[str, Any] | None = None) -> None:
+        record = {"node": node.to_dict(), "summary": summary, **({"ran_on": ran_on} if ran_on else {})}
         with atomic_write(self.dir(node) / STAGE_DONE) as fh:
-            json.dump({"node": node.to_dict(), "summary": summary}, fh, indent=2, ensure_ascii=False, default=str)
+            json.dump(record, fh, indent=2, ensure_ascii=False, default=str)
 
     @contextmanager
     def lock(self, node: Node) -> Iterator[None]:

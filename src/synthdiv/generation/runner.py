@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.backends.base import SamplingParams
+from synthdiv.backends.servers import describe_counts
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
 from synthdiv.generation.engine import Engine
@@ -104,6 +105,7 @@ def generation_config(*, n: int, out: Path, level: str = "D3", strategy: str | N
     strategy's, the backend's options and the sampling settings are gathered; an option left out (or None)
     takes its setting's default (generation.settings, backends.base.OPTION_DEFAULTS)."""
     from synthdiv.backends.base import OPTION_DEFAULTS
+    from synthdiv.backends.servers import as_base_url
     from synthdiv.generation.settings import SETTINGS
     from synthdiv.generation.strategies import resolve_strategy
 
@@ -115,7 +117,9 @@ def generation_config(*, n: int, out: Path, level: str = "D3", strategy: str | N
         raise UserError(f"unknown generation setting {unknown[0]!r}; use one of {', '.join(sorted({*SETTINGS, *BACKEND_OPTIONS, *_RUN_OPTIONS}))}")
     value = {name: options.get(name) if options.get(name) is not None else SETTINGS[name].default for name in SETTINGS}
     backend_options = {name: options.get(name, OPTION_DEFAULTS.get(name)) for name in BACKEND_OPTIONS}
-    backend_options["base_url"], backend_options["api_key_env"] = value["base_url"], value["api_key_env"]
+    url = value["base_url"]  # one URL, or several (a repeated --base-url, a list): requests spread over them
+    backend_options["base_url"] = as_base_url(url) if isinstance(url, (list, tuple)) else url
+    backend_options["api_key_env"] = value["api_key_env"]
     if backend_options["adapter"] is not None:
         backend_options["adapter"] = str(backend_options["adapter"])
     max_tokens = value["max_tokens"] if value["max_tokens"] is not None else chosen.max_tokens
@@ -156,12 +160,14 @@ class Summary:
     rejects_file: str = ""
     requested: int = 0  # the n asked for; records may fall short (PartialGeneration)
     price_source: str = ""  # "given" or "built-in for MODEL (…)": generation.cost.resolve_prices
+    servers: dict[str, dict[str, int]] = field(default_factory=dict)  # several servers: answered and failed per URL
 
     def lines(self) -> list[str]:
         short = f" of {self.requested} asked" if self.records < self.requested else ""
         out = [
             f"records: {self.records}{short} -> {self.out}",
             f"requests: {self.requests} (retries {self.retries}, failures {self.failures}), cache hits: {self.cache_hits}",
+            *([f"servers: {describe_counts(self.servers)}"] if self.servers else []),
             f"rejects: {self.rejects} -> {self.rejects_file}",
             f"tokens sent this run: {self.prompt_tokens} prompt + {self.completion_tokens} completion; from cache: {self.cached_tokens}",
             f"time: {self.seconds:.1f} s",
@@ -395,6 +401,7 @@ def _summary(engine: Engine, cfg: GenerationConfig, records, seconds: float, rej
         out=str(cfg.out),
         rejects_file=str(rejects_file),
         requested=cfg.n,
+        servers={url: dict(counts) for url, counts in stats.servers.items()},
     )
 
 

@@ -36,7 +36,8 @@ SETTINGS: dict[str, Setting] = {
                                          "(0.5 = chance; needs the embed extra); rejects keep the reason"),
     "constrain": Setting(False, "decode five sentences with a grammar (llamacpp), regex (vllm) or JSON schema (openai) "
                                 "so fewer answers are rejected"),
-    "base_url": Setting(None, "openai: server URL, e.g. http://localhost:8000/v1"),
+    "base_url": Setting(None, "openai: server URL, e.g. http://localhost:8000/v1; several (repeat --base-url, or a list "
+                              "in a spec) share the requests: replicas of one model"),
     "api_key_env": Setting("OPENAI_API_KEY", "openai: environment variable holding the key (its value is never written)"),
     "temperature": Setting(0.7, "sampling temperature (the paper's 0.7)"),
     "top_p": Setting(1.0, "nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all)"),

@@ -10,7 +10,8 @@ the previous checkpoint intact and no half-written one that looks complete.
 
 Each checkpoint also records the run's fingerprint (its settings, data and
 number of processes): a folder is resumed only by the same run, never mixed
-with another one.
+with another one. With several processes it keeps every process's random-number
+states (each draws its own dropout masks), so each resumes its own stream.
 """
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ def prepare_out(out: Path, fingerprint: dict, resume: bool) -> Path | None:
     saved = json.loads((ckpts[-1] / STATE).read_text(encoding="utf-8"))["fingerprint"]
     changed = [k for k in fingerprint["config"] if saved["config"].get(k) != fingerprint["config"][k]]
     if changed or any(saved.get(k) != v for k, v in fingerprint.items()):
-        what = f"settings {', '.join(changed)} differ" if changed else "the training data differs"
+        if changed:
+            what = f"settings {', '.join(changed)} differ"
+        elif saved.get("world") != fingerprint.get("world"):
+            what = f"it ran in {saved.get('world')} processes, this run in {fingerprint.get('world')}: rerun with --processes {saved.get('world')}"
+        else:
+            what = "the training data differs"
         raise UserError(
             f"this folder holds checkpoints of a different run ({what}); use a new --out folder, or --overwrite to start over",
             where=str(out),
@@ -69,26 +75,29 @@ def prepare_out(out: Path, fingerprint: dict, resume: bool) -> Path | None:
     return ckpts[-1]
 
 
-def restore(out: Path, fingerprint: dict, resume: bool, model, optimizer, scheduler) -> Position:
+def restore(out: Path, fingerprint: dict, resume: bool, model, optimizer, scheduler, rank: int = 0) -> Position:
     """The position of the newest checkpoint in ``out``, its weights, optimizer, scheduler and RNG
-    states loaded in place; the start when there is none (or ``resume`` is off)."""
+    states (process ``rank``'s) loaded in place; the start when there is none (or ``resume`` is off)."""
     ckpt = prepare_out(out, fingerprint, resume)
     if ckpt is None:
         return Position(0, 0, 0)
-    state = load_checkpoint(ckpt, model, optimizer, scheduler)
+    state = load_checkpoint(ckpt, model, optimizer, scheduler, rank=rank)
     return Position(state["step"], state["epoch"], state["step_in_epoch"])
 
 
-def save_after_step(accelerator, out: Path, at: Position, loss: float, fingerprint: dict, model, optimizer, scheduler, keep: int) -> None:
+def save_after_step(accelerator, out: Path, at: Position, loss: float, fingerprint: dict, model, optimizer, scheduler, keep: int,
+                    rng_by_rank: list[dict] | None = None) -> None:
     """A checkpoint after ``at.step`` optimizer steps, written by the main process once every process
-    is there; it holds the (epoch, step in epoch) of the next step, so a resume neither repeats nor skips a batch."""
+    is there; it holds the (epoch, step in epoch) of the next step, so a resume neither repeats nor skips a batch.
+    ``rng_by_rank``: every process's random-number states (several processes), else the main one's are kept."""
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         state = {"step": at.step, "epoch": at.epoch, "step_in_epoch": at.step_in_epoch, "loss": loss, "fingerprint": fingerprint}
-        save_checkpoint(out / FOLDER, model, optimizer, scheduler, state, keep)
+        save_checkpoint(out / FOLDER, model, optimizer, scheduler, state, keep, rng_by_rank)
+    accelerator.wait_for_everyone()  # no process runs ahead of a checkpoint that a kill may need
 
 
-def save_checkpoint(root: Path, model, optimizer, scheduler, state: dict, keep: int) -> Path:
+def save_checkpoint(root: Path, model, optimizer, scheduler, state: dict, keep: int, rng_by_rank: list[dict] | None = None) -> Path:
     """Write checkpoint ``step-{state['step']}`` under ``root``; keep the newest ``keep``."""
     import torch
     from safetensors.torch import save_file
@@ -99,7 +108,10 @@ def save_checkpoint(root: Path, model, optimizer, scheduler, state: dict, keep: 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     save_file(trainable_state(model), str(tmp / "trainable.safetensors"))
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state()}, tmp / "training_state.pt")
+    blob = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state()}
+    if rng_by_rank is not None:
+        blob["rng_by_rank"] = rng_by_rank
+    torch.save(blob, tmp / "training_state.pt")
     (tmp / STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
     if final.exists():
         shutil.rmtree(final)
@@ -117,8 +129,8 @@ def list_checkpoints(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
-def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
-    """Restore weights, optimizer, scheduler and RNG states in place; return the saved state dict."""
+def load_checkpoint(path: Path, model, optimizer, scheduler, rank: int = 0) -> dict:
+    """Restore weights, optimizer, scheduler and (process ``rank``'s) RNG states in place; return the saved state dict."""
     import torch
     from safetensors.torch import load_file
 
@@ -144,7 +156,8 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
         raise UserError(f"training_state.pt cannot be read ({type(exc).__name__}); {fix}", where=str(path)) from None
     optimizer.load_state_dict(blob["optimizer"])
     scheduler.load_state_dict(blob["scheduler"])
-    _set_rng_state(blob["rng"])
+    by_rank = blob.get("rng_by_rank") or [blob["rng"]]
+    _set_rng_state(by_rank[rank] if rank < len(by_rank) else blob["rng"])
     return json.loads((path / STATE).read_text(encoding="utf-8"))
 
 
@@ -152,7 +165,7 @@ def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def _rng_state() -> dict:
+def rng_state() -> dict:
     import numpy as np
     import torch
 

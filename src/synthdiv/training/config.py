@@ -60,12 +60,15 @@ class TrainConfig:
     checkpoint_every: int = 200  # optimizer steps between checkpoints (0: none)
     keep_checkpoints: int = 2
     precision: str = "auto"  # auto: bf16 on a GPU that supports it, else fp32; or "bf16", "fp32"
+    # processes on this machine (one GPU each where there are GPUs; synthdiv.training.launch): they share every
+    # micro-batch, so the steps, the global batch and the schedule are one process's, the numbers equal to rounding
+    processes: int = 1
     progress: bool = True
     # experiment trackers (tensorboard, mlflow, wandb; synthdiv.training.tracking): they see the run, never change it
     report_to: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
-    MECHANICS = ("checkpoint_every", "keep_checkpoints", "progress", "report_to", "extra")
+    MECHANICS = ("checkpoint_every", "keep_checkpoints", "processes", "progress", "report_to", "extra")
 
     def __post_init__(self) -> None:
         checks = [
@@ -82,6 +85,9 @@ class TrainConfig:
             (self.max_steps is None or self.max_steps >= 1, "max_steps", "at least 1"),
             (self.checkpoint_every >= 0, "checkpoint_every", "0 or more"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "at least 1"),
+            (self.processes >= 1, "processes", "at least 1"),
+            (self.processes <= self.batch_size, "processes",
+             f"at most batch_size ({self.batch_size}): the processes share each micro-batch's records; raise batch_size"),
         ]
         for ok, name, what in checks:
             if not ok:

@@ -16,8 +16,13 @@ Trainer subclass), so every guarantee below is visible in the code:
   optimizer step (not a mean of micro-batch means, which over-weights tokens of
   short batches);
 * seeded: same seed, same data, same numbers on the CPU;
-* bf16 autocast on a GPU that supports it; several GPUs through ``accelerate``
-  (launch with ``accelerate launch -m synthdiv.cli.main train ...``);
+* bf16 autocast on a GPU that supports it;
+* several processes (``synthdiv train --processes N``, :mod:`synthdiv.training.launch`; or
+  ``accelerate launch`` / ``torchrun``): an optimizer step holds the same records as with one
+  process, each process takes its share of every micro-batch (records ``rank::N``), and one
+  all-reduce sums the LoRA gradients before the step, so the global batch, the number of steps and
+  the learning-rate schedule are those of one process and the gradient is the same sum over the
+  step's target tokens (equal up to float rounding; dropout masks differ, each process drawing its own);
 * a checkpoint every K optimizer steps, and resume from the newest one after a
   kill: weights, optimizer, scheduler, RNG states and the data position
   (:mod:`synthdiv.training.checkpoints`).
@@ -25,7 +30,6 @@ Trainer subclass), so every guarantee below is visible in the code:
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
@@ -100,14 +104,17 @@ def add_lora(model, config: TrainConfig):
         ) from None
 
 
-def _micro_batches_per_step(batches: list[list[int]], grad_accum: int, world: int) -> list[list[list[int]]]:
-    """Group an epoch's batches into optimizer steps of ``grad_accum * world`` micro-batches.
-    With several processes the list is padded by repeating its first batches (as
-    DistributedSampler does), so no process ever gets an empty step."""
-    if world > 1 and len(batches) % world:
-        batches = batches + batches[: world - len(batches) % world]
-    size = grad_accum * world
-    return [batches[i : i + size] for i in range(0, len(batches), size)]
+def _micro_batches_per_step(batches: list[list[int]], grad_accum: int) -> list[list[list[int]]]:
+    """Group an epoch's batches into optimizer steps of ``grad_accum`` micro-batches, whatever the number
+    of processes: they share each micro-batch's records (:func:`_share`), so the steps are one process's."""
+    return [batches[i : i + grad_accum] for i in range(0, len(batches), grad_accum)]
+
+
+def _share(group: list[list[int]], rank: int, world: int) -> list[list[int]]:
+    """This process's part of a step: every ``world``-th record of each micro-batch from ``rank`` on.
+    The records of a length-grouped batch have about one length, so the parts cost about the same;
+    a process whose part of a small last batch is empty skips it (its gradient counts zero)."""
+    return [part for batch in group if (part := batch[rank::world])]
 
 
 @dataclass
@@ -118,7 +125,7 @@ class _Run:
     model: Any  # the PEFT model
     tokenizer: Any
     data: EncodedSet
-    loss_module: Any  # TargetNLL of the model, prepared by accelerate
+    loss_module: Any  # TargetNLL of the model, on this process's device (not wrapped: gradients are summed by hand)
     params: list  # the LoRA weights, the only trainable ones
     optimizer: Any
     scheduler: Any
@@ -177,14 +184,20 @@ def train(
     from synthdiv.training.runlog import RunLog
     from synthdiv.training.tracking import train_params, training_tracker
 
+    import torch
+
     out = Path(out)
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision))
+    # cpu=True without a GPU: with several processes accelerate then joins them with gloo (else it would
+    # leave each one alone); with one, nothing changes
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision), cpu=not torch.cuda.is_available())
     main = accelerator.is_main_process
     set_seed(config.seed)  # python, numpy, torch: LoRA's initial weights and dropout follow it
     prepare_out(out, {"config": run_fingerprint(config, None, accelerator.num_processes)["config"]}, resume)  # before the model loads
     tracker, own_tracker = training_tracker(config, out, tracker, main)  # a missing package fails here
     run = _setup(records, config, accelerator, model, tokenizer)
-    start = restore(out, run.fingerprint, resume, run.model, run.optimizer, run.scheduler)
+    if accelerator.num_processes > 1:
+        set_seed(config.seed, device_specific=True)  # the LoRA weights are alike everywhere; dropout differs per process
+    start = restore(out, run.fingerprint, resume, run.model, run.optimizer, run.scheduler, rank=accelerator.process_index)
     out.mkdir(parents=True, exist_ok=True)
     log = RunLog(out, resume_step=start.step, tensorboard=True) if main else None
     if own_tracker:
@@ -202,7 +215,8 @@ def train(
         _report_step(row, log, tracker, bar)
         if config.checkpoint_every and progress.step % config.checkpoint_every == 0 and progress.step < run.total_steps:
             at = Position(progress.step, *next_place)
-            save_after_step(run.accelerator, out, at, loss, run.fingerprint, run.model, run.optimizer, run.scheduler, config.keep_checkpoints)
+            save_after_step(run.accelerator, out, at, loss, run.fingerprint, run.model, run.optimizer, run.scheduler, config.keep_checkpoints,
+                            rng_by_rank=_rng_by_rank(run.accelerator))
         if on_step is not None:
             on_step(progress.step, row)
     bar.close()
@@ -217,30 +231,36 @@ def _setup(records: list[Record], config: TrainConfig, accelerator, model, token
     """The model and tokenizer (loaded from ``config.model`` unless given), the encoded records,
     LoRA, and AdamW on the LoRA weights only with warm-up then decay."""
     import torch
+    from accelerate.utils import set_seed
     from transformers import get_scheduler
 
     from synthdiv.training.loss import TargetNLL
 
-    world = accelerator.num_processes
     if model is None:
         from synthdiv.models.registry import load_causal_lm
 
         model, tokenizer = load_causal_lm(config.model)
     data = encode_records(records, tokenizer, config.max_length, loss_on=config.loss_on)
+    # seeded again here: LoRA's initial weights must not depend on what loading the model drew (a first load
+    # that builds a cached copy draws, a later one does not), nor on how many processes there are
+    set_seed(config.seed)
     model = add_lora(model, config)
     loss_module = TargetNLL(model)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = len(_micro_batches_per_step(length_grouped_batches(data.lengths, config.batch_size, seed=config.seed, epoch=0), config.grad_accum, world))
+    steps_per_epoch = len(_micro_batches_per_step(length_grouped_batches(data.lengths, config.batch_size, seed=config.seed, epoch=0), config.grad_accum))
     total_steps = config.max_steps or steps_per_epoch * config.epochs
     scheduler = get_scheduler(
         config.scheduler, optimizer, num_warmup_steps=round(config.warmup_ratio * total_steps), num_training_steps=total_steps
     )
-    loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
+    loss_module.to(accelerator.device)
+    if accelerator.num_processes > 1:
+        _broadcast_from_main(params)  # every process starts from the main one's LoRA weights
+    optimizer = accelerator.prepare(optimizer)
     return _Run(
         accelerator=accelerator, model=model, tokenizer=tokenizer, data=data, loss_module=loss_module, params=params,
         optimizer=optimizer, scheduler=scheduler, total_steps=total_steps, n_epochs=math.ceil(total_steps / steps_per_epoch),
-        fingerprint=run_fingerprint(config, data, world),
+        fingerprint=run_fingerprint(config, data, accelerator.num_processes),
         pad_multiple=8 if accelerator.device.type == "cuda" else None,  # tensor-core friendly shapes
     )  # fmt: skip
 
@@ -250,38 +270,67 @@ def _steps(run: _Run, config: TrainConfig, start: Position):
     ``start`` on. An epoch's batches follow from (seed, epoch) alone, so a resumed run finds its place."""
     for epoch in range(start.epoch, run.n_epochs):
         batches = length_grouped_batches(run.data.lengths, config.batch_size, seed=config.seed, epoch=epoch)
-        groups = _micro_batches_per_step(batches, config.grad_accum, run.accelerator.num_processes)
+        groups = _micro_batches_per_step(batches, config.grad_accum)
         for k in range(start.step_in_epoch if epoch == start.epoch else 0, len(groups)):
             yield epoch, groups[k], (epoch, k + 1) if k + 1 < len(groups) else (epoch + 1, 0)
 
 
 def _optimizer_step(run: _Run, config: TrainConfig, group: list[list[int]]) -> tuple[float, int, int]:
-    """One optimizer step on a group of micro-batches, this process taking its share of them:
+    """One optimizer step on a group of micro-batches, this process taking its share of their records:
     (loss per target token of the step, target tokens of the step, real tokens of the step)."""
     import torch
 
     accelerator, examples = run.accelerator, run.data.examples
-    world = accelerator.num_processes
-    # normalise by the target tokens of the whole step, over every process
+    # normalise by the target tokens of the whole step, over every process: the summed gradients are then the step's token mean
     n_target = sum(examples[i].n_target for b in group for i in b)
-    mine = group[accelerator.process_index :: world]
-    step_nll = torch.zeros((), device=accelerator.device)
-    step_tokens = 0
-    for j, idx in enumerate(mine):
+    step_sums = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # summed NLL, real tokens
+    for idx in _share(group, accelerator.process_index, accelerator.num_processes):
         batch = {k: v.to(accelerator.device) for k, v in collate([examples[i] for i in idx], run.tokenizer.pad_token_id, run.pad_multiple).items()}
-        sync = contextlib.nullcontext() if j == len(mine) - 1 else accelerator.no_sync(run.loss_module)
-        with sync:
+        with accelerator.autocast():
             per_sample, _ = run.loss_module(**batch)
-            # DDP averages gradients over processes; * world turns that into the global token mean
-            accelerator.backward(per_sample.sum() * (world / n_target))
-        step_nll += per_sample.detach().sum()
-        step_tokens += int(batch["attention_mask"].sum())
+        accelerator.backward(per_sample.sum() / n_target)
+        step_sums[0] += per_sample.detach().sum().double()
+        step_sums[1] += batch["attention_mask"].sum()
+    if accelerator.num_processes > 1:
+        _sum_gradients(accelerator, run.params)
+        step_sums = accelerator.reduce(step_sums, reduction="sum")
     if config.max_grad_norm:
         accelerator.clip_grad_norm_(run.params, config.max_grad_norm)
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
-    return float(accelerator.reduce(step_nll, reduction="sum")) / n_target, n_target, step_tokens * world
+    return float(step_sums[0]) / n_target, n_target, int(step_sums[1])
+
+
+def _sum_gradients(accelerator, params: list) -> None:
+    """Sum the LoRA gradients of every process in one all-reduce (a few MB at most: LoRA is small).
+    A process with no records in the step sends zeros."""
+    import torch
+
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = accelerator.reduce(torch.cat([g.reshape(-1) for g in grads]), reduction="sum")
+    offset = 0
+    for p, g in zip(params, grads, strict=True):
+        p.grad = flat[offset : offset + g.numel()].view_as(p).to(g.dtype)
+        offset += g.numel()
+
+
+def _broadcast_from_main(params: list) -> None:
+    import torch.distributed as dist
+
+    for p in params:
+        dist.broadcast(p.data, src=0)
+
+
+def _rng_by_rank(accelerator) -> list[dict] | None:
+    """Every process's random-number states, in rank order (a checkpoint keeps each one's dropout stream)."""
+    from synthdiv.training.checkpoints import rng_state
+
+    if accelerator.num_processes == 1:
+        return None
+    from accelerate.utils import gather_object
+
+    return gather_object([rng_state()])
 
 
 def _report_step(row: dict, log, tracker, bar) -> None:
@@ -299,7 +348,7 @@ def _finish(run: _Run, config: TrainConfig, out: Path, progress: _Progress, resu
 
     elapsed = time.perf_counter() - progress.t0
     data = run.data
-    peft_model = run.accelerator.unwrap_model(run.loss_module).model
+    peft_model = run.loss_module.model
     result = TrainResult(
         out=out, steps=progress.step, epochs=run.n_epochs, first_loss=progress.first_loss, final_loss=progress.final_loss,
         records=len(data), target_tokens=data.target_tokens, truncated_records=data.truncated_records,
