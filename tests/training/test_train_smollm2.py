@@ -82,3 +82,19 @@ def test_two_processes_on_smollm2_train_and_evaluate_as_one(story_cloze_csv, tmp
               f"({runs['1']['test']['test_loss']:.6f}); evaluation per record within {record_diff:.1e}")
     assert step_diff < 1e-4 and test_diff < 1e-4 and record_diff < 1e-4
     assert [r["id"] for r in per["2"]] == [r["id"] for r in per["1"]] and len(per["2"]) == 12
+def test_chat_records_go_through_smollm2s_own_chat_template():
+    """A chat record's prompt is SmolLM2's template with the generation prompt; the loss falls on the answer and
+    the end-of-turn token that ends it, so the student learns to stop where its chat format stops."""
+    from synthdiv.generation.instruct import shipped_seeds
+    from synthdiv.models.registry import load_causal_lm
+    from synthdiv.training.encoding import IGNORE_INDEX, encode_records
+
+    _, tokenizer = load_causal_lm("smollm2-135m-instruct")
+    record = shipped_seeds()[0]
+    example = encode_records([record], tokenizer, max_length=512).examples[0]
+    n_prompt = example.labels.count(IGNORE_INDEX)
+    prompt = tokenizer.decode(example.input_ids[:n_prompt])
+    assert prompt.startswith("<|im_start|>") and prompt.endswith("<|im_start|>assistant\n")
+    assert record.messages[0]["content"] in prompt
+    assert tokenizer.decode(example.input_ids[n_prompt:]) == record.target + tokenizer.eos_token
+    assert tokenizer.eos_token == "<|im_end|>"

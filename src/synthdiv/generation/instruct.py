@@ -19,15 +19,15 @@ from importlib import resources
 
 from synthdiv.console import say
 from synthdiv.errors import UserError
-from synthdiv.generation.engine import Engine, fill_slots, stable_id
+from synthdiv.generation.engine import Engine, fill_slots
 from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_instruction, word_count
 from synthdiv.generation.prompts import instruction_messages
 from synthdiv.generation.settings import default
-from synthdiv.generation.topic_guided import adherence_check, counting, draw_seed_pool, reject_reason, topic_pool
+from synthdiv.generation.topic_guided import adherence_check, counting, draw_seed_pool, reject_reason, topic_pool, topic_record
 from synthdiv.generation.topics import draw_topic_set
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS
-from synthdiv.records import Provenance, Record
+from synthdiv.records import Record
 
 SEED_FILE = "seeds/instructions.jsonl"  # in synthdiv.data: 62 hand-written pairs in eleven kinds of request
 
@@ -104,25 +104,11 @@ def generate_instructions(engine: Engine, real: list[Record], n: int, level: Top
     accepted = fill_slots(engine, "instruction", {"pairs": n}, make_prompt, parse, max_attempts=opts.max_attempts,
                           overdraw=opts.overdraw, on_accept=counting(engine))
     chat = any(s.messages is not None for s in seed_pool)  # pairs take the seeds' form, so a mix trains on one format
-    return [_record(acc, *plan(acc.slot[1]), level, engine, len(topic_set), len(seed_pool), chat) for acc in accepted["pairs"]]
-
-
-def _record(acc, topic: str, seeds: list[Record], words: int, level: TopicLevel, engine: Engine, topics: int, seed_pool: int,
-            chat: bool) -> Record:
-    instruction, response = acc.value
-    return Record(
-        messages=[{"role": "user", "content": instruction}] if chat else None,
-        id=stable_id("gen", acc.prompt_hash, acc.sample),
-        task="sft",
-        context=instruction,
-        target=response,
-        source="generated",
-        provenance=Provenance(
-            dataset="generated", strategy="instruct", level=level.name, topic=topic, seed_ids=[s.id for s in seeds],
-            backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
-            sampling={**engine.params_dict, "sample_index": acc.sample},
-            extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
-                   **({"seed_pool_effective": seed_pool} if level.seed_pool_size is not None else {})},
-        ),
-        meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
-    )
+    records = []
+    for acc in accepted["pairs"]:
+        topic, seeds, words = plan(acc.slot[1])
+        instruction, response = acc.value
+        records.append(topic_record(acc, "sft", "instruct", instruction, response, topic, seeds, words, level, engine,
+                                    len(topic_set), len(seed_pool),
+                                    messages=[{"role": "user", "content": instruction}] if chat else None))
+    return records

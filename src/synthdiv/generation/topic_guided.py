@@ -131,30 +131,31 @@ def generate_stories(
     for acc in accepted["stories"]:
         topic, seeds, words = plan(acc.slot[1])
         context, target = acc.value
-        records.append(
-            Record(
-                id=stable_id("gen", acc.prompt_hash, acc.sample),
-                task="story_completion",
-                context=context,
-                target=target,
-                source="generated",
-                provenance=Provenance(
-                    dataset="generated",
-                    strategy="topic",
-                    level=level.name,
-                    topic=topic,
-                    seed_ids=[s.id for s in seeds],
-                    backend=engine.backend.name,
-                    model=engine.backend.model,
-                    prompt_hash=acc.prompt_hash,
-                    sampling={**engine.params_dict, "sample_index": acc.sample},
-                    extra={"level_params": level.to_dict(), "topic_set_size_effective": len(topic_set),
-                           **({"seed_pool_effective": len(seed_pool)} if level.seed_pool_size is not None else {})},
-                ),
-                meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
-            )
-        )
+        records.append(topic_record(acc, "story_completion", "topic", context, target, topic, seeds, words, level, engine,
+                                    len(topic_set), len(seed_pool)))
     return records
+
+
+def topic_record(acc, task: str, strategy: str, context: str, target: str, topic: str, seeds: list[Record], words: int,
+                 level: TopicLevel, engine: Engine, topics: int, seed_pool: int, messages: list[dict] | None = None) -> Record:
+    """A generated record of a topic-guided strategy, with its provenance: the topic and seeds its prompt showed,
+    the level's settings (and how many topics and seeds it could draw from), the backend, model and sampling."""
+    return Record(
+        id=stable_id("gen", acc.prompt_hash, acc.sample),
+        task=task,
+        context=context,
+        target=target,
+        source="generated",
+        messages=messages,
+        provenance=Provenance(
+            dataset="generated", strategy=strategy, level=level.name, topic=topic, seed_ids=[s.id for s in seeds],
+            backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
+            sampling={**engine.params_dict, "sample_index": acc.sample},
+            extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
+                   **({"seed_pool_effective": seed_pool} if level.seed_pool_size is not None else {})},
+        ),
+        meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
+    )
 
 
 def reject_reason(text: str, key: str, topic: str, seeds: list[tuple[str, str]], seen: set[str], opts, adherence, what: str) -> str | None:
