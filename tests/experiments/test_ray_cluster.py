@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from synthdiv.errors import UserError
-from synthdiv.experiments.cluster import check_resources_fit, check_store_on_nodes, probe_store, stage_resources
+from synthdiv.experiments.cluster import NodeGone, check_resources_fit, check_store_on_nodes, probe_store, stage_resources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,24 @@ def test_a_store_every_node_reads_and_writes_passes_and_leaves_nothing(tmp_path)
 
     check_store_on_nodes(tmp_path / "store", _nodes("a", "b"), on_node)
     assert asked == ["a" * 8, "b" * 8] and list((tmp_path / "store").iterdir()) == []
+
+
+def test_a_node_that_left_the_cluster_moments_ago_is_left_out_not_refused(tmp_path):
+    """Ray lists a node killed moments ago as alive until its health check times out; a task pinned there is
+    unschedulable. That node runs no stage, so the check goes on without it (the rerun after a killed node)."""
+    def on_node(node_id, root, token):
+        if node_id.startswith("b"):
+            raise NodeGone(node_id)
+        return probe_store(root, token)
+
+    answered = check_store_on_nodes(tmp_path / "store", _nodes("a", "b", "c"), on_node)
+    assert [n["NodeID"] for n in answered] == ["a" * 8, "c" * 8]
+
+    def all_gone(node_id, root, token):
+        raise NodeGone(node_id)
+
+    with pytest.raises(UserError, match="every node listed has left it"):
+        check_store_on_nodes(tmp_path / "store", _nodes("a"), all_gone)
 
 
 def test_a_node_that_does_not_see_the_store_is_named_in_one_line(tmp_path):

@@ -54,24 +54,40 @@ def probe_store(root: str, token: str) -> str | None:
     return None
 
 
-def check_store_on_nodes(root: Path, nodes: list[dict[str, Any]], run_on_node) -> None:
+class NodeGone(Exception):
+    """A node listed as alive that Ray can no longer schedule on: it left the cluster (Ray's list of nodes
+    lags a node killed moments ago by its health check's timeout)."""
+
+
+def check_store_on_nodes(root: Path, nodes: list[dict[str, Any]], run_on_node) -> list[dict[str, Any]]:
     """Probe the store from every node in ``nodes`` (``ray.nodes()`` entries): ``run_on_node(node_id, root, token)``
-    runs :func:`probe_store` there. The first node that fails is named in one line."""
+    runs :func:`probe_store` there. The first node that fails is named in one line. Returns the nodes that
+    answered: one that left the cluster (``run_on_node`` raises :class:`NodeGone`) runs no stage, so it is
+    left out rather than refused."""
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex
     marker = root / f"{PROBE}-{token}"
     marker.write_text(token, encoding="utf-8")
+    answered = []
     try:
         for node in nodes:
-            problem = run_on_node(node["NodeID"], str(root), token)
+            try:
+                problem = run_on_node(node["NodeID"], str(root), token)
+            except NodeGone:
+                continue
             if problem is not None:
                 host = node.get("NodeManagerHostname") or node.get("NodeManagerAddress") or "?"
                 raise UserError(f"the store {root} is not usable from Ray node {node['NodeID'][:12]} (host {host}): {problem}; "
                                 "put the store on a disk every node mounts at the same path (--store)", where="--store")
+            answered.append(node)
     finally:
         for path in root.glob(f"{PROBE}-{token}*"):
             path.unlink(missing_ok=True)
+    if not answered:
+        raise UserError("no node of the Ray cluster runs tasks: every node listed has left it; restart the cluster",
+                        where="--address")
+    return answered
 
 
 def stage_resources(node, cluster_gpus: float) -> tuple[float, float]:
@@ -128,5 +144,7 @@ def ray_probe(node_id: str, root: str, token: str) -> str | None:
                                            name="store probe")
     try:
         return ray.get(task.remote(root, token), timeout=PROBE_TIMEOUT_S)
+    except ray.exceptions.TaskUnschedulableError as exc:
+        raise NodeGone(node_id) from exc
     except ray.exceptions.GetTimeoutError:
         return "the node ran no task within the probe's timeout"

@@ -81,9 +81,8 @@ def run_ray(graph: Graph, store: Store, log: Report = _log, num_cpus: int | None
     store = Store(store.root.resolve())  # one absolute path: a worker's working folder is not this one
 
     try:
-        nodes = alive_nodes()
+        nodes = check_store_on_nodes(store.root, alive_nodes(), ray_probe)
         cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
-        check_store_on_nodes(store.root, nodes, ray_probe)
         check_resources_fit(graph, nodes, cluster_gpus)
         log(f"ray: {len(nodes)} nodes, {ray.cluster_resources().get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs; "
             f"the store {store.root} is readable and writable from each")
