@@ -51,7 +51,7 @@ class SamplingParams:
         ]
         for name, ok, what in checks:
             if not ok:
-                raise UserError(f"must be {what} (got {getattr(self, name)})", where="--" + name.replace("_", "-"))
+                raise UserError(f"must be {what} (got {getattr(self, name)})", field=name)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -209,11 +209,11 @@ class OpenAICompatBackend(Backend):
         if self._timeouts != TIMEOUTS_BEFORE_WARNING:
             return
         if self.concurrency > 1:
-            hint = (f"the server may answer fewer requests at a time than --concurrency {self.concurrency} "
-                    "(backend_options.concurrency) and queue the rest past the timeout; lower it to the server's "
-                    "parallelism (llama.cpp: --parallel) or raise --timeout")
+            hint = (f"the server may answer fewer requests at a time than concurrency {self.concurrency} "
+                    "(--set concurrency, backend_options.concurrency) and queue the rest past the timeout; lower it to the "
+                    "server's parallelism (llama.cpp: --parallel) or raise the timeout (--set timeout)")
         else:
-            hint = "the server is slower than the timeout for one request; raise --timeout (backend_options.timeout)"
+            hint = "the server is slower than the timeout for one request; raise it (--set timeout, backend_options.timeout)"
         _say(f"warning: {self._timeouts} requests timed out after {self.timeout:g} s: {hint}")
 
     def _payload(self, req: ChatRequest, params: SamplingParams) -> dict[str, Any]:
