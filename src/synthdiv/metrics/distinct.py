@@ -188,3 +188,8 @@ def normalise_within_group(results: dict[str, DistinctResult]) -> dict[str, dict
         for name, v in vals.items():
             out[name][key] = v / top if (v is not None and top) else None
     return out
+
+
+def measure(panel) -> dict[str, Any]:
+    """The registry's ``distinct`` (metrics.registry): distinct-1..n of the panel's tokens, with the set's counts."""
+    return distinct_n(n=panel.n, mode=panel.mode, groups=panel.textset.groups, token_ids=panel.tokens).to_dict()
