@@ -30,7 +30,7 @@ from synthdiv.backends import ChatRequest, SamplingParams, get_backend
 from synthdiv.backends.dummy import DummyBackend
 from synthdiv.data.records_io import read_records, write_records
 from synthdiv.errors import UserError
-from synthdiv.experiments.preflight import check_openai
+from synthdiv.backends.openai_check import check_openai
 
 MSG = [{"role": "user", "content": "Say hi."}]
 NO_KEY = "SYNTHDIV_TEST_NO_KEY"  # an environment variable nobody sets

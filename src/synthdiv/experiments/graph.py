@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from synthdiv.backends import run_mechanics
 from synthdiv.data.inputs import AUTO_FORMAT, KEYED_AUTO_FORMAT
 from synthdiv.experiments.layout import SELECTION_LABELS, level_label, mix_label
 from synthdiv.experiments.params import (
@@ -31,8 +32,6 @@ from synthdiv.selection.settings import NEEDS_REAL
 
 DATA_FILE = {"topics": "topics.txt", "real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl",
              "loop_set": "records.jsonl"}
-# Backend options that change how requests are sent, never what comes back: not part of a stage key.
-RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "poll_interval", "max_wait", "silence_report_s")
 # The SelectionSettings each strategy reads (besides its seed): only these are in a select stage's
 # key, so a random selection is shared by specs that differ in, say, the matched-diverse weight.
 _MATCHING = ("embedder", "classifier_c", "classifier_max_rows", "max_abs_logit")
@@ -234,10 +233,16 @@ def generation_mechanics(spec: ExperimentSpec) -> dict[str, Any]:
     g = spec.generation
     if g is None:
         return {}
-    options = {k: v for k, v in g.backend_options.items() if k in RUN_MECHANICS}
+    options = {k: v for k, v in g.backend_options.items() if k in run_mechanics()}
     if isinstance(g.base_url, list):
         options["base_url"] = list(g.base_url)  # replicas of one model: which one answers is how requests are sent
     return {"backend_options": options, "price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
+
+
+def _keyed_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options in a stage key: those that change the text (an adapter, a device's numerics), never the
+    run mechanics a backend declares (backends.run_mechanics)."""
+    return {k: v for k, v in options.items() if k not in run_mechanics()}
 
 
 def keyed_base_url(base_url: str | list[str] | None) -> str | None:
@@ -329,7 +334,7 @@ def _topic_pool(b: _Builder, spec: ExperimentSpec, level: str, seed: int) -> dic
     recipe = PoolRecipe(size=size, seed=seed, growth=g.pool_growth)
     params = TopicsParams(
         backend=g.backend, model=g.model, base_url=keyed_base_url(g.base_url),
-        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        backend_options=_keyed_options(g.backend_options),
         temperature=g.temperature, top_p=g.top_p, size=size, seed=seed, growth=recipe.growth, per_request=recipe.per_request,
         depth=recipe.depth, embedder=recipe.embedder, near_duplicate_threshold=recipe.near_duplicate_threshold,
         max_tokens=recipe.max_tokens,
@@ -351,7 +356,7 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateP
         max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
-        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        backend_options=_keyed_options(g.backend_options),
         overdraw=g.overdraw,
         pool_growth=g.pool_growth if topics is None and not grown else None,  # a generated pool's growth changes the topics
         min_topic_adherence=g.min_topic_adherence, constrain=g.constrain,
