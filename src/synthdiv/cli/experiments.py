@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-PIPELINE = ("topics", "real", "generate", "select", "measure", "mix", "loop_set", "train", "evaluate")  # the order validate lists stage kinds in
+from synthdiv.experiments.kinds import KINDS
+
+PIPELINE = tuple(KINDS)  # the order validate lists stage kinds in: the registry's
 SET_HELP = "Override a config value, e.g. --set generation.n=50 --set training.models=[gpt2] (repeatable)."
 
 
