@@ -132,7 +132,7 @@ def test_generate_with_two_servers_one_killed_writes_every_record_and_says_who_a
     a, b = servers(delay=0.03, kill_after=3), servers(delay=0.03)
     args = ["generate", "--real", str(real_file(tmp_path)), "--level", "D6", "--n", "16", "--topics", "builtin", "--backend", "openai",
             "--model", "m", "--out", str(tmp_path / "out.jsonl"), "--cache-dir", str(tmp_path / "cache"), "--no-progress",
-            "--concurrency", "2", "--max-retries", "2"]
+            "--set", "concurrency=2", "--set", "max_retries=2"]
     code = main([*args, "--base-url", a.url, "--base-url", b.url])
     out = capsys.readouterr().out
     assert code == 0, out

@@ -7,7 +7,7 @@ from synthdiv.data.records_io import read_records, write_records
 
 
 def _generate(tmp_path, real, out, seed="0"):
-    argv = ["generate", "--real", str(real), "--level", "D1", "--topics", "builtin", "--n", "6", "--k", "2", "--backend", "dummy",
+    argv = ["generate", "--real", str(real), "--level", "D1", "--topics", "builtin", "--n", "6", "--level-option", "k=2", "--backend", "dummy",
             "--seed", seed, "--no-progress", "--cache-dir", str(tmp_path / "responses"), "--out", str(out)]
     assert main(argv) == 0
 

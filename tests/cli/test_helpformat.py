@@ -59,7 +59,7 @@ def test_no_help_shows_a_python_type_name_or_braces(capsys):
 def test_values_are_named_and_formats_have_an_example(capsys):
     text = help_of(["diversity"], capsys)
     assert "Usage: synthdiv diversity [OPTIONS] FILES..." in text
-    assert "--n INTEGER" in text and "--out PATH" in text and "--fields FIELD[,FIELD]" in text
+    assert "--ngram-order INTEGER" in text and "--out, -o PATH" in text and "--fields FIELD[,FIELD]" in text
     assert "--metrics NAME[,NAME]" in text and "e.g. --metrics distinct" in text
     assert "--column FIELD=NAME" in help_of(["data", "convert"], capsys)
     assert "--set KEY=VALUE" in help_of(["run"], capsys)

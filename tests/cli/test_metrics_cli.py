@@ -71,7 +71,7 @@ def test_a_bad_metrics_list_is_one_line_exit_2(files, capsys, value, words):
 
 def test_several_files_print_one_table_with_a_column_each(files, capsys):
     real, gen = files
-    assert main(["diversity", str(real), str(gen), "--n", "2"]) == 0
+    assert main(["diversity", str(real), str(gen), "--ngram-order", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["real.jsonl", "gen.txt"]
     cells = [re.split(r"\s{2,}", line.strip()) for line in lines[1:] if not line.startswith(("settings", "no intervals", "files:"))]
@@ -86,8 +86,8 @@ def test_several_files_print_one_table_with_a_column_each(files, capsys):
 
 def test_the_table_holds_the_same_numbers_as_the_json(files, capsys):
     real, gen = files
-    data = _json(capsys, ["diversity", str(real), str(gen), "--metrics", "distinct", "--n", "2"])
-    assert main(["diversity", str(real), str(gen), "--metrics", "distinct", "--n", "2"]) == 0
+    data = _json(capsys, ["diversity", str(real), str(gen), "--metrics", "distinct", "--ngram-order", "2"])
+    assert main(["diversity", str(real), str(gen), "--metrics", "distinct", "--ngram-order", "2"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("distinct-2 "))
     assert re.split(r"\s{2,}", row.strip())[1:] == [f"{f['distinct']['2']:.4f}" for f in data["files"]]
 

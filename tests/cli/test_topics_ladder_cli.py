@@ -11,7 +11,7 @@ from synthdiv.generation.topics import read_topics
 def test_topics_writes_a_pool_with_paths_and_a_summary(tmp_path, capsys):
     out = tmp_path / "pool.txt"
     args = ["topics", "--size", "150", "--out", str(out), "--backend", "dummy", "--model", "dummy", "--embedder", "none",
-            "--cache-dir", str(tmp_path / "cache"), "--sample", "3"]
+            "--cache-dir", str(tmp_path / "cache"), "--show", "3"]
     assert main(args) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith(f"150 of 150 distinct topics -> {out} (") and "requests" in printed[0]
@@ -63,7 +63,7 @@ def test_ladder_prints_a_row_per_level_and_a_verdict(tmp_path, capsys):
         assert main(args) == 0
         files.append(str(f))
     capsys.readouterr()
-    assert main(["ladder", *files, "--embedder", "none", "--draws", "20", "--json", str(tmp_path / "ladder.json")]) == 0
+    assert main(["ladder", *files, "--embedder", "none", "--draws", "20", "--out", str(tmp_path / "ladder.json")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:4] == ["set", "n", "|T|", "asked"]
     assert out[2].split()[:7] == ["Gen-D0", "12", "1", "1", "36", "0.7", "-"] and out[3].split()[:4] == ["Gen-D3", "12", "100", "12"]

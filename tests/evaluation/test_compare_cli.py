@@ -38,7 +38,7 @@ def test_json_output_equals_the_estimator_on_the_aligned_records(tmp_path, capsy
     b_nll = A_NLL + TOKENS * 0.2  # B is worse by 0.2 nats on every token
     a = _write_jsonl(tmp_path / "a.jsonl", A_NLL)
     b = _write_jsonl(tmp_path / "b.jsonl", b_nll, order=RNG.permutation(N))  # another row order
-    assert main(["compare", str(a), str(b), "--json", "--resamples", "500", "--seed", "3", "--level", "0.9"]) == 0
+    assert main(["compare", str(a), str(b), "--json", "--resamples", "500", "--seed", "3", "--confidence", "0.9"]) == 0
     out = json.loads(capsys.readouterr().out)
     ref = paired_difference(A_NLL, TOKENS, b_nll, TOKENS, resamples=500, seed=3, level=0.9)
     for key in ("delta", "ci_low", "ci_high", "p_value", "pairs", "resamples", "seed", "a_loss", "b_loss", "level"):
@@ -93,8 +93,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys):
         assert main(["compare", str(a), str(b)]) == 2, name
         line = _one_error_line(capsys)
         assert message in line, (name, line)
-    assert main(["compare", str(a), str(a), "--level", "95"]) == 2
-    assert "--level" in _one_error_line(capsys)
+    assert main(["compare", str(a), str(a), "--confidence", "95"]) == 2
+    assert "--confidence" in _one_error_line(capsys)
     assert main(["compare", str(a), str(a), "--resamples", "0"]) == 2
     assert "--resamples" in _one_error_line(capsys)
 
@@ -105,4 +105,4 @@ def test_cli_defaults_come_from_the_settings():
     from synthdiv.cli.main import app
 
     params = {p.name: p.default for p in typer.main.get_command(app).commands["compare"].params}
-    assert (params["resamples"], params["seed"], params["level"]) == (DEFAULTS.resamples, DEFAULTS.seed, DEFAULTS.level)
+    assert (params["resamples"], params["seed"], params["confidence"]) == (DEFAULTS.resamples, DEFAULTS.seed, DEFAULTS.level)

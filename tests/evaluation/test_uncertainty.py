@@ -198,7 +198,7 @@ def test_align_per_record_refuses_different_or_duplicate_ids(a_ids, b_ids, messa
 def test_bad_settings_and_arrays_are_user_errors():
     with pytest.raises(UserError, match="--resamples"):
         loss_interval(NLL, TOK, resamples=0)
-    with pytest.raises(UserError, match="--level"):
+    with pytest.raises(UserError, match="--confidence"):
         paired_difference(NLL, TOK, NLL, TOK, level=1.5)
     with pytest.raises(UserError, match="--seed"):
         loss_interval(NLL, TOK, seed=-1)

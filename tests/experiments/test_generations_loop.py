@@ -30,7 +30,7 @@ def test_spec_defaults_and_checks(loop_spec, tiny_spec, tmp_path):
         load_spec(loop_spec(scenarios=["recycle"]))
     with pytest.raises(UserError, match="generations.cont: unknown key; did you mean 'generations.count'"):
         load_spec(tiny_spec(generations={"cont": 3}))
-    with pytest.raises(UserError, match="only the transformers, vllm, dummy backends load"):
+    with pytest.raises(UserError, match="only the dummy, transformers, vllm backends load"):
         load_spec(tiny_spec(generation={"backend": "openai", "model": "gpt-4o"}, generations=LOOP))
     with pytest.raises(UserError, match="generations.n: give the records generated per generation"):
         load_spec(tiny_spec(real={"n_train": None}, generations={"count": 2}))

@@ -1,4 +1,4 @@
-"""Stage keys of the shipped configs: a key changes only by a deliberate entry in experiments/versions.py.
+"""Stage keys of the shipped configs: a key changes only by a deliberate entry in a stage kind's history (experiments/kinds).
 
 A stored stage is reused when its key is unchanged, so these digests say that every shipped config's
 warm rerun finds every stage it computed before. A change that alters one on purpose bumps the kind's
@@ -15,7 +15,7 @@ from synthdiv.experiments import stages
 from synthdiv.experiments.graph import build_graph
 from synthdiv.experiments.runner import run_experiment
 from synthdiv.experiments.spec import load_spec
-from synthdiv.experiments.versions import STAGE_HISTORY, STAGE_VERSIONS, stored_kind
+from synthdiv.experiments.kinds import STAGE_HISTORY, STAGE_VERSIONS, stored_kind
 
 # config: (stages, digest of their sorted STORED_KIND:KEY)
 SHIPPED_KEYS = {
@@ -77,7 +77,7 @@ def test_a_generation_setting_checked_in_a_stage_is_named_as_the_spec_key(tmp_pa
     from synthdiv.errors import UserError
     from synthdiv.experiments.context import RunContext
     from synthdiv.experiments.graph import generation_mechanics
-    from synthdiv.experiments.stages import generation_config
+    from synthdiv.experiments.kinds.generate import generation_config
 
     spec = load_spec("demo", ["generation.backend_options={concurrency: 0}"])
     node = build_graph(spec).of_kind("generate")[0]

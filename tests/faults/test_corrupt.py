@@ -79,7 +79,7 @@ def test_a_response_cache_that_is_not_a_database_is_one_line(cli, tmp_path):
                        "--real", tmp_path / "real.jsonl", "--out", tmp_path / "g.jsonl", "--cache-dir", tmp_path / "cache")
     line = one_error_line(err)
     assert code == 2 and line.startswith(f"error: {tmp_path / 'cache' / 'responses.sqlite'}: the response cache database is corrupt")
-    assert "--no-cache" in line and not (tmp_path / "g.jsonl").exists()
+    assert "--set cache=false" in line and not (tmp_path / "g.jsonl").exists()
 
 
 def test_a_truncated_training_checkpoint_is_one_line_saying_how_to_resume(tmp_path):

@@ -36,7 +36,7 @@ def test_a_generate_that_made_nothing_exits_3_and_says_so_last(cli, real_file, t
     assert code == 3
     line = last_error_line(err)
     assert line.startswith("error: only 0 of 16 records were generated (") and "see " + str(tmp_path / "g.rejects.jsonl") in line
-    assert line.endswith("rerun with a higher --max-attempts or --overdraw (every answer so far is cached), "
+    assert line.endswith("rerun with a higher --max-attempts or --set overdraw=2 (every answer so far is cached), "
                          "or pass --allow-partial to accept fewer")
     assert f"records: 0 of 16 asked -> {out}" in stdout
     assert out.exists() and out.read_text() == ""  # what was made (nothing) is there, as the line says

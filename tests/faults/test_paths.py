@@ -23,9 +23,9 @@ def _cases(real, gen, tmp):
         (["mix", "--real", real, "--generated", gen, "--ratio", "0.5", "--out", real], "--out", "is the input --real"),
         (["mix", "--real", real, "--generated", gen, "--ratio", "0.5", "--out", gen], "--out", "is the input --generated"),
         ([*GEN, "--real", real, "--out", real], "--out", "is the input --real"),
-        ([*GEN, "--real", real, "--out", out, "--rejects", out], "--rejects", "is also the output --out"),
-        ([*GEN, "--real", real, "--out", out, "--rejects", real], "--rejects", "is the input --real"),
-        ([*GEN, "--real", tmp / "out.rejects.jsonl", "--out", out], "--rejects", "is the input --real"),  # the default rejects file
+        ([*GEN, "--real", real, "--out", out, "--set", f"rejects={out}"], "--set rejects", "is also the output --out"),
+        ([*GEN, "--real", real, "--out", out, "--set", f"rejects={real}"], "--set rejects", "is the input --real"),
+        ([*GEN, "--real", tmp / "out.rejects.jsonl", "--out", out], "--set rejects", "is the input --real"),  # the default rejects file
         (["evaluate", "--model", "nowhere", "--test", real, "--per-sample", real], "--per-sample", "is the input --test"),
         (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", real], "--out", "is the input INPUT"),
         (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", out, "--test-fraction", "0.2",
@@ -142,7 +142,6 @@ def _every_output(real, gen, tmp):
         ("diversity", "--out"): (["diversity", real, "--out", real], "is the input FILES[1]"),
         ("shift", "--out"): (["shift", real, gen, "--out", real], "is the input REAL"),
         ("generate", "--out"): ([*GEN, "--real", real, "--out", real], "is the input --real"),
-        ("generate", "--rejects"): ([*GEN, "--real", real, "--out", tmp / "o.jsonl", "--rejects", real], "is the input --real"),
         ("generate", "--cache-dir"): ([*GEN, "--real", real, "--out", tmp / "o.jsonl", "--cache-dir", a_file], "is a file"),
         ("mix", "--out"): (["mix", "--real", real, "--generated", gen, "--ratio", "0.5", "--out", gen], "is the input --generated"),
         ("train", "--out"): (["train", "--train", real, "--model", "nowhere", "--out", real], "is the input --train"),
@@ -155,7 +154,7 @@ def _every_output(real, gen, tmp):
         ("select", "--out"): (["select", "--pool", gen, "--n", "2", "--strategy", "random", "--out", gen], "is the input --pool"),
         ("topics", "--out"): (["topics", "--size", "5", "--out", folder], "is a folder; give a file path"),
         ("topics", "--cache-dir"): (["topics", "--size", "5", "--out", tmp / "t.txt", "--cache-dir", a_file], "is a file"),
-        ("ladder", "--json"): (["ladder", gen, real, "--json", real], "is the input FILES[2]"),
+        ("ladder", "--out"): (["ladder", gen, real, "--out", real], "is the input FILES[2]"),
         ("data convert", "--out"): (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", real],
                                     "is the input INPUT"),
         ("data convert", "--test-out"): (["data", "convert", real, "-f", "jsonl", "-t", "story_completion", "--out", tmp / "o.jsonl",
@@ -165,7 +164,7 @@ def _every_output(real, gen, tmp):
     }
 
 
-OUTPUT_PARAMS = {"out", "json_out", "test_out", "per_sample", "rejects", "store", "cache_dir"}  # what a command writes to
+OUTPUT_PARAMS = {"out", "test_out", "per_sample", "rejects", "store", "cache_dir"}  # what a command writes to
 
 
 def _output_options() -> set[tuple[str, str]]:
@@ -202,7 +201,7 @@ def test_every_output_option_goes_through_the_path_rule(case, cli, real_file, ge
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before and out == ""
 
 
-def test_ladder_json_on_a_folder_is_one_line(cli, gen_file, tmp_path, monkeypatch):
+def test_ladder_out_on_a_folder_is_one_line(cli, gen_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli("ladder", gen_file, "--json", ".")
-    assert code == 2 and one_error_line(err) == "error: --json: . is a folder; give a file path"
+    code, _, err = cli("ladder", gen_file, "--out", ".")
+    assert code == 2 and one_error_line(err) == "error: --out: . is a folder; give a file path"

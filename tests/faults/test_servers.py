@@ -30,7 +30,7 @@ from synthdiv.backends import ChatRequest, SamplingParams, get_backend
 from synthdiv.backends.dummy import DummyBackend
 from synthdiv.data.records_io import read_records, write_records
 from synthdiv.errors import UserError
-from synthdiv.experiments.preflight import check_openai
+from synthdiv.backends.openai_check import check_openai
 
 MSG = [{"role": "user", "content": "Say hi."}]
 NO_KEY = "SYNTHDIV_TEST_NO_KEY"  # an environment variable nobody sets
@@ -144,8 +144,8 @@ def test_greedy_server_retries_stop_at_the_first_repeat_with_one_warning(server,
     server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(handler)
     code, out, err = cli("generate", "--real", real_file, "--level", "D4", "--n", "12", "--topics", "builtin",
                          "--backend", "openai", "--model", "m", "--base-url", server.url_for("/v1"), "--out",
-                         tmp_path / "out.jsonl", "--cache-dir", tmp_path / "cache", "--no-progress", "--concurrency", "4",
-                         "--max-attempts", "3", "--topic-set-size", "20")
+                         tmp_path / "out.jsonl", "--cache-dir", tmp_path / "cache", "--no-progress", "--set", "concurrency=4",
+                         "--max-attempts", "3", "--level-option", "topic_set_size=20")
     assert code == 0, err
     assert len(read_records(tmp_path / "out.jsonl")) == 12
     bad = len(handler.bad)
@@ -168,9 +168,9 @@ def test_repeated_timeouts_warn_once_to_lower_the_concurrency(server, capsys):
     assert [c.error for c in comps] == ["timeout after 0.2 s"] * 4
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert warnings == [
-        "warning: 3 requests timed out after 0.2 s: the server may answer fewer requests at a time than --concurrency 4 "
-        "(backend_options.concurrency) and queue the rest past the timeout; lower it to the server's parallelism "
-        "(llama.cpp: --parallel) or raise --timeout"]
+        "warning: 3 requests timed out after 0.2 s: the server may answer fewer requests at a time than concurrency 4 "
+        "(--set concurrency, backend_options.concurrency) and queue the rest past the timeout; lower it to the server's "
+        "parallelism (llama.cpp: --parallel) or raise the timeout (--set timeout)"]
 
 
 def test_silence_while_the_server_thinks_prints_a_waiting_line(server, capsys):

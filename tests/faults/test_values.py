@@ -26,12 +26,12 @@ GEN = ["generate", "--backend", "dummy", "--model", "dummy", "--topics", "builti
     ([*GEN, "--real", "REAL", "--temperature", "-1"], "error: --temperature: must be a finite number, 0 or more (got -1.0)"),
     ([*GEN, "--real", "REAL", "--temperature", "nan"], "error: --temperature: must be a finite number, 0 or more (got nan)"),
     ([*GEN, "--real", "REAL", "--temperature", "inf"], "error: --temperature: must be a finite number, 0 or more (got inf)"),
-    ([*GEN, "--real", "REAL", "--top-p", "2"], "error: --top-p: must be in (0, 1] (got 2.0)"),
-    ([*GEN, "--real", "REAL", "--top-p", "0"], "error: --top-p: must be in (0, 1] (got 0.0)"),
+    ([*GEN, "--real", "REAL", "--set", "top_p=2"], "error: --set top_p: must be in (0, 1] (got 2.0)"),
+    ([*GEN, "--real", "REAL", "--set", "top_p=0"], "error: --set top_p: must be in (0, 1] (got 0.0)"),
     ([*GEN, "--real", "REAL", "--max-tokens", "0"], "error: --max-tokens: must be at least 1 (got 0)"),
     ([*GEN, "--real", "REAL", "--max-attempts", "0"], "error: --max-attempts: must be at least 1 (got 0)"),
-    ([*GEN, "--real", "REAL", "--overdraw", "nan"], "error: --overdraw: must be between 1 and 10 (got nan)"),
-    ([*GEN, "--real", "REAL", "--timeout", "-1"], "error: --timeout: must be a positive number (got -1.0)"),
+    ([*GEN, "--real", "REAL", "--set", "overdraw=nan"], "error: --set overdraw: must be between 1 and 10 (got nan)"),
+    ([*GEN, "--real", "REAL", "--set", "timeout=-1"], "error: --set timeout: must be a positive number (got -1.0)"),
     (["shift", "REAL", "REAL", "--seed", "-1"], "error: --seed: must be 0 or more (got -1)"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_a_value_out_of_range_is_one_line_and_writes_nothing(args, line, cli, real_file, tmp_path):

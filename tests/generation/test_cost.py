@@ -79,6 +79,7 @@ class ConstrainingDummy(DummyBackend):
     """The dummy's answers under the name of a backend that decodes with an output constraint."""
 
     name = "llamacpp"
+    constraint = "grammar"
 
 
 def test_the_plan_of_a_constrained_run_asks_as_the_run_did(tmp_path, stories_file, monkeypatch, capsys):

@@ -62,7 +62,7 @@ def test_kill_9_mid_run_then_rerun_repeats_no_answered_prompt(server, tmp_path, 
     server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(handler)
     n = 60
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen([sys.executable, "-m", "synthdiv.cli.main", *argv(server, tmp_path, stories_file, n, "--concurrency", "4")],
+    proc = subprocess.Popen([sys.executable, "-m", "synthdiv.cli.main", *argv(server, tmp_path, stories_file, n, "--set", "concurrency=4")],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while len(handler.log) < 20 and time.monotonic() < deadline and proc.poll() is None:
@@ -74,7 +74,7 @@ def test_kill_9_mid_run_then_rerun_repeats_no_answered_prompt(server, tmp_path, 
     assert 10 <= len(answered) < n
 
     first_run = len(handler.log)
-    assert main(argv(server, tmp_path, stories_file, n, "--concurrency", "4")) == 0
+    assert main(argv(server, tmp_path, stories_file, n, "--set", "concurrency=4")) == 0
     out = capsys.readouterr().out
     ident = {"backend": "openai", "model": "m"}
     rerun_keys = [cache_key(ident, msgs, PARAMS, SEED_TO_SAMPLE[seed]) for msgs, seed in handler.log[first_run:]]
@@ -89,7 +89,7 @@ def test_kill_9_mid_run_then_rerun_repeats_no_answered_prompt(server, tmp_path, 
 def test_failing_requests_are_counted_and_replaced(server, tmp_path, stories_file, capsys):
     handler = StoryServer(fail_every=4)
     server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(handler)
-    code = main(argv(server, tmp_path, stories_file, 30, "--max-retries", "1", "--concurrency", "8"))
+    code = main(argv(server, tmp_path, stories_file, 30, "--set", "max_retries=1", "--set", "concurrency=8"))
     out = capsys.readouterr().out
     assert code == 0 and len(read_records(tmp_path / "out.jsonl")) == 30
     rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]

@@ -57,7 +57,7 @@ def test_several_files_are_normalised_by_the_group_maximum(tmp_path, capsys):
     a = _stories(tmp_path / "a.jsonl")
     b = tmp_path / "b.txt"
     b.write_text("the the the the\nthe the the\n\n", encoding="utf-8")
-    assert main(["diversity", str(a), str(b), "--json", "--n", "2"]) == 0
+    assert main(["diversity", str(a), str(b), "--json", "--ngram-order", "2"]) == 0
     out = json.loads(capsys.readouterr().out)
     first, second = out["files"]
     assert first["normalised"]["1"] == 1.0 and second["normalised"]["1"] < 1.0
@@ -66,7 +66,7 @@ def test_several_files_are_normalised_by_the_group_maximum(tmp_path, capsys):
 
 def test_qa_records_default_to_group_mode_with_mean(tmp_path, capsys):
     path = _qa(tmp_path / "qa.jsonl")
-    assert main(["diversity", str(path), "--json", "--n", "2"]) == 0
+    assert main(["diversity", str(path), "--json", "--ngram-order", "2"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["mode"] == "group" and out["groups"] == 2 and set(out["distinct_mean"]) == {"1", "2"}
 
@@ -82,7 +82,7 @@ def test_fields_option_and_unknown_field(tmp_path, capsys):
 def test_short_texts_give_null_and_a_warning(tmp_path, capsys):
     path = tmp_path / "short.txt"
     path.write_text("a b\nc\n", encoding="utf-8")
-    assert main(["diversity", str(path), "--json", "--mode", "sample"]) == 0
+    assert main(["diversity", str(path), "--json", "--distinct-over", "sample"]) == 0
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert out["distinct"]["3"] is None and out["ngram_diversity_score"] is None
@@ -102,8 +102,8 @@ def test_missing_or_empty_file_exits_2_with_one_line(tmp_path, capsys, content):
 
 def test_bad_mode_exits_2(tmp_path, capsys):
     path = _stories(tmp_path / "s.jsonl")
-    assert main(["diversity", str(path), "--mode", "paragraph"]) == 2
-    assert "mode" in _one_error_line(capsys)
+    assert main(["diversity", str(path), "--distinct-over", "paragraph"]) == 2
+    assert "distinct-over" in _one_error_line(capsys)
 
 
 def test_shift_mismatched_tasks_exit_2(tmp_path, capsys):
@@ -138,7 +138,7 @@ def test_real_story_cloze_sample(story_cloze_csv, capsys, tmp_path):
 
 
 def test_real_narrativeqa_folder_uses_group_mode(narrativeqa_dir, capsys):
-    assert main(["diversity", str(narrativeqa_dir), "--json", "--n", "3"]) == 0
+    assert main(["diversity", str(narrativeqa_dir), "--json", "--ngram-order", "3"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["task"] == "long_context_qa" and out["mode"] == "group"
     assert out["groups"] > 1 and 0 < out["distinct_mean"]["1"] <= 1

@@ -73,7 +73,7 @@ def test_bad_sizes_are_user_errors():
         matched_diversity([DIVERSE, DIVERSE[:3]], size=5)
     with pytest.raises(UserError, match="--match-draws"):
         matched_diversity([DIVERSE], draws=0)
-    with pytest.raises(UserError, match="--mode"):
+    with pytest.raises(UserError, match="--distinct-over"):
         matched_diversity([DIVERSE], mode="group")
 
 

@@ -5,6 +5,11 @@ sampling parameters, and returns texts with token usage. It does not cache,
 parse or retry parsing: that is the generation runner's job, so every backend
 gets the same resume and reject behaviour for free (the lm-evaluation-harness
 shape: a tiny model interface, a dummy implementation for tests).
+
+What a backend can do is declared on its class (:class:`Backend`'s capability attributes and
+:meth:`Backend.preflight`), and read from there by the spec, the sweep's preflight and graph,
+the strategies and the cost planner: adding a backend is its module and its line in
+``synthdiv.backends.BACKENDS``.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class SamplingParams:
         ]
         for name, ok, what in checks:
             if not ok:
-                raise UserError(f"must be {what} (got {getattr(self, name)})", where="--" + name.replace("_", "-"))
+                raise UserError(f"must be {what} (got {getattr(self, name)})", field=name)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -107,15 +112,31 @@ OnResult = Callable[[int, Completion], None]
 
 
 class Backend(ABC):
-    """A text generator behind a chat interface."""
+    """A text generator behind a chat interface, and what it can do (class attributes, read before
+    one is built: ``synthdiv.backends.backend_class(name).loads_adapters``)."""
 
     name: str = "base"
+    # Loads a LoRA adapter folder (``adapter=``) on top of ``model``: a recursive-training loop's
+    # student writes the next generation's data with one.
+    loads_adapters: bool = False
+    # How it decodes with an output constraint (backends.constraints): "grammar" (GBNF), "regex" or
+    # "json_schema"; None: it cannot, and the parser checks every answer.
+    constraint: str | None = None
+    # Its model names are priced by the built-in table (generation.cost.PRICES): OpenAI's API.
+    priced: bool = False
+    # Its price / the online price of the same tokens (0.5 for a batch API), applied to the cost line.
+    price_factor: float = 1.0
+    # Options that change how requests are sent, never what comes back (concurrency, rate limits,
+    # timeouts): a sweep passes them through the run's context, outside every stage key.
+    run_mechanics: tuple[str, ...] = ()
+    # The backend whose cached answers it shares (a batch API gives the online API's answers); None: its own.
+    cache_as: str | None = None
     # A backend whose sampled text depends on which requests share a batch (one random
     # stream per batch, padding) sets this to its batch size: the engine then always sends
     # the same batches, whatever the cache already holds, so a resumed run writes the same
     # text as an uninterrupted one. None: each request's answer depends on itself only.
     batch_alignment: int | None = None
-    # A LoRA adapter folder loaded on top of ``model`` (backends in ADAPTER_BACKENDS set it):
+    # A LoRA adapter folder loaded on top of ``model`` (a backend that loads_adapters sets it):
     # part of the cache identity, since it changes every answer.
     adapter: str | None = None
 
@@ -133,13 +154,19 @@ class Backend(ABC):
 
     def cache_identity(self) -> dict[str, Any]:
         """What, besides messages and parameters, decides the answer (keys the cache)."""
-        ident = {"backend": self.name, "model": self.model}
+        ident = {"backend": self.cache_as or self.name, "model": self.model}
         if self.adapter:
             ident["adapter"] = str(self.adapter)
         return ident
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, GPU memory)."""
+
+    @classmethod
+    def preflight(cls, model: str, options: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """What a sweep checks before any stage runs, in one line each (the model resolves, the server
+        answers, the package is installed): ``model`` and ``options`` (``base_url``, ``api_key_env`` and the
+        backend options) are the spec's ``generation`` section, and a UserError names its key."""
 
 
 def sample_seed(base: int | None, first_sample: int, offset: int = 0) -> int | None:

@@ -30,6 +30,7 @@ class DummyBackend(Backend):
     """Deterministic fake answers; ``model`` is only a label."""
 
     name = "dummy"
+    loads_adapters = True  # the adapter's path is mixed into its answers: a loop runs offline in tests
 
     def __init__(self, model: str = "dummy", reject_every: int = 0, adapter: str | None = None, **_: object):
         super().__init__(model)

@@ -38,6 +38,20 @@ def resolve_gguf(model: str) -> Path:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
+    constraint = "grammar"  # a GBNF grammar (backends.constraints)
+
+    @classmethod
+    def preflight(cls, model: str, options: dict) -> None:
+        """llama-cpp-python is installed and the GGUF file exists."""
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise UserError(f"the llamacpp backend needs llama-cpp-python: {PIP_HINT}", where="generation.backend")
+        try:  # the backend's own rule: a .gguf file, or the registry's smollm2-135m-instruct
+            resolve_gguf(model)
+        except UserError:
+            raise UserError(f"GGUF file {model!r} does not exist; give a .gguf file or smollm2-135m-instruct",
+                            where="generation.model") from None
 
     def __init__(self, model: str = "smollm2-135m-instruct", n_ctx: int = 4096, n_threads: int | None = None, **_: object):
         super().__init__(model)

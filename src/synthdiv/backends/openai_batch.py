@@ -48,6 +48,13 @@ class OpenAIBatchBackend(OpenAICompatBackend):
     ``price_factor`` (batch price / online price, applied to the cost line)."""
 
     name = "openai-batch"
+    price_factor = 0.5  # OpenAI bills batch tokens at half the online price
+    cache_as = OpenAICompatBackend.name  # the same request gets the same kind of answer either way
+    run_mechanics = (*OpenAICompatBackend.run_mechanics, "poll_interval", "max_wait")
+
+    @classmethod
+    def preflight(cls, model: str, options: dict[str, Any]) -> None:
+        """Nothing to ask before a sweep: the batch may be answered offline (vLLM's run_batch, docs/backends.md)."""
 
     def __init__(
         self,
@@ -58,9 +65,10 @@ class OpenAIBatchBackend(OpenAICompatBackend):
         max_submissions: int = 3,
         max_batch_requests: int = MAX_REQUESTS,
         max_batch_bytes: int = MAX_BYTES,
-        price_factor: float = 0.5,  # OpenAI bills batch tokens at half the online price
+        price_factor: float | None = None,  # default: the class's
         **options: Any,
     ):
+        price_factor = type(self).price_factor if price_factor is None else price_factor
         super().__init__(model, **options)
         if len(self.base_urls) > 1:
             raise UserError("the Batch API runs on one server: give one --base-url (generation.base_url)", where="--base-url")
@@ -85,8 +93,7 @@ class OpenAIBatchBackend(OpenAICompatBackend):
         return f"OpenAIBatchBackend(model={self.model!r}, base_url={self.base_url!r}, key_env={self.api_key_env!r})"
 
     def cache_identity(self) -> dict[str, Any]:
-        # the online backend's identity: the same request gets the same kind of answer either way
-        return {"backend": OpenAICompatBackend.name, "model": self.model}
+        return {"backend": self.cache_as, "model": self.model}  # the online backend's identity (cache_as)
 
     # ----- the batch file format -----------------------------------------------
     def custom_ids(self, requests: Sequence[ChatRequest], params: SamplingParams) -> list[str]:

@@ -86,6 +86,20 @@ class OpenAICompatBackend(Backend):
     URL or a list of them (each takes ``concurrency`` requests at a time)."""
 
     name = "openai"
+    constraint = "json_schema"  # a response_format JSON schema, or llama.cpp server's grammar (constraint_mode)
+    priced = True  # the built-in table prices OpenAI's model names
+    run_mechanics = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "silence_report_s")
+
+    @classmethod
+    def preflight(cls, model: str, options: dict[str, Any]) -> None:
+        """Every server answers within the backend's own timeout (a busy local server answers GET /models as
+        slowly as a generation), accepts the key and serves the model; each server in its own line."""
+        from synthdiv.backends.openai_check import check_openai
+
+        base_url = options.get("base_url")
+        for url in base_url if isinstance(base_url, list) else [base_url or DEFAULT_BASE_URL]:
+            check_openai(url, options.get("api_key_env") or "OPENAI_API_KEY", float(options.get("timeout", DEFAULT_TIMEOUT_S)),
+                         model=model)
 
     def __init__(
         self,
@@ -119,6 +133,7 @@ class OpenAICompatBackend(Backend):
         if not self.silence_report_s > 0:  # 0 would spin the reporter; NaN compares false too
             raise UserError(f"must be a positive number of seconds (got {silence_report_s})", where="backend_options.silence_report_s")
         self.constraint_mode = check_choice(constraint_mode, CONSTRAINT_MODES, what="constraint mode", where="backend_options.constraint_mode")
+        self.constraint = self.constraint_mode
         self._rng = random.Random()
         self._timeouts = 0  # over the backend's life: the warning is printed once, at the third
         self._health: dict[str, tuple[int, float]] = {}  # servers set aside by one generate() call, for the next
@@ -209,11 +224,11 @@ class OpenAICompatBackend(Backend):
         if self._timeouts != TIMEOUTS_BEFORE_WARNING:
             return
         if self.concurrency > 1:
-            hint = (f"the server may answer fewer requests at a time than --concurrency {self.concurrency} "
-                    "(backend_options.concurrency) and queue the rest past the timeout; lower it to the server's "
-                    "parallelism (llama.cpp: --parallel) or raise --timeout")
+            hint = (f"the server may answer fewer requests at a time than concurrency {self.concurrency} "
+                    "(--set concurrency, backend_options.concurrency) and queue the rest past the timeout; lower it to the "
+                    "server's parallelism (llama.cpp: --parallel) or raise the timeout (--set timeout)")
         else:
-            hint = "the server is slower than the timeout for one request; raise --timeout (backend_options.timeout)"
+            hint = "the server is slower than the timeout for one request; raise it (--set timeout, backend_options.timeout)"
         _say(f"warning: {self._timeouts} requests timed out after {self.timeout:g} s: {hint}")
 
     def _payload(self, req: ChatRequest, params: SamplingParams) -> dict[str, Any]:

@@ -16,6 +16,14 @@ class TransformersBackend(Backend):
     """Generation with ``model.generate``; ``batch_size`` prompts per forward pass."""
 
     name = "transformers"
+    loads_adapters = True
+
+    @classmethod
+    def preflight(cls, model: str, options: dict) -> None:
+        """The model resolves offline: a registry name, a local folder or the Hugging Face cache."""
+        from synthdiv.models.checks import check_model
+
+        check_model(model, embedder=False, field="generation.model")
 
     def __init__(
         self,

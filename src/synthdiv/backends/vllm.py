@@ -27,6 +27,15 @@ def _import_vllm():
 
 class VLLMBackend(Backend):
     name = "vllm"
+    loads_adapters = True  # enable_lora and a LoRARequest
+    constraint = "regex"  # guided decoding / structured outputs (backends.constraints)
+
+    @classmethod
+    def preflight(cls, model: str, options: dict) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("vllm") is None:
+            raise UserError(f"the vllm backend needs vLLM: {PIP_HINT}", where="generation.backend")
 
     def __init__(self, model: str, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
                  adapter: str | None = None, **_: object):

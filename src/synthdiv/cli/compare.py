@@ -11,6 +11,7 @@ import json
 
 import typer
 
+from synthdiv.cli.deprecated import Old, old_spellings
 from synthdiv.evaluation.bootstrap_settings import DEFAULTS
 from synthdiv.evaluation.comparison import compare_files, format_p
 
@@ -31,11 +32,11 @@ def compare_cmd(
     b: str = typer.Argument(..., metavar="B", help="Per-record losses of model B on the same test records."),
     resamples: int = typer.Option(DEFAULTS.resamples, "--resamples", help="Bootstrap resamples of the test records."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of the resampling (numpy PCG64): the same seed gives the same numbers."),
-    level: float = typer.Option(DEFAULTS.level, "--level", help="Confidence level of the percentile interval."),
+    confidence: float = typer.Option(DEFAULTS.level, "--confidence", help="Confidence level of the percentile interval."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (keys: delta, ci_low, ci_high, p_value, pairs, ...)."),
 ) -> None:
     """Paired bootstrap of the test-loss difference B - A over the shared test records."""
-    result = compare_files(a, b, resamples=resamples, seed=seed, level=level)
+    result = compare_files(a, b, resamples=resamples, seed=seed, level=confidence)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
@@ -43,4 +44,5 @@ def compare_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("compare")(compare_cmd)
+    # --level is generate's diversity level: the confidence level has its own word
+    app.command("compare", cls=old_spellings(Old("--level", "--confidence")))(compare_cmd)

@@ -84,7 +84,7 @@ def inspect_cmd(
 @data_app.command("corpus")
 def corpus_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output record file."),
-    split: str = typer.Option("train", "--split", help="train | test | all."),
+    split: str = typer.Option("train", "--split", help="Corpus split: train | test | all."),
     sample: Optional[int] = typer.Option(None, "--sample", help="Keep N windows, drawn without replacement."),
     seed: int = typer.Option(0, "--seed", help="Seed of the --sample draw."),
 ) -> None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-PIPELINE = ("topics", "real", "generate", "select", "measure", "mix", "loop_set", "train", "evaluate")  # the order validate lists stage kinds in
+from synthdiv.experiments.kinds import KINDS
+
+PIPELINE = tuple(KINDS)  # the order validate lists stage kinds in: the registry's
 SET_HELP = "Override a config value, e.g. --set generation.n=50 --set training.models=[gpt2] (repeatable)."
 
 
@@ -15,9 +17,9 @@ def run(
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
     out: Path = typer.Option(None, "--out", "-o", help="Run folder (default runs/NAME); a rerun resumes it."),
     store: Path = typer.Option(None, "--store", help="Stage store (default: stages/ beside the run folder, shared by the runs there)."),
-    executor: str = typer.Option("local", "--executor", help="local (in this process) or ray (stages as Ray tasks)."),
+    executor: str = typer.Option("local", "--executor", help="Executor: local (in this process) or ray (stages as Ray tasks)."),
     address: str = typer.Option(None, "--address", metavar="ADDR",
-                                help="ray: the cluster to run on, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, else a Ray instance on this machine)."),
+                                help="Ray executor: the cluster to run on, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, else a Ray instance on this machine)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and check everything, list the stages and the planned requests and cost; run none."),
     report: bool = typer.Option(False, "--report", help="Write the HTML report when the run finishes."),
 ) -> None:

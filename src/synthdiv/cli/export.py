@@ -14,8 +14,8 @@ from synthdiv.export.settings import DEFAULTS, FORMATS, NO_EMBEDDER, ExportSetti
 
 def export_cmd(
     source: Path = typer.Argument(..., help="A record file (.jsonl, .csv, .parquet, saved dataset) or a run folder written by `synthdiv run`."),
-    fmt: str = typer.Option(..., "--format", help=f"{' | '.join(FORMATS)}"),
-    out: Path = typer.Option(..., "--out", help="A .jsonl file (TRL formats, one record file) or a folder (hf, or a run folder)."),
+    fmt: str = typer.Option(..., "--format", help=f"Output format: {' | '.join(FORMATS)}."),
+    out: Path = typer.Option(..., "--out", "-o", help="A .jsonl file (TRL formats, one record file) or a folder (hf, or a run folder)."),
     real: Optional[Path] = typer.Option(None, "--real", help="Real records to measure the shift against (a record file; a run folder brings its own)."),
     embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help=f"Embedding metrics with this model, or {NO_EMBEDDER!r} for lexical metrics only."),
     seed: Optional[int] = typer.Option(DEFAULTS.seed, "--seed", help="Run folder: the seed whose sets are exported (default: the lowest)."),

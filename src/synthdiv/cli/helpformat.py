@@ -5,9 +5,10 @@ argument as ``{files}...``, ends a long word at the panel's edge with an ellipsi
 (``story_completio…``), and importing rich costs about 50 ms of every ``synthdiv --help``.
 Here each command and group formats its own help with click's plain formatter: a value is
 named INTEGER, NUMBER, TEXT, PATH or by the metavar its option gives (``FIELD=NAME``), a
-default is printed whole, and a command's summary in a group listing is its whole first
-sentence. :func:`use_plain_help` applies this to an app and all its sub-apps once, after
-the stage modules registered their commands, so a new command needs nothing to get it.
+default is printed whole, a command's summary in a group listing is its whole first
+sentence, and options with a ``rich_help_panel`` are listed under its title.
+:func:`use_plain_help` applies this to an app and all its sub-apps once, after the stage
+modules registered their commands, so a new command needs nothing to get it.
 """
 
 from __future__ import annotations
@@ -90,6 +91,16 @@ def help_record(param) -> tuple[str, str]:
     return names, text
 
 
+def help_sections(params) -> list[tuple[str, list]]:
+    """(title, parameters): the arguments, the options without a panel, then each option panel
+    (typer's ``rich_help_panel``) in the order its first option comes."""
+    sections: dict[str, list] = {"Arguments": [], "Options": []}
+    for p in params:
+        title = "Arguments" if p.param_type_name == "argument" else getattr(p, "rich_help_panel", None) or "Options"
+        sections.setdefault(title, []).append(p)
+    return [(title, group) for title, group in sections.items() if group]
+
+
 def write_rows(formatter, title: str, rows: list[tuple[str, str]]) -> None:
     """A titled two-column section; glued defaults are unglued once wrapped."""
     start = len(formatter.buffer)
@@ -119,10 +130,8 @@ class _PlainHelp:
 
     def format_options(self, ctx, formatter) -> None:
         params = [p for p in self.get_params(ctx) if not p.hidden]
-        for title, kind in (("Arguments", "argument"), ("Options", "option")):
-            rows = [help_record(p) for p in params if p.param_type_name == kind]
-            if rows:
-                write_rows(formatter, title, rows)
+        for title, group in help_sections(params):
+            write_rows(formatter, title, [help_record(p) for p in group])
 
 
 class PlainCommand(_PlainHelp, TyperCommand):

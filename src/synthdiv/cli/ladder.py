@@ -13,6 +13,11 @@ from pathlib import Path
 
 import typer
 
+from synthdiv.cli.deprecated import Old, old_spellings
+
+# ``--json FILE`` wrote the file; --json now prints to stdout, as on every command, and -o writes it
+OLD_JSON_FILE = Old("--json", "--out", applies=lambda value: value.endswith(".json") and not value.startswith("-"))
+
 
 def _level_set(path: Path):
     from synthdiv.data.records_io import read_records
@@ -59,20 +64,22 @@ def _temperature(row) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("ladder", help="Check that measured diversity rises with the diversity level, with intervals.")
+    @app.command("ladder", cls=old_spellings(OLD_JSON_FILE),
+                 help="Check that measured diversity rises with the diversity level, with intervals.")
     def ladder_cmd(
-        files: list[Path] = typer.Argument(..., help="generated record files, one per level"),
-        real: Path = typer.Option(None, help="the real records the prompts showed as seeds (for the copy check; default: the embedded corpus)"),
-        embedder: str = typer.Option("minilm-l6", help="embedder for adherence and Vendi, or 'none' to skip both"),
-        draws: int = typer.Option(200, help="random half-size subsets per set, for the diversity intervals"),
-        seed: int = typer.Option(0, help="seed of the subsets and of the bootstrap"),
-        json_out: Path = typer.Option(None, "--json", help="also write the rows and verdicts to this JSON file"),
+        files: list[Path] = typer.Argument(..., help="Generated record files, one per level."),
+        real: Path = typer.Option(None, help="The real records the prompts showed as seeds (for the copy check; default: the embedded corpus)."),
+        embedder: str = typer.Option("minilm-l6", help="Embedding model for adherence and Vendi, or 'none' to skip both."),
+        draws: int = typer.Option(200, help="Random half-size subsets per set, for the diversity intervals."),
+        seed: int = typer.Option(0, help="Seed of the subsets and of the bootstrap."),
+        as_json: bool = typer.Option(False, "--json", help="Print the rows and verdicts as JSON."),
+        out: Path = typer.Option(None, "--out", "-o", help="Also write the rows and verdicts to this JSON file."),
     ) -> None:
         from synthdiv.fileio import atomic_write
         from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
         from synthdiv.paths import check_io
 
-        check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, "--real": real}, outputs={"--json": json_out})
+        check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, "--real": real}, outputs={"--out": out})
         sets = [_level_set(p) for p in files]
         if real is not None:
             from synthdiv.data import read_input
@@ -93,6 +100,13 @@ def register(app: typer.Typer) -> None:
 
         rows = measure_ladder(sets, {r.id: r for r in seeds}, embed, draws=draws, seed=seed)
         verdicts = [verdict(rows, m) for m in ("distinct", "vendi") if any(r.get(m) is not None for r in rows)]
+        payload = {"rows": rows, "verdicts": verdicts}
+        if out is not None:
+            with atomic_write(out) as fh:
+                json.dump(payload, fh, indent=2)
+        if as_json:
+            typer.echo(json.dumps(payload, indent=2))
+            return
         for line in format_rows(rows):
             typer.echo(line)
         size = rows[0]["subset_size"]
@@ -101,6 +115,3 @@ def register(app: typer.Typer) -> None:
                    "copy: share of records copying a seed; rep-4: mean share of a record's word 4-grams that repeat one earlier in it")
         for v in verdicts:
             typer.echo(format_verdict(v))
-        if json_out is not None:
-            with atomic_write(json_out) as fh:
-                json.dump({"rows": rows, "verdicts": verdicts}, fh, indent=2)

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 
+from synthdiv.cli.deprecated import Old, old_spellings
 from synthdiv.cli.inputs import COLUMN, DATA_HELP, FIELDS, SPLIT, SUBSET, parse_fields, read_options
 from synthdiv.cli.metrics_text import NORMALISED, print_diversity, print_shift
 from synthdiv.cli.quiet import say
@@ -24,7 +25,8 @@ from synthdiv.metrics.choices import (
 )
 from synthdiv.metrics.matched import MATCHED
 
-
+JSON = typer.Option(False, "--json", help="Print JSON with stable keys.")
+OUT = typer.Option(None, "--out", "-o", help="Also write the JSON to this file.")
 
 
 def _emit(payload: dict[str, Any], as_json: bool, out: Optional[Path], human) -> None:
@@ -56,10 +58,11 @@ def _collect_warnings(fn, *args, **kwargs):
 
 def diversity_cmd(
     files: list[str] = typer.Argument(..., help=DATA_HELP + " A .txt file: one text per line."),
-    n: int = typer.Option(5, "--n", help="Highest n-gram order; distinct-1..n and their sum are reported."),
-    mode: str = typer.Option("auto", "--mode", help="corpus | sample | group | auto (group for long-context QA, else corpus)."),
+    ngram_order: int = typer.Option(5, "--ngram-order", help="Highest n-gram order n; distinct-1..n and their sum are reported."),
+    distinct_over: str = typer.Option("auto", "--distinct-over",
+                                      help="What distinct-n counts over: corpus | sample | group | auto (group for long-context QA, else corpus)."),
     tokenizer: str = typer.Option("regex", "--tokenizer",
-                                  help="regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
+                                  help="Tokeniser: regex (lower-cased words and punctuation) | whitespace (str.split) | a Hugging Face tokenizer."),
     fields: list[str] = FIELDS,
     split: Optional[str] = SPLIT,
     subset: Optional[str] = SUBSET,
@@ -71,18 +74,18 @@ def diversity_cmd(
     ),
     embedder: Optional[str] = typer.Option(
         None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME ('none': lexical only)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+    as_json: bool = JSON,
+    out: Optional[Path] = OUT,
     match_size: bool = typer.Option(
         False, "--match-size", help="Also measure every file at half the smallest file's size: mean and interval over random equal-size subsets."),
     match_draws: int = typer.Option(MATCHED.draws, "--match-draws", help="Random subsets per file for --match-size."),
     compression: str = typer.Option(
         DEFAULT_COMPRESSION, "--compression",
-        help="zstd (long window, ours) | gzip (as the diversity package computes it, for published numbers) | both.",
+        help="Compressor: zstd (long window, ours) | gzip (as the diversity package computes it, for published numbers) | both.",
     ),
     self_bleu_smoothing: str = typer.Option(
         DEFAULT_SMOOTHING, "--self-bleu-smoothing",
-        help="nltk smoothing of self-BLEU: none (nltk's default, method0) | method1 (Texygen, fast-bleu) | method2.",
+        help="The nltk smoothing of self-BLEU: none (nltk's default, method0) | method1 (Texygen, fast-bleu) | method2.",
     ),
 ) -> None:
     """Diversity of each file: distinct-1..n, n-gram diversity score, compression ratio, self-BLEU.
@@ -94,10 +97,11 @@ def diversity_cmd(
     from synthdiv.models.registry import embedder_or_none
     from synthdiv.paths import check_io
 
+    n, mode = ngram_order, distinct_over
     embedder = embedder_or_none(embedder)
     check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
-        raise UserError(f"unknown mode {mode!r}; use corpus, sample, group or auto", where="--mode")
+        raise UserError(f"unknown value {mode!r}; use corpus, sample, group or auto", where="--distinct-over")
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
     _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
     field_names = parse_fields(fields)
@@ -146,18 +150,18 @@ def shift_cmd(
     real: str = typer.Argument(..., help="The real set. " + DATA_HELP),
     generated: str = typer.Argument(..., help="The generated set, in any of the same forms."),
     embedder: Optional[str] = typer.Option(
-        None, "--embedder", help="minilm-l6 | mpnet-base | NAME ('none': lexical only); adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
+        None, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME ('none': lexical only); adds Fréchet, MMD, PRDC, MAUVE, classifier AUC."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="Tokeniser for lengths and n-gram JS."),
     fields: list[str] = FIELDS,
     split: Optional[str] = SPLIT,
     subset: Optional[str] = SUBSET,
     column: list[str] = COLUMN,
     seed: int = typer.Option(0, "--seed", help="Seed for equal-size subsampling, bootstrap, permutations and k-means."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file."),
+    as_json: bool = JSON,
+    out: Optional[Path] = OUT,
     mauve_setting: str = typer.Option(
         DEFAULT_MAUVE_SETTING, "--mauve",
-        help="synthdiv (k-means++ for seeds 0, 1, 2: mean and sd) | mauve-text (compute_mauve's defaults: its k-means, 5 restarts, seed 25).",
+        help="MAUVE setting: synthdiv (k-means++ for seeds 0, 1, 2: mean and sd) | mauve-text (compute_mauve's defaults: its k-means, 5 restarts, seed 25).",
     ),
 ) -> None:
     """Distribution shift between a real and a generated set, compared at equal size."""
@@ -188,5 +192,5 @@ def _mauve_options(setting: str) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("diversity")(diversity_cmd)
+    app.command("diversity", cls=old_spellings(Old("--n", "--ngram-order"), Old("--mode", "--distinct-over")))(diversity_cmd)
     app.command("shift")(shift_cmd)

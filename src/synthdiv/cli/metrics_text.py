@@ -7,11 +7,13 @@ shifted"), then the settings they were computed with, then a one-line verdict an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from synthdiv.metrics import registry
 from synthdiv.metrics.choices import DEFAULT_SMOOTHING
 
 NORMALISED = "normalised"
@@ -45,79 +47,164 @@ def print_one_file(rep: dict[str, Any]) -> None:
     if "tokens" in rep:
         head += f", {rep['tokens']} tokens" + (f", mode {rep['mode']}" if "mode" in rep else "") + f", tokenizer {rep['tokenizer']}"
     typer.echo(head)
-    if "distinct" in rep:
-        orders = list(rep["distinct"])
-        label = "sum over groups" if rep["mode"] == "group" else "distinct"
-        for k in orders:
-            line = f"  distinct-{k}: {fmt(rep['distinct'][k])} ({label}; {rep['unique_ngrams'][k]} unique of {rep['ngrams'][k]})"
-            if rep.get("distinct_mean"):
-                line += f", mean over {rep['groups']} groups {fmt(rep['distinct_mean'][k])}"
-            typer.echo(line)
-        line = f"  ngram_diversity_score (distinct-1..{orders[-1]} summed): {fmt(rep['ngram_diversity_score'])}"
-        if rep.get("ngram_diversity_score_ci_low") is not None:
-            line += (f", 95% interval [{fmt(rep['ngram_diversity_score_ci_low'])}, {fmt(rep['ngram_diversity_score_ci_high'])}]"
-                     f" (bootstrap over the {rep['groups']} groups)")
-        typer.echo(line)
+    for metric in registry.metrics(registry.DIVERSITY):
+        for line in _FILE_LINES.get(metric.name, _stat_lines)(rep, metric):
+            typer.echo(f"  {line}")
+    typer.echo(f"  {closing_line(rep)}")
+
+
+def value_at(rep: dict[str, Any], key: str) -> Any:
+    """The number at a stat's dotted key in a panel's output (None where it is not)."""
+    node: Any = rep
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _members(rep: dict[str, Any], stat) -> list[dict[str, Any]]:
+    """The family values a report has for ``stat`` (distinct orders, record fields), or [{}] for one number."""
+    if "{" not in stat.key:
+        return [{}]
+    family = value_at(rep, stat.key.split(".{")[0]) or {}
+    name = "n" if "{n}" in stat.key else "field"
+    return [{name: int(k) if name == "n" else k} for k in family]
+
+
+def _stat_lines(rep: dict[str, Any], metric) -> list[str]:
+    """A metric without lines of its own: each of its numbers by its label (registry), where the report has it."""
+    out = []
+    for stat in metric.stats:
+        for values in _members(rep, stat):
+            value = value_at(rep, stat.key.format(**values))
+            if value is not None and not stat.derived:
+                out.append(f"{stat.text('label', **values)}: {fmt(value)}")
+    return out
+
+
+def _distinct_lines(rep: dict[str, Any], metric) -> list[str]:
+    if "distinct" not in rep:
+        return []
+    orders = list(rep["distinct"])
+    label = "sum over groups" if rep["mode"] == "group" else "distinct"
+    out = []
+    for k in orders:
+        line = f"distinct-{k}: {fmt(rep['distinct'][k])} ({label}; {rep['unique_ngrams'][k]} unique of {rep['ngrams'][k]})"
+        if rep.get("distinct_mean"):
+            line += f", mean over {rep['groups']} groups {fmt(rep['distinct_mean'][k])}"
+        out.append(line)
+    line = f"ngram_diversity_score (distinct-1..{orders[-1]} summed): {fmt(rep['ngram_diversity_score'])}"
+    if rep.get("ngram_diversity_score_ci_low") is not None:
+        line += (f", 95% interval [{fmt(rep['ngram_diversity_score_ci_low'])}, {fmt(rep['ngram_diversity_score_ci_high'])}]"
+                 f" (bootstrap over the {rep['groups']} groups)")
+    out.append(line)
     if rep.get("matched"):
         m = rep["matched"]
-        typer.echo(
-            f"  matched at {m['size']} samples ({m['mode']}, {m['draws']} draws): ngram_diversity_score "
-            f"{fmt(m['ngram_diversity_score'])}, {100 * m['level']:g}% of draws in [{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]"
-        )
-    if "compression" in rep:
-        comp = rep["compression"]
-        typer.echo(f"  compression_ratio: {fmt(rep['compression_ratio'])} ({comp['compressor']}, level {comp['level']})")
-    if "compression_gzip" in rep:
-        gz = rep["compression_gzip"]
-        typer.echo(f"  compression_ratio_gzip: {fmt(rep['compression_ratio_gzip'])} ({gz['compressor']}, level {gz['level']})")
-    if "self_bleu_detail" in rep:
-        detail = rep["self_bleu_detail"]
-        smoothing = "" if detail["smoothing"] == DEFAULT_SMOOTHING else f" (smoothing {detail['smoothing']})"
-        typer.echo(f"  self_bleu-{detail['max_n']}: {fmt(rep['self_bleu'])}{smoothing}")
-    for key, value in (rep.get("embedding") or {}).items():
-        typer.echo(f"  {key}: {value if isinstance(value, dict) else fmt(value)}")
-    typer.echo(f"  {closing_line(rep)}")
+        out.append(f"matched at {m['size']} samples ({m['mode']}, {m['draws']} draws): ngram_diversity_score "
+                   f"{fmt(m['ngram_diversity_score'])}, {100 * m['level']:g}% of draws in [{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]")
+    return out
+
+
+def _compression_lines(rep: dict[str, Any], metric) -> list[str]:
+    return [f"{ratio}: {fmt(rep[ratio])} ({rep[detail]['compressor']}, level {rep[detail]['level']})"
+            for ratio, detail in (("compression_ratio", "compression"), ("compression_ratio_gzip", "compression_gzip")) if detail in rep]
+
+
+def _self_bleu_lines(rep: dict[str, Any], metric) -> list[str]:
+    if "self_bleu_detail" not in rep:
+        return []
+    detail = rep["self_bleu_detail"]
+    smoothing = "" if detail["smoothing"] == DEFAULT_SMOOTHING else f" (smoothing {detail['smoothing']})"
+    return [f"self_bleu-{detail['max_n']}: {fmt(rep['self_bleu'])}{smoothing}"]
+
+
+def _embedding_lines(rep: dict[str, Any], metric) -> list[str]:
+    return [f"{key}: {value if isinstance(value, dict) else fmt(value)}" for key, value in (rep.get("embedding") or {}).items()]
+
+
+# the built-in metrics' own lines (their details: unique counts, the compressor, the smoothing); a metric
+# added to the registry without lines here is shown by its labels (_stat_lines)
+_FILE_LINES: dict[str, Callable[[dict[str, Any], Any], list[str]]] = {
+    "distinct": _distinct_lines, "compression": _compression_lines, "self-bleu": _self_bleu_lines, "embedding": _embedding_lines,
+}
 
 
 def diversity_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     """(label, one cell per file) for every metric the files have, in the order of the one-file view."""
     first = reports[0]
     rows: list[tuple[str, list[str]]] = [("samples", [str(r["samples"]) for r in reports])]
-
-    def add(label: str, get) -> None:
-        rows.append((label, [fmt(get(r)) for r in reports]))
-
     if "tokens" in first:
-        add("tokens", lambda r: r["tokens"])
-    if "distinct" in first:
-        suffix = " (sum over groups)" if first["mode"] == "group" else ""
-        for k in first["distinct"]:
-            add(f"distinct-{k}{suffix}", lambda r, k=k: r["distinct"][k])
-        add("ngram_diversity_score", lambda r: r["ngram_diversity_score"])
-        if first.get("ngram_diversity_score_ci_low") is not None:
-            rows.append(("  95% interval (bootstrap over groups)",
-                         [f"[{fmt(r.get('ngram_diversity_score_ci_low'))}, {fmt(r.get('ngram_diversity_score_ci_high'))}]" for r in reports]))
-        if NORMALISED in first:
-            for k in first[NORMALISED]:
-                name = "ngram_diversity_score" if k == "ngram_diversity_score" else f"distinct-{k}"
-                add(f"{name} / group max", lambda r, k=k: r[NORMALISED][k])
+        rows.append(("tokens", [fmt(r["tokens"]) for r in reports]))
+    for metric in registry.metrics(registry.DIVERSITY):
+        rows += _TABLE_ROWS.get(metric.name, _stat_rows)(reports, metric)
+    return rows
+
+
+def _cells(reports: list[dict[str, Any]], get) -> list[str]:
+    return [fmt(get(r)) for r in reports]
+
+
+def _stat_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    """A metric without rows of its own: a row per number of it the first file has, by its label."""
+    rows = []
+    for stat in metric.stats:
+        for values in _members(reports[0], stat):
+            key = stat.key.format(**values)
+            if value_at(reports[0], key) is not None and not stat.derived:
+                rows.append((stat.text("label", **values), _cells(reports, lambda r, key=key: value_at(r, key))))
+    return rows
+
+
+def _distinct_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    first, rows = reports[0], []
+    if "distinct" not in first:
+        return rows
+    suffix = " (sum over groups)" if first["mode"] == "group" else ""
+    for k in first["distinct"]:
+        rows.append((f"distinct-{k}{suffix}", _cells(reports, lambda r, k=k: r["distinct"][k])))
+    rows.append(("ngram_diversity_score", _cells(reports, lambda r: r["ngram_diversity_score"])))
+    if first.get("ngram_diversity_score_ci_low") is not None:
+        rows.append(("  95% interval (bootstrap over groups)",
+                     [f"[{fmt(r.get('ngram_diversity_score_ci_low'))}, {fmt(r.get('ngram_diversity_score_ci_high'))}]" for r in reports]))
+    if NORMALISED in first:
+        for k in first[NORMALISED]:
+            name = "ngram_diversity_score" if k == "ngram_diversity_score" else f"distinct-{k}"
+            rows.append((f"{name} / group max", _cells(reports, lambda r, k=k: r[NORMALISED][k])))
     if first.get("matched"):
-        add(f"matched at {first['matched']['size']}: ngram_diversity_score", lambda r: r["matched"]["ngram_diversity_score"])
+        rows.append((f"matched at {first['matched']['size']}: ngram_diversity_score",
+                     _cells(reports, lambda r: r["matched"]["ngram_diversity_score"])))
         rows.append((f"  {100 * first['matched']['level']:g}% of draws in",
                      [f"[{fmt(r['matched']['ci_low'])}, {fmt(r['matched']['ci_high'])}]" for r in reports]))
-    if "compression_ratio" in first:
-        add("compression_ratio", lambda r: r["compression_ratio"])
-    if "compression_ratio_gzip" in first:
-        add("compression_ratio_gzip", lambda r: r["compression_ratio_gzip"])
-    if "self_bleu" in first:
-        add(f"self_bleu-{first['self_bleu_detail']['max_n']}", lambda r: r["self_bleu"])
-    for key, value in (first.get("embedding") or {}).items():
+    return rows
+
+
+def _compression_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    return [(key, _cells(reports, lambda r, key=key: r[key])) for key in ("compression_ratio", "compression_ratio_gzip")
+            if key in reports[0]]
+
+
+def _self_bleu_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    first = reports[0]
+    if "self_bleu" not in first:
+        return []
+    return [(f"self_bleu-{first['self_bleu_detail']['max_n']}", _cells(reports, lambda r: r["self_bleu"]))]
+
+
+def _embedding_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    rows = []
+    for key, value in (reports[0].get("embedding") or {}).items():
         if isinstance(value, dict):
             for q in value:
-                add(f"{key}[{q}]", lambda r, key=key, q=q: (r["embedding"][key] or {}).get(q))
+                rows.append((f"{key}[{q}]", _cells(reports, lambda r, key=key, q=q: (r["embedding"][key] or {}).get(q))))
         else:
-            add(key, lambda r, key=key: r["embedding"][key])
+            rows.append((key, _cells(reports, lambda r, key=key: r["embedding"][key])))
     return rows
+
+
+_TABLE_ROWS: dict[str, Callable[[list[dict[str, Any]], Any], list[tuple[str, list[str]]]]] = {
+    "distinct": _distinct_rows, "compression": _compression_rows, "self-bleu": _self_bleu_rows, "embedding": _embedding_rows,
+}
 
 
 def print_diversity_table(reports: list[dict[str, Any]]) -> None:
@@ -160,9 +247,7 @@ def _table_settings(reports: list[dict[str, Any]]) -> str:
 
 # ----- shift -----------------------------------------------------------------------------------
 def print_shift(payload: dict[str, Any]) -> None:
-    from synthdiv.metrics.shift import DIRECTIONS
-
-    rows = shift_result_rows(payload, DIRECTIONS)
+    rows = shift_result_rows(payload)
     width = max(len(label) for label, *_ in rows)
     vwidth = max(len(value) for _, value, _, _ in rows)
     iwidth = max(len(interval) for *_, interval, _ in rows)
@@ -177,34 +262,69 @@ def print_shift(payload: dict[str, Any]) -> None:
         typer.echo(f"warning: {note}")
 
 
-def shift_result_rows(payload: dict[str, Any], directions: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    """(label, value, interval or why none, direction) for each number of the panel."""
+def shift_result_rows(payload: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(label, value, interval or why none, direction) for each number of the panel, in the registry's order
+    (a record field's lengths together, then the n-gram JS, then the embedding panel)."""
+    rows = []
+    for metric in registry.metrics(registry.SHIFT):
+        if metric.name == "lengths":
+            rows += _length_rows(payload, metric)
+            continue
+        for stat in metric.stats:
+            if not stat.row:
+                continue
+            for values in _members(payload, stat):
+                value = value_at(payload, stat.key.format(**values))
+                if value is None and stat.key.startswith("embedding.") and not payload.get("embedding"):
+                    continue
+                rows.append((stat.text("cli_name", **values), fmt(value), _interval_text(payload, stat), stat.reading))
+    return rows
+
+
+def _length_rows(payload: dict[str, Any], metric) -> list[tuple[str, str, str, str]]:
+    """Per record field: KS and Wasserstein-1 with their bootstrap intervals, then both sides' mean length."""
     rows = []
     for field, s in payload["lengths"].items():
-        level = "95% CI"
-        for key, name, digits in (("ks", "KS", 4), ("wasserstein", "Wasserstein-1 (tokens)", 3)):
-            ci = s.get(f"{key}_ci95")
-            interval = f"{level} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else "no interval: bootstrap off"
-            rows.append((f"length[{field}] {name}", f"{s[key]:.{digits}f}", interval, directions[key]))
+        for stat, digits in zip(metric.stats, (4, 3), strict=True):
+            ci = s.get(f"{stat.name}_ci95")
+            interval = f"95% CI [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else "no interval: bootstrap off"
+            rows.append((stat.text("cli_name", field=field), f"{s[stat.name]:.{digits}f}", interval, stat.reading))
         rows.append((f"length[{field}] mean tokens", f"{s['real']['mean']:.2f} vs {s['generated']['mean']:.2f}",
                      "sd " + " vs ".join("null" if side["sd"] is None else f"{side['sd']:.2f}" for side in (s["real"], s["generated"])),
                      "real vs generated"))
-    for n, value in payload["ngram_js"].items():
-        rows.append((f"{n}-gram JS (bits)", fmt(value), "no interval: exact counts, not resampled", directions["ngram_js"]))
-    emb = payload.get("embedding")
-    if emb:
-        rows.append(("frechet_distance", fmt(emb.get("frechet_distance")), NOT_RESAMPLED, directions["frechet_distance"]))
-        rows.append(("mmd2", fmt(emb.get("mmd2")), _mmd_p(emb), directions["mmd2"]))
-        for key in ("precision", "recall", "density", "coverage"):
-            rows.append((key, fmt(emb.get(key)), NOT_RESAMPLED, directions[key]))
-        seeds = ", ".join(str(s) for s in emb.get("mauve_seeds") or [])
-        spread = f"± {emb['mauve_sd']:.4f} sd over k-means seeds {seeds}" if emb.get("mauve_sd") is not None else f"no sd: one k-means seed ({seeds})"
-        rows.append(("mauve", fmt(emb.get("mauve")), spread, directions["mauve"]))
-        auc_sd = emb.get("classifier_auc_sd")
-        rows.append(("classifier_auc", fmt(emb.get("classifier_auc")),
-                     f"± {auc_sd:.4f} sd over {emb.get('classifier_folds')} folds" if auc_sd is not None else "no sd: too few points",
-                     directions["classifier_auc"]))
     return rows
+
+
+def _interval_text(payload: dict[str, Any], stat) -> str:
+    """Where a number's uncertainty comes from, or why it has none (the registry's ``interval``)."""
+    emb = payload.get("embedding") or {}
+    if stat.interval == registry.PERMUTATION:
+        return _mmd_p(emb)
+    if stat.interval == registry.SD:
+        return _SPREADS.get(stat.name, _sd)(payload, stat)
+    if stat.interval == registry.EXACT:
+        return "no interval: exact counts, not resampled"
+    return NOT_RESAMPLED
+
+
+def _sd(payload: dict[str, Any], stat) -> str:
+    sd = value_at(payload, stat.spread or "")
+    return f"± {sd:.4f} sd" if sd is not None else "no sd"
+
+
+def _mauve_sd(payload: dict[str, Any], stat) -> str:
+    emb = payload["embedding"]
+    seeds = ", ".join(str(s) for s in emb.get("mauve_seeds") or [])
+    return f"± {emb['mauve_sd']:.4f} sd over k-means seeds {seeds}" if emb.get("mauve_sd") is not None else f"no sd: one k-means seed ({seeds})"
+
+
+def _auc_sd(payload: dict[str, Any], stat) -> str:
+    emb = payload["embedding"]
+    sd = emb.get("classifier_auc_sd")
+    return f"± {sd:.4f} sd over {emb.get('classifier_folds')} folds" if sd is not None else "no sd: too few points"
+
+
+_SPREADS = {"mauve": _mauve_sd, "classifier_auc": _auc_sd}  # what the sd is over, in words
 
 
 def _mmd_p(emb: dict[str, Any]) -> str:

@@ -20,9 +20,10 @@ def mix_cmd(
     generated: str = typer.Option(..., "--generated", help="Generated data, in any of the same forms (record files must hold "
                                                            "generated records; other rows count as generated)."),
     ratio: float = typer.Option(..., "--ratio", help="Mixing ratio |gen| / (|gen| + |real|) (paper Eq. 7), in [0, 1]."),
-    mode: str = typer.Option("fixed", "--mode", help="fixed: total size N, a share 'ratio' generated. variable: the real part fixed, generated added."),
+    mode: str = typer.Option("fixed", "--mode",
+                             help="Mixing mode. fixed: total size N, a share 'ratio' generated. variable: the real part fixed, generated added."),
     size: Optional[int] = typer.Option(
-        None, "--size", help="fixed: total records (default: number of real records). variable: real records kept (default: all)."),
+        None, "--size", help="Size. fixed: total records (default: number of real records). variable: real records kept (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampling (without replacement)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet)."),
     split: Optional[str] = SPLIT,

@@ -43,9 +43,9 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
 def select_cmd(
     pool: str = typer.Option(..., "--pool", help="The generated pool. " + DATA_HELP),
     n: int = typer.Option(..., "--n", help="How many records to select."),
-    strategy: str = typer.Option(..., "--strategy", help=f"{' | '.join(STRATEGY_NAMES)} (docs/selection.md)."),
+    strategy: str = typer.Option(..., "--strategy", help=f"Selection strategy: {' | '.join(STRATEGY_NAMES)} (docs/selection.md)."),
     real: Optional[str] = typer.Option(None, "--real", help="Real records to match (needed by matched and matched-diverse)."),
-    weight: float = typer.Option(DEFAULTS.weight, "--weight", help="matched-diverse: 0 = matched, 1 = diverse."),
+    weight: float = typer.Option(DEFAULTS.weight, "--weight", help="Weight of matched-diverse: 0 = matched, 1 = diverse."),
     embedder: str = typer.Option(DEFAULTS.embedder, "--embedder", help="Embedding model: minilm-l6 | mpnet-base | NAME ('none': only for random and dedup)."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of every random choice of the strategy."),
     out: Path = typer.Option(..., "--out", "-o", help="Output record file (.jsonl, .csv or .parquet); written atomically."),

@@ -19,44 +19,47 @@ from pathlib import Path
 import typer
 
 from synthdiv.backends import BACKENDS
-from synthdiv.backends.base import OPTION_DEFAULTS
-from synthdiv.generation.settings import SETTINGS
+from synthdiv.cli.deprecated import Old, old_spellings
+from synthdiv.generation.settings import EVERY_SETTING
 from synthdiv.generation.topic_tree import PoolRecipe
 
 _RECIPE = PoolRecipe(size=1)  # the recipe's defaults: one definition for this command and a sweep's topics stage
 
 
-def _option(name: str):
-    """The option of generation setting ``name``, as generate has it (cost options: one meaning everywhere)."""
-    return typer.Option(SETTINGS[name].default, help=SETTINGS[name].help)
+def _option(name: str, *flags: str, **extra):
+    """The option of generation setting ``name``, as generate has it (one meaning everywhere)."""
+    setting = EVERY_SETTING[name]
+    return typer.Option(setting.default, *flags, help=extra.pop("help", setting.help), **extra)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("topics", help="Grow a pool of distinct topics as a tree (themes > subtopics > topics), near-duplicates removed.")
+    # --sample keeps N records in `data`: printing N pool lines is --show
+    @app.command("topics", cls=old_spellings(Old("--sample", "--show")),
+                 help="Grow a pool of distinct topics as a tree (themes > subtopics > topics), near-duplicates removed.")
     def topics_cmd(
-        size: int = typer.Option(..., help="distinct topics wanted (the paper's D6 uses 10000)"),
-        out: Path = typer.Option(..., help="pool file to write: one 'Theme > Subtopic > Topic' line per topic"),
-        backend: str = typer.Option(SETTINGS["backend"].default, help=f"one of {', '.join(BACKENDS)}"),
-        model: str = typer.Option(SETTINGS["model"].default, help=SETTINGS["model"].help),
-        base_url: list[str] = typer.Option(SETTINGS["base_url"].default, "--base-url", metavar="URL", help=SETTINGS["base_url"].help),
-        seed: int = typer.Option(0, help="seed of the style examples in each prompt, and of sampling"),
-        per_request: int = typer.Option(_RECIPE.per_request, help="topics asked for in each request (a small model repeats itself in longer lists)"),
-        depth: int = typer.Option(_RECIPE.depth, help="depth the tree fills first (3 = theme > subtopic > topic); "
-                                                      "it grows deeper once asking nodes again stops finding new topics"),
+        size: int = typer.Option(..., help="Distinct topics wanted (the paper's D6 uses 10000)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Pool file to write: one 'Theme > Subtopic > Topic' line per topic."),
+        backend: str = _option("backend", help=f"Generation backend: {', '.join(BACKENDS)}."),
+        model: str = _option("model"),
+        base_url: list[str] = _option("base_url", "--base-url", metavar="URL"),
+        seed: int = typer.Option(0, help="Random seed of the style examples in each prompt, and of sampling."),
+        per_request: int = typer.Option(_RECIPE.per_request, help="Topics asked for in each request (a small model repeats itself in longer lists)."),
+        depth: int = typer.Option(_RECIPE.depth, help="Depth the tree fills first (3 = theme > subtopic > topic); "
+                                                      "it grows deeper once asking nodes again stops finding new topics."),
         near_duplicate_threshold: float = typer.Option(_RECIPE.near_duplicate_threshold,
-                                                       help="embedding cosine at or above which a topic is a near-duplicate"),
-        embedder: str = typer.Option(_RECIPE.embedder, help="embedder for near-duplicates, or 'none' for exact (normalised) matches only"),
-        temperature: float = typer.Option(SETTINGS["temperature"].default, help=SETTINGS["temperature"].help),
-        max_tokens: int = typer.Option(_RECIPE.max_tokens, help="answer budget per request, in tokens"),
-        batch_size: int = typer.Option(OPTION_DEFAULTS["batch_size"], help="transformers: prompts per forward pass"),
-        cache_dir: Path = typer.Option(None, help="response cache folder (default $SYNTHDIV_CACHE/responses)"),
-        sample: int = typer.Option(10, help="pool lines to print as a sample"),
+                                                       help="Embedding cosine at or above which a topic is a near-duplicate."),
+        embedder: str = typer.Option(_RECIPE.embedder, help="Embedding model for near-duplicates, or 'none' for exact (normalised) matches only."),
+        temperature: float = _option("temperature"),
+        max_tokens: int = typer.Option(_RECIPE.max_tokens, help="Answer budget per request, in tokens."),
+        batch_size: int = _option("batch_size"),
+        cache_dir: Path = _option("cache_dir"),
+        show: int = typer.Option(10, help="Pool lines to print as a sample."),
         price_in: float = _option("price_in"),
         price_out: float = _option("price_out"),
         max_cost: float = _option("max_cost"),
-        dry_run: bool = typer.Option(False, "--dry-run", help="print the request cap and what it could cost; send and write nothing"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the request cap and what it could cost; send and write nothing."),
         allow_partial: bool = typer.Option(False, "--allow-partial",
-                                           help="exit 0 even when the pool falls short of --size (default: exit code 3)"),
+                                           help="Exit 0 even when the pool falls short of --size (default: exit code 3)."),
     ) -> None:
         from synthdiv.backends.base import SamplingParams
         from synthdiv.backends.servers import as_base_url
@@ -94,7 +97,7 @@ def register(app: typer.Typer) -> None:
             growth = grow_pool(engine, recipe, progress=progress)
             _check_not_empty(growth, engine, size)
             write_pool_file(out, growth.topics, f"{len(growth.topics)} topics, {backend} {model}, seed {seed}")
-            _print_summary(growth, size, out, time.monotonic() - start, sample, cost.cost_line(engine.backend.stats,
+            _print_summary(growth, size, out, time.monotonic() - start, show, cost.cost_line(engine.backend.stats,
                                                                                                  _price_factor(engine)))
             _check_full(growth, engine, size, out, allow_partial)
 

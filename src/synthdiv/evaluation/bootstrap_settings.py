@@ -29,7 +29,7 @@ def check_settings(resamples: int, level: float, seed: int = 0) -> None:
     if _whole(resamples) < 1:
         raise UserError(f"the number of resamples must be a positive integer (got {resamples!r})", where="--resamples")
     if not 0.0 < level < 1.0:
-        raise UserError(f"the confidence level must be strictly between 0 and 1, e.g. 0.95 (got {level!r})", where="--level")
+        raise UserError(f"the confidence level must be strictly between 0 and 1, e.g. 0.95 (got {level!r})", where="--confidence")
     if _whole(seed) < 0:
         raise UserError(f"the seed must be a whole number >= 0 (got {seed!r})", where="--seed")
 

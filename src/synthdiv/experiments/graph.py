@@ -16,23 +16,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from synthdiv.backends import run_mechanics
 from synthdiv.data.inputs import AUTO_FORMAT, KEYED_AUTO_FORMAT
 from synthdiv.experiments.layout import SELECTION_LABELS, level_label, mix_label
-from synthdiv.experiments.params import (
-    EvaluateParams, GenerateParams, LoopSetParams, MeasureParams, MixParams, RealParams, SelectParams, StageParams, TopicsParams,
-    TrainParams,
-)
+from synthdiv.experiments.kinds import key_version, stage_kind, stored_kind
+from synthdiv.experiments.kinds.evaluate import EvaluateParams
+from synthdiv.experiments.kinds.generate import GenerateParams
+from synthdiv.experiments.kinds.loop_set import LoopSetParams
+from synthdiv.experiments.kinds.measure import MeasureParams
+from synthdiv.experiments.kinds.mix import MixParams
+from synthdiv.experiments.kinds.real import RealParams
+from synthdiv.experiments.kinds.select import SelectParams
+from synthdiv.experiments.kinds.topics import TopicsParams
+from synthdiv.experiments.kinds.train import TrainParams
+from synthdiv.experiments.params import StageParams
 from synthdiv.experiments.spec import ExperimentSpec
-from synthdiv.experiments.versions import key_version, stored_kind
 from synthdiv.generation.strategies import STRATEGIES
 from synthdiv.generation.topic_tree import PoolRecipe
 from synthdiv.mixing.generations import drawn_generations, subsample_size
 from synthdiv.selection.settings import NEEDS_REAL
 
-DATA_FILE = {"topics": "topics.txt", "real": "train.jsonl", "generate": "records.jsonl", "select": "records.jsonl", "mix": "records.jsonl",
-             "loop_set": "records.jsonl"}
-# Backend options that change how requests are sent, never what comes back: not part of a stage key.
-RUN_MECHANICS = ("concurrency", "rpm", "tpm", "timeout", "max_retries", "poll_interval", "max_wait", "silence_report_s")
 # The SelectionSettings each strategy reads (besides its seed): only these are in a select stage's
 # key, so a random selection is shared by specs that differ in, say, the matched-diverse weight.
 _MATCHING = ("embedder", "classifier_c", "classifier_max_rows", "max_abs_logit")
@@ -107,11 +110,14 @@ class Graph:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self.spec = spec
         self.nodes: dict[str, Node] = {}
 
     def add(self, node: Node) -> Node:
-        """The node, or the equal one already in the graph (same key: shared stage)."""
+        """The node, or the equal one already in the graph (same key: shared stage), asking for what its kind
+        declares it needs (experiments.kinds: train and evaluate stages the training's processes and GPUs)."""
+        node.resources = stage_kind(node.kind).resources_for(self.spec)
         return self.nodes.setdefault(node.key, node)
 
 
@@ -137,7 +143,7 @@ def fingerprint(source: str | None) -> dict[str, Any] | None:
 
 
 def build_graph(spec: ExperimentSpec) -> Graph:
-    b = _Builder()
+    b = _Builder(spec)
     rs = spec.real
     real = b.add(Node("real", "real data", RealParams(
         task=spec.task, source=fingerprint(rs.source), source_name=rs.source, format=KEYED_AUTO_FORMAT if rs.format == AUTO_FORMAT else rs.format,
@@ -162,8 +168,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
         for model in spec.training.models:
             if spec.training.evaluate_base:
                 b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
-                           resources=_train_resources(spec)))
+                           info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
         for size in spec.mixing.sizes:
             for ratio in spec.mixing.ratios:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
@@ -184,8 +189,7 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     base = None
     if spec.training.evaluate_base:
         base = b.add(Node("evaluate", f"evaluate {model} without fine-tuning", _eval_params(spec, model), {"test": real},
-                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed},
-                          resources=_train_resources(spec)))
+                          info={"dataset": "base", "role": "base", "level": "", "model": model, "seed": seed}))
     real_set = b.add(Node("mix", f"mix real (seed {seed})", MixParams(mode="fixed", ratio=0.0, size=None, seed=seed),
                           {"real": real}, info=_loop_info("real", 0, seed, model)))
     steps = []
@@ -212,9 +216,9 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
             measure_set = b.add(Node("measure", f"measure {train_set.name.removeprefix('mix ')}", measure_cfg,
                                      {"data": train_set, "reference": real}, info=dict(info)))
             train = b.add(Node("train", f"train {model} on {info['dataset']} (seed {seed})", _train_params(spec, model, seed),
-                               {"data": train_set}, info=dict(info), resources=_train_resources(spec)))
+                               {"data": train_set}, info=dict(info)))
             evaluate = b.add(Node("evaluate", f"evaluate {model} on {info['dataset']} (seed {seed})", _eval_params(spec, model),
-                                  {"model": train, "test": real}, info=dict(info), resources=_train_resources(spec)))
+                                  {"model": train, "test": real}, info=dict(info)))
             steps.append(LoopStep(scenario, seed, k, train_set, measure_set, train, evaluate, new, measure_new, base))
     return steps
 
@@ -234,10 +238,16 @@ def generation_mechanics(spec: ExperimentSpec) -> dict[str, Any]:
     g = spec.generation
     if g is None:
         return {}
-    options = {k: v for k, v in g.backend_options.items() if k in RUN_MECHANICS}
+    options = {k: v for k, v in g.backend_options.items() if k in run_mechanics()}
     if isinstance(g.base_url, list):
         options["base_url"] = list(g.base_url)  # replicas of one model: which one answers is how requests are sent
     return {"backend_options": options, "price_in": g.price_in, "price_out": g.price_out, "max_cost": g.max_cost}
+
+
+def _keyed_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options in a stage key: those that change the text (an adapter, a device's numerics), never the
+    run mechanics a backend declares (backends.run_mechanics)."""
+    return {k: v for k, v in options.items() if k not in run_mechanics()}
 
 
 def keyed_base_url(base_url: str | list[str] | None) -> str | None:
@@ -248,15 +258,6 @@ def keyed_base_url(base_url: str | list[str] | None) -> str | None:
 
 def _train_params(spec: ExperimentSpec, model: str, seed: int) -> TrainParams:
     return TrainParams(spec.training.train_config(model, seed))
-
-
-def _train_resources(spec: ExperimentSpec) -> dict[str, float | None]:
-    """What a train or evaluate stage asks the Ray executor for: a CPU per process, and training.gpus_per_stage
-    GPUs; unset, a GPU per process when bf16 needs one, else None: one per process where the cluster has GPUs
-    (experiments.cluster.stage_resources)."""
-    t = spec.training
-    gpus = t.gpus_per_stage if t.gpus_per_stage is not None else (t.processes if _wants_gpu(spec) else None)
-    return {"cpus": t.processes, "gpus": gpus, "processes": t.processes}
 
 
 def _add_selections(b: _Builder, spec: ExperimentSpec, real: Node, pool: Node, level: str, seed: int) -> list[Node]:
@@ -298,13 +299,9 @@ def _add_training_set(b: _Builder, spec, real: Node, source: Node | None, level,
                {"data": mix, "reference": real}, info=dict(info)))
     for model in spec.training.models:
         train = b.add(Node("train", f"train {model} on {label} (seed {seed})", _train_params(spec, model, seed), {"data": mix},
-                           info={**info, "model": model}, resources=_train_resources(spec)))
+                           info={**info, "model": model}))
         b.add(Node("evaluate", f"evaluate {model} on {label} (seed {seed})", _eval_params(spec, model), {"model": train, "test": real},
-                   info={**info, "model": model}, resources=dict(train.resources)))
-
-
-def _wants_gpu(spec: ExperimentSpec) -> bool:
-    return spec.training.precision == "bf16"
+                   info={**info, "model": model}))
 
 
 def _eval_params(spec: ExperimentSpec, model: str) -> EvaluateParams:
@@ -329,7 +326,7 @@ def _topic_pool(b: _Builder, spec: ExperimentSpec, level: str, seed: int) -> dic
     recipe = PoolRecipe(size=size, seed=seed, growth=g.pool_growth)
     params = TopicsParams(
         backend=g.backend, model=g.model, base_url=keyed_base_url(g.base_url),
-        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        backend_options=_keyed_options(g.backend_options),
         temperature=g.temperature, top_p=g.top_p, size=size, seed=seed, growth=recipe.growth, per_request=recipe.per_request,
         depth=recipe.depth, embedder=recipe.embedder, near_duplicate_threshold=recipe.near_duplicate_threshold,
         max_tokens=recipe.max_tokens,
@@ -351,7 +348,7 @@ def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateP
         max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,
         # Options that change the text (an adapter, a device's numerics) are in here; names of
         # environment variables may be, their values (keys) never are.
-        backend_options={k: v for k, v in g.backend_options.items() if k not in RUN_MECHANICS},
+        backend_options=_keyed_options(g.backend_options),
         overdraw=g.overdraw,
         pool_growth=g.pool_growth if topics is None and not grown else None,  # a generated pool's growth changes the topics
         min_topic_adherence=g.min_topic_adherence, constrain=g.constrain,

@@ -22,7 +22,7 @@ from typing import Any
 
 from synthdiv.experiments import layout
 from synthdiv.experiments.graph import Graph, Node
-from synthdiv.experiments.stages import data_file
+from synthdiv.experiments.kinds import data_file
 from synthdiv.experiments.store import Store
 from synthdiv.fileio import atomic_path, atomic_write
 

@@ -151,7 +151,7 @@ def track_run_folder(spec: ExperimentSpec, out: Path, graph: Graph) -> None:
 
 def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
     """A dry run's cost lines: each generate stage still to run (generation.cost.plan_generation), then the total."""
-    from synthdiv.experiments.stages import generation_config
+    from synthdiv.experiments.kinds.generate import generation_config
     from synthdiv.generation.cost import plan_generation
 
     from synthdiv.generation.topic_tree import request_budget

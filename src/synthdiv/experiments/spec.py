@@ -429,11 +429,12 @@ class ExperimentSpec(Strict):
             self.mixing.ratios = [0.0]
         if loop.model is None:
             loop.model = self.generation.model
-        from synthdiv.backends import ADAPTER_BACKENDS
+        from synthdiv.backends import backend_class, with_capability
 
-        if self.generation.backend not in ADAPTER_BACKENDS:
+        if not backend_class(self.generation.backend).loads_adapters:
             raise ValueError(f"generations: the student writes each generation's data with its LoRA adapter, which only the "
-                             f"{', '.join(ADAPTER_BACKENDS)} backends load; generation.backend is {self.generation.backend!r}")
+                             f"{', '.join(with_capability('loads_adapters'))} backends load; generation.backend is "
+                             f"{self.generation.backend!r}")
         if loop.n is None:
             if self.real.n_train is None:
                 raise ValueError("generations.n: give the records generated per generation (or real.n_train)")

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from synthdiv.experiments.graph import Node
 from synthdiv.experiments.layout import STAGE_DONE
-from synthdiv.experiments.versions import stored_kind
+from synthdiv.experiments.kinds import stored_kind
 from synthdiv.fileio import atomic_write
 
 try:

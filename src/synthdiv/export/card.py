@@ -117,7 +117,7 @@ def _generation_section(inp: ExportInput) -> str:
     if hashes:
         lines.append("Each generated record keeps `provenance.prompt_hash`, the sha256 of the exact messages sent. The records "
                      "do not name the template file; the built-in templates of this strategy have these sha256 (a generation "
-                     "run with `--prompts-dir` used other files):\n")
+                     "run with `--set prompts_dir=…` used other files):\n")
         lines.extend(f"- `{name}`: `{digest}`" for name, digest in hashes.items())
         lines.append("")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The card's tables: one row per metric or setting, one column per config, each column
 headed by its sample size. A metric a config lacks shows as "—" and the card's
-"Not computed" section says why."""
+"Not computed" section says why. The metrics' rows, their order and labels are the
+registry's (metrics.registry), as in the report and on the command line."""
 
 from __future__ import annotations
 
@@ -11,24 +12,9 @@ from typing import Any
 
 from synthdiv.export.provenance import generation_summary
 from synthdiv.export.sources import ExportSet
+from synthdiv.metrics import registry
 
 MISSING = "—"
-DIVERSITY_LABELS = {
-    "div_ngram_diversity_score": "distinct-1..{n} summed (n-gram diversity score)",
-    "div_compression_ratio": "compression ratio (gzip; higher = more repetitive)",
-    "div_self_bleu": "self-BLEU-4 (higher = records more alike)",
-}
-EMBEDDING_LABELS = {
-    "mean_pairwise_cosine_distance": "mean pairwise cosine distance", "vendi_score": "Vendi score (q=1; effective number of distinct records)",
-    "vendi_score_q_2": "Vendi score (q=2)", "vendi_score_q_inf": "Vendi score (q=∞)", "centroid_radius": "centroid radius",
-    "kmeans_inertia": "k-means inertia per record",
-}
-_DUPLICATES = {"div_embedding_vendi_score_q_1"}  # the same number as div_embedding_vendi_score
-SHIFT_LABELS = {
-    "frechet_distance": "Fréchet distance (embeddings)", "mmd2": "MMD² (embeddings)", "mmd2_p_value": "MMD² permutation p-value",
-    "precision": "precision (PRDC)", "recall": "recall (PRDC)", "density": "density (PRDC)", "coverage": "coverage (PRDC)",
-    "mauve": "MAUVE", "classifier_auc": "classifier AUC (0.5 = indistinguishable)",
-}
 # Flattened detail columns that are not metrics: counts, seeds, settings, interval strings.
 _NOT_A_METRIC = re.compile(r"(_bootstrap|_seed|_samples|_sd|_dimensions|_permutations|_bandwidth|_folds|_buckets|_n_real|_n_generated|_k)$")
 
@@ -56,64 +42,56 @@ def _n(value: Any) -> str:
     return "?" if value is None else str(int(value))
 
 
-# ----- diversity ------------------------------------------------------------
+# ----- the metrics' rows: the registry's (metrics.registry) labels and order --------------------------
+def metric_keys(sets: list[ExportSet], panel: str) -> list[str]:
+    """The numbers of ``panel`` the sets have: the registry's, a family member by member (distinct-1 …, each
+    record field's lengths), then the embedding numbers no metric declares. Numbers computed from several sets
+    (a size-matched draw, a group maximum) and aliases are left out: the card describes each set."""
+    prefix = registry.PREFIXES[panel] + "_"
+    keys = {k for s in sets for k in s.metrics if k.startswith(prefix) and _numeric(s.metrics, k) is not None}
+    listed = [c for stat, c, _ in registry.columns(panel, keys.__contains__) if not stat.derived]
+    declared = {c for c in keys if registry.stat_of(c) is not None}
+    families = sorted((c for c in declared - set(listed) if not registry.stat_of(c)[0].derived), key=_family_order)
+    embedding = prefix + "embedding_"
+    other = sorted(k for k in keys - declared if k.startswith(embedding) and k not in registry.ALIASES and not _NOT_A_METRIC.search(k))
+    return listed + families + other
+
+
+def _family_order(column: str) -> tuple:
+    """distinct-7 after distinct-6: by the stat, then the order."""
+    stat, _, values = registry.stat_of(column)
+    return (stat.key, values.get("n", 0), values.get("field", ""))
+
+
+def metric_label(column: str, top_order: int = 5) -> str:
+    found = registry.stat_of(column)
+    if found is None:
+        name = column.removeprefix("div_embedding_").removeprefix("shift_embedding_")
+        return "embedding: " + name.replace("_", " ")
+    stat, _, values = found
+    return stat.text("label", top=top_order, **values)
+
+
+def _top_order(keys: list[str]) -> int:
+    return max((int(k.rsplit("_", 1)[1]) for k in keys if re.fullmatch(r"div_distinct_\d+", k)), default=0)
+
+
 def diversity_keys(sets: list[ExportSet]) -> list[str]:
-    """distinct-k in order of k, their sum, compression, self-BLEU, then every embedding metric."""
-    keys = {k for s in sets for k in s.metrics if _numeric(s.metrics, k) is not None}
-    distinct = sorted((k for k in keys if re.fullmatch(r"div_distinct_\d+", k)), key=lambda k: int(k.rsplit("_", 1)[1]))
-    fixed = [k for k in DIVERSITY_LABELS if k in keys]
-    known = [f"div_embedding_{k}" for k in EMBEDDING_LABELS if f"div_embedding_{k}" in keys]
-    other = sorted(k for k in keys if k.startswith("div_embedding_") and k not in known and k not in _DUPLICATES
-                   and not _NOT_A_METRIC.search(k))
-    embedding = known + other
-    return distinct + fixed + embedding
-
-
-def diversity_label(key: str, top_order: int) -> str:
-    if key.startswith("div_distinct_"):
-        return f"distinct-{key.rsplit('_', 1)[1]}"
-    if key in DIVERSITY_LABELS:
-        return DIVERSITY_LABELS[key].format(n=top_order)
-    name = key.removeprefix("div_embedding_")
-    return "embedding: " + EMBEDDING_LABELS.get(name, name.replace("_", " "))
+    return metric_keys(sets, registry.DIVERSITY)
 
 
 def diversity_table(sets: list[ExportSet]) -> str | None:
     keys = diversity_keys(sets)
     if not keys:
         return None
-    top = max((int(k.rsplit("_", 1)[1]) for k in keys if re.fullmatch(r"div_distinct_\d+", k)), default=0)
+    top = _top_order(keys)
     header = ["metric"] + [f"{s.config} (n={_n(s.metrics.get('div_samples'))} records)" for s in sets]
-    rows = [[diversity_label(k, top)] + [fmt(_numeric(s.metrics, k)) for s in sets] for k in keys]
+    rows = [[metric_label(k, top)] + [fmt(_numeric(s.metrics, k)) for s in sets] for k in keys]
     return table(header, rows)
 
 
-# ----- shift ----------------------------------------------------------------------
 def shift_keys(sets: list[ExportSet]) -> list[str]:
-    """n-gram JS by order, length KS and Wasserstein by field, then the embedding panel in the paper's order."""
-    keys = {k for s in sets for k in s.metrics if k.startswith("shift_") and _numeric(s.metrics, k) is not None}
-    js = sorted((k for k in keys if re.fullmatch(r"shift_ngram_js_\d+", k)), key=lambda k: int(k.rsplit("_", 1)[1]))
-    lengths = sorted((k for k in keys if re.fullmatch(r"shift_lengths_\w+_(ks|wasserstein)", k)), key=_length_order)
-    known = [f"shift_embedding_{k}" for k in SHIFT_LABELS if f"shift_embedding_{k}" in keys]
-    other = sorted(k for k in keys if k.startswith("shift_embedding_") and k not in known and not _NOT_A_METRIC.search(k))
-    return js + lengths + known + other
-
-
-def _length_order(key: str) -> tuple[int, str]:
-    """The measured text first, then the record's fields in reading order."""
-    order = ("text", "context", "question", "target")
-    field = re.sub(r"^shift_lengths_|_(ks|wasserstein)$", "", key)
-    return (order.index(field) if field in order else len(order), key)
-
-
-def shift_label(key: str) -> str:
-    if m := re.fullmatch(r"shift_ngram_js_(\d+)", key):
-        return f"{m.group(1)}-gram Jensen-Shannon divergence (bits)"
-    if m := re.fullmatch(r"shift_lengths_(\w+)_(ks|wasserstein)", key):
-        stat = "KS statistic" if m.group(2) == "ks" else "Wasserstein distance (tokens)"
-        return f"length of {m.group(1)}: {stat}"
-    name = key.removeprefix("shift_embedding_")
-    return SHIFT_LABELS.get(name, "embedding: " + name.replace("_", " "))
+    return metric_keys(sets, registry.SHIFT)
 
 
 def shift_table(sets: list[ExportSet]) -> str | None:
@@ -122,7 +100,7 @@ def shift_table(sets: list[ExportSet]) -> str | None:
     if not keys:
         return None
     header = ["metric"] + [f"{s.config} (n={_n(s.metrics.get('shift_samples_compared'))} per side)" for s in measured]
-    rows = [[shift_label(k)] + [fmt(_numeric(s.metrics, k)) for s in measured] for k in keys]
+    rows = [[metric_label(k)] + [fmt(_numeric(s.metrics, k)) for s in measured] for k in keys]
     return table(header, rows)
 
 

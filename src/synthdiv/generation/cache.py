@@ -87,7 +87,7 @@ class ResponseCache:
     def _guard(self):
         """SQLite errors as the failures they are, naming the database file (synthdiv.sqlite_files)."""
         return sqlite_failures(self.path, what="the response cache database",
-                               fix="delete it (its answers are then requested again), or pass --cache-dir FOLDER or --no-cache")
+                               fix="delete it (its answers are then requested again), or pass --cache-dir FOLDER or --set cache=false")
 
     def get(self, key: str) -> tuple[str, int, int] | None:
         """(text, prompt_tokens, completion_tokens) or None."""
@@ -129,7 +129,7 @@ class ResponseCache:
 
 
 class NullCache:
-    """The cache turned off (``--no-cache``): nothing is found, nothing kept."""
+    """The cache turned off (``--set cache=false``): nothing is found, nothing kept."""
 
     path = None
 

@@ -39,7 +39,6 @@ PRICES: dict[str, tuple[float, float]] = {
     "o1": (15.00, 60.00), "o3": (2.00, 8.00), "o3-mini": (1.10, 4.40), "o4-mini": (1.10, 4.40),
     "gpt-4-turbo": (10.00, 30.00), "gpt-3.5-turbo": (0.50, 1.50),
 }
-PRICED_BACKENDS = ("openai", "openai-batch")  # the table prices OpenAI's API, not a local server
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")  # gpt-4o-2024-08-06 is priced as gpt-4o
 CAP_HINT = ("raise --max-cost (or generation.max_cost) and run the same command again to resume: cached answers count "
             "toward the cap at what they cost and are not paid again")
@@ -63,7 +62,7 @@ def resolve_prices(backend: str, model: str, price_in: float | None, price_out: 
     """The given prices (both, checked by generation.settings.check_prices), else the table's for an OpenAI model, else None."""
     if price_in is not None or price_out is not None:
         return Prices(price_in or 0.0, price_out or 0.0, "given")
-    if backend in PRICED_BACKENDS:
+    if _priced(backend):  # the table prices OpenAI's API, not a local server
         name = _DATED.sub("", model.removeprefix("openai/"))
         if name in PRICES:
             return Prices(*PRICES[name], f"built-in for {name} ({PRICES_TAKEN}; pass --price-in/--price-out for accuracy)")
@@ -83,7 +82,7 @@ def load_counter(backend: str, model: str) -> Counter:
     """The best offline prompt-token counter for ``model`` on ``backend``."""
     if backend == "dummy":  # the dummy backend bills whitespace words: its count is exact
         return Counter(lambda msgs: sum(len(m["content"].split()) for m in msgs), "the dummy backend's words")
-    if backend in PRICED_BACKENDS:
+    if _priced(backend):
         counter = _tiktoken_counter(model)
         if counter is not None:
             return counter
@@ -308,8 +307,8 @@ def plan_generation(cfg) -> Plan:
 
     level = runner.check_strategy(cfg)
     real = runner.load_real(cfg)
-    identity, factor, alignment = _backend_facts(cfg)
-    stand_in = _StandIn(cfg.backend, cfg.model, identity, alignment)
+    identity, factor, alignment, constraint = _backend_facts(cfg)
+    stand_in = _StandIn(cfg.backend, cfg.model, identity, alignment, constraint)
     cache = _read_only_cache(cfg)
     engine = Engine(stand_in, cfg.sampling, cache)
     try:
@@ -328,25 +327,27 @@ def plan_generation(cfg) -> Plan:
                 prices=resolve_prices(cfg.backend, cfg.model, cfg.price_in, cfg.price_out), factor=factor, notes=notes)
 
 
-def _backend_facts(cfg) -> tuple[dict[str, Any], float, int | None]:
-    """(cache identity, price factor, batch alignment) of the configured backend, built but never
-    called; one that cannot be built here (no API key yet, a missing extra) gets the base identity."""
-    import importlib
-    import inspect
+def _priced(backend: str) -> bool:
+    from synthdiv.backends import BACKENDS, backend_class
 
-    from synthdiv.backends import BACKENDS, get_backend
+    return backend in BACKENDS and backend_class(backend).priced
+
+
+def _backend_facts(cfg) -> tuple[dict[str, Any], float, int | None, str | None]:
+    """(cache identity, price factor, batch alignment, constraint) of the configured backend, built but never
+    called; one that cannot be built here (no API key yet, a missing extra) gets its class's."""
+    from synthdiv.backends import backend_class, get_backend
 
     try:
         backend = get_backend(cfg.backend, model=cfg.model, **cfg.backend_options)
     except UserError:
-        ident = {"backend": "openai" if cfg.backend == "openai-batch" else cfg.backend, "model": cfg.model}
+        cls = backend_class(cfg.backend)
+        ident = {"backend": cls.cache_as or cfg.backend, "model": cfg.model}
         if cfg.backend_options.get("adapter"):
             ident["adapter"] = str(cfg.backend_options["adapter"])
-        module, name = BACKENDS[cfg.backend]
-        param = inspect.signature(getattr(importlib.import_module(module), name).__init__).parameters.get("price_factor")
-        return ident, float(cfg.backend_options.get("price_factor", param.default if param else 1.0)), None
+        return ident, float(cfg.backend_options.get("price_factor", cls.price_factor)), None, cls.constraint
     try:
-        return backend.cache_identity(), float(getattr(backend, "price_factor", 1.0)), getattr(backend, "batch_alignment", None)
+        return backend.cache_identity(), float(backend.price_factor), backend.batch_alignment, backend.constraint
     finally:
         backend.close()
 
@@ -365,11 +366,11 @@ def _read_only_cache(cfg):
 
 class _StandIn(DummyBackend):
     """Answers in each step's format in place of the backend, keyed as the backend would be, and
-    named as it is: a strategy asks for what that backend can do (an output constraint) as in the run."""
+    named and able as it is: a strategy asks for what that backend can do (an output constraint) as in the run."""
 
-    def __init__(self, name: str, model: str, identity: dict[str, Any], alignment: int | None):
+    def __init__(self, name: str, model: str, identity: dict[str, Any], alignment: int | None, constraint: str | None = None):
         super().__init__(model=model)
-        self.name, self._identity, self.batch_alignment = name, identity, alignment
+        self.name, self._identity, self.batch_alignment, self.constraint = name, identity, alignment, constraint
         self.sent: list[Messages] = []
 
     def cache_identity(self) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def shipped_seeds() -> list[Record]:
 def run_instruct(engine: Engine, cfg, level: TopicLevel, real: list[Record], write_pool: bool = True) -> list[Record]:
     """The strategy's run (generation.strategies): the level's topic set from the pool, then ``cfg.n`` pairs."""
     if cfg.constrain:
-        say("warning: instruction pairs have no decoding constraint; --constrain is ignored and the parser checks every pair")
+        say("warning: instruction pairs have no decoding constraint; the constrain setting is ignored and the parser checks every pair")
     pool = topic_pool(engine, cfg, level, write_pool)
     opts = InstructionOptions(max_attempts=cfg.max_attempts, prompts_dir=cfg.prompts_dir, overdraw=cfg.overdraw,
                               min_topic_adherence=cfg.min_topic_adherence)

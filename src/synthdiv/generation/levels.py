@@ -10,8 +10,8 @@ docs/generation.md:
   0.3, 0.15, 0 (a larger r means lower diversity); p = 5 paraphrases per
   question, as the paper says.
 
-Every field can be overridden (``--topic-set-size``, ``--k``, ``--m``,
-``--replace`` …); the level name then still names the preset it started from.
+Every field can be overridden (``--level-option k=4``, ``generation.level_overrides``);
+the level name then still names the preset it started from.
 """
 
 from __future__ import annotations
@@ -106,8 +106,7 @@ def topic_level(name: str, **overrides) -> TopicLevel:
     """The preset for ``name`` with any non-None override applied."""
     name = level_name(name)
     level = replace(TopicLevel(name, TOPIC_SET_SIZES[name]), **{k: v for k, v in overrides.items() if v is not None})
-    if level.topic_set_size < 1 or level.k < 1:
-        raise UserError("topic-set size and k must be at least 1", where="--topic-set-size/--k")
+    _at_least_one(level, "topic_set_size", "k")
     pool = level.seed_pool
     if not (pool in ("all", "level") or (isinstance(pool, int) and not isinstance(pool, bool) and pool >= level.k)):
         raise UserError(f"seed_pool is 'all', 'level' or a number of stories of at least k={level.k} (got {pool!r})",
@@ -126,8 +125,14 @@ def topic_level(name: str, **overrides) -> TopicLevel:
 def paraphrase_level(name: str, **overrides) -> ParaphraseLevel:
     name = level_name(name)
     level = replace(ParaphraseLevel(name, REPLACE_SHARES[name]), **{k: v for k, v in overrides.items() if v is not None})
-    if level.m < 1 or level.k < 1 or level.p < 1:
-        raise UserError("m, k and p must be at least 1", where="--m/--k/--p")
+    _at_least_one(level, "m", "k", "p")
     if not 0.0 <= level.replace_share <= 1.0:
-        raise UserError("the replaced share must lie in [0, 1]", where="--replace-share")
+        raise UserError(f"the replaced share must lie in [0, 1] (got {level.replace_share})", field="replace_share")
     return level
+
+
+def _at_least_one(level, *names: str) -> None:
+    """Counts of a level are at least 1 (a field's own check: named where it was set, by Strategy.level)."""
+    for name in names:
+        if getattr(level, name) < 1:
+            raise UserError(f"must be at least 1 (got {getattr(level, name)})", field=name)

@@ -228,7 +228,7 @@ def check_complete(summary: Summary, allow_partial: bool = False) -> None:
     if summary.records >= summary.requested or allow_partial:
         return
     retry = ("rerun to retry the failed requests" if summary.failures
-             else "rerun with a higher --max-attempts or --overdraw")
+             else "rerun with a higher --max-attempts or --set overdraw=2")
     raise PartialGeneration(
         f"only {summary.records} of {summary.requested} records were generated ({summary.rejects} answers rejected, "
         f"{summary.failures} requests failed; see {summary.rejects_file}), and {summary.out} holds them; "
@@ -247,14 +247,15 @@ def topics_path(cfg: GenerationConfig) -> Path:
 
 def check_paths(cfg: GenerationConfig) -> None:
     """Refuse, before any work, outputs that are inputs or each other, or that cannot be written."""
+    from synthdiv.generation.settings import option_name as named
     from synthdiv.paths import check_io
 
     topics_file = cfg.topics if cfg.topics and cfg.topics != "builtin" else None
     check_io(
-        inputs={"--real": cfg.real, "--topics": topics_file, "--prompts-dir": cfg.prompts_dir,
-                "--adapter": cfg.backend_options.get("adapter"), "--model": cfg.model},
-        outputs={"--out": cfg.out, "--rejects": rejects_path(cfg), "topic pool": None if cfg.topics else topics_path(cfg)},
-        folders={"--cache-dir": (cfg.cache_dir or default_cache_dir()) if cfg.cache else None},
+        inputs={"--real": cfg.real, "--topics": topics_file, named("prompts_dir"): cfg.prompts_dir,
+                named("adapter"): cfg.backend_options.get("adapter"), "--model": cfg.model},
+        outputs={"--out": cfg.out, named("rejects"): rejects_path(cfg), "topic pool": None if cfg.topics else topics_path(cfg)},
+        folders={named("cache_dir"): (cfg.cache_dir or default_cache_dir()) if cfg.cache else None},
     )
 
 

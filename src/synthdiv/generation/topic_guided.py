@@ -209,12 +209,10 @@ def adherence_check(pool: list[str], seed: int, minimum: float | None):
     return check
 
 
-CONSTRAINING_BACKENDS = ("llamacpp", "vllm", "openai", "openai-batch")  # the backends that send a constraint
-
-
 def constrained_for(backend) -> str | None:
-    """The story constraint's name, or None (with a warning once) for a backend that cannot decode with one."""
-    if backend.name in CONSTRAINING_BACKENDS:
+    """The story constraint's name, or None (with a warning once) for a backend that cannot decode with one
+    (its class declares how it can: ``Backend.constraint``)."""
+    if backend.constraint is not None:
         return "five_sentences"
 
     say(f"warning: the {backend.name} backend cannot constrain its output; the parser checks every story instead")

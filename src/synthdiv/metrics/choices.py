@@ -7,6 +7,8 @@ from here, so each is defined once.
 
 from __future__ import annotations
 
+from synthdiv.metrics.registry import DIVERSITY, names
+
 # Which compression ratios diversity_report computes: zstd (ours), gzip (the diversity
 # package's, for published numbers) or both.
 COMPRESSION_CHOICES = ("zstd", "gzip", "both")
@@ -17,10 +19,9 @@ DEFAULT_COMPRESSION = "zstd"
 SMOOTHINGS = ("none", "method1", "method2")
 DEFAULT_SMOOTHING = "none"
 
-# What diversity_report computes (``synthdiv diversity --metrics``). The default is the three
-# lexical ones, and embedding as well when an embedder is given.
-DIVERSITY_METRICS = ("distinct", "compression", "self-bleu", "embedding")
-LEXICAL_METRICS = ("distinct", "compression", "self-bleu")
+# What diversity_report computes (``synthdiv diversity --metrics``): the registry's diversity metrics. The
+# default is the lexical ones, and embedding as well when an embedder is given.
+DIVERSITY_METRICS = names(DIVERSITY)
 
 # MAUVE settings (synthdiv.metrics.mauve_score.SETTINGS): ours (k-means++ for seeds 0, 1, 2) or
 # mauve-text's compute_mauve defaults (faiss k-means, 5 restarts, seed 25).

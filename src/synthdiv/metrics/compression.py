@@ -102,3 +102,12 @@ def compression_ratios(texts: Sequence[str], choice: str = DEFAULT_COMPRESSION) 
     if choice in ("gzip", "both"):
         results.append(gzip_compression_ratio(texts))
     return results
+
+
+def measure(panel) -> dict:
+    """The registry's ``compression``: the first ratio asked for, and the gzip one beside it with ``both``."""
+    first, *others = compression_ratios(panel.texts, panel.compression)
+    out = {"compression_ratio": first.compression_ratio, "compression": first.to_dict()}
+    for extra in others:  # only gzip, after zstd, with compression="both"
+        out |= {"compression_ratio_gzip": extra.compression_ratio, "compression_gzip": extra.to_dict()}
+    return out

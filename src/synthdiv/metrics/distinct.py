@@ -80,7 +80,7 @@ def distinct_n(
     ("auto", "numba", "numpy"; see :mod:`synthdiv.metrics.ngrams.engine`) changes the speed,
     never the result."""
     if mode not in MODES:
-        raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", where="--mode")
+        raise UserError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", where="--distinct-over")
     if n < 1:
         raise UserError("n must be at least 1", where="--n")
     if token_ids is None:
@@ -104,11 +104,11 @@ def distinct_n(
 def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backend: str) -> DistinctResult:
     if groups is None or len(groups) != len(token_ids):
         raise UserError(
-            "group mode needs a group per sample (records of long_context_qa carry one); use --mode corpus or sample",
-            where="--mode",
+            "group mode needs a group per sample (records of long_context_qa carry one); use --distinct-over corpus or sample",
+            where="--distinct-over",
         )
     if any(g is None for g in groups):
-        raise UserError("group mode: some records have no 'group'; give every record a group", where="--mode")
+        raise UserError("group mode: some records have no 'group'; give every record a group", where="--distinct-over")
     # Reorder samples so each group is contiguous (first-seen group order, sample order kept).
     first_seen: dict = {}
     for g in groups:
@@ -188,3 +188,8 @@ def normalise_within_group(results: dict[str, DistinctResult]) -> dict[str, dict
         for name, v in vals.items():
             out[name][key] = v / top if (v is not None and top) else None
     return out
+
+
+def measure(panel) -> dict[str, Any]:
+    """The registry's ``distinct`` (metrics.registry): distinct-1..n of the panel's tokens, with the set's counts."""
+    return distinct_n(n=panel.n, mode=panel.mode, groups=panel.textset.groups, token_ids=panel.tokens).to_dict()

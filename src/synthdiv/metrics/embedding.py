@@ -113,3 +113,8 @@ def embedding_diversity(x: np.ndarray, vendi_q: Sequence[float] = (1.0, 2.0, flo
         "kmeans_k": k,
         "embedded_samples": int(np.asarray(x).shape[0]),
     }
+
+
+def measure(panel) -> dict:
+    """The registry's ``embedding``: every embedding diversity metric of the panel's embeddings."""
+    return {"embedding": embedding_diversity(panel.vectors)}

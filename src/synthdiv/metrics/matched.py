@@ -84,7 +84,7 @@ def matched_diversity(
 
 def _check(sets: list[list[str]], size: int, draws: int, level: float, mode: str) -> None:
     if mode not in MATCHED_MODES:
-        raise UserError(f"size-matched diversity runs in {' or '.join(MATCHED_MODES)} mode, not {mode!r}", where="--mode")
+        raise UserError(f"size-matched diversity runs in {' or '.join(MATCHED_MODES)} mode, not {mode!r}", where="--distinct-over")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UserError(f"the matched size must be a positive whole number (got {size!r})", where="--match-size")
     smallest = min(map(len, sets))

@@ -149,3 +149,8 @@ def mauve(p_features, q_features, seeds: Sequence[int] | None = None, num_bucket
     out.update(mauve=float(np.mean(values)), mauve_sd=float(np.std(values, ddof=1)) if len(values) > 1 else None,
                mauve_buckets=buckets)
     return out
+
+
+def measure(panel) -> dict:
+    """The registry's ``mauve``: generated against real embeddings, over the panel's k-means seeds."""
+    return mauve(panel.y, panel.x, seeds=panel.mauve_seeds, setting=panel.mauve_setting)

@@ -1,27 +1,75 @@
 """``diversity_report``: every diversity metric of one set of texts, as a plain dict.
 
-By default the lexical metrics (distinct-n, compression ratio, self-BLEU) run and
-share one tokenisation, and the embedding metrics run when an embedder is given;
-``metrics`` chooses among them (self-BLEU is most of the time on a large file: 10 s
-of 15.7 s on 4.1M tokens), and the keys of a metric left out are absent. The dict
-is what ``synthdiv diversity --json`` prints for a file and what the experiment
-runner puts in its results table.
+The metrics are the registry's (metrics.registry): by default the lexical ones (distinct-n,
+compression ratio, self-BLEU) run and share one tokenisation, and the embedding metrics run when
+an embedder is given; ``metrics`` chooses among them (self-BLEU is most of the time on a large
+file: 10 s of 15.7 s on 4.1M tokens), and the keys of a metric left out are absent. Each metric's
+``measure(panel)`` gets a :class:`DiversityInputs`: the texts and the options, and the tokens and
+embeddings made once, by the first metric that needs them. The dict is what ``synthdiv diversity
+--json`` prints for a file and what the experiment runner puts in its results table.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from synthdiv.errors import UserError
-from synthdiv.metrics.choices import DIVERSITY_METRICS, LEXICAL_METRICS
-from synthdiv.metrics.compression import DEFAULT_COMPRESSION, compression_ratios
-from synthdiv.metrics.distinct import MODES, distinct_n
-from synthdiv.metrics.self_bleu_score import DEFAULT_SMOOTHING, self_bleu
+from synthdiv.metrics import registry
+from synthdiv.metrics.compression import DEFAULT_COMPRESSION
+from synthdiv.metrics.distinct import MODES
+from synthdiv.metrics.self_bleu_score import DEFAULT_SMOOTHING
 from synthdiv.metrics.texts import TextSet
 from synthdiv.metrics.ngrams.tokenize import tokenize
 from synthdiv.tasks import TASKS
+
+
+@dataclass
+class DiversityInputs:
+    """What a diversity metric's ``measure`` reads (lm-eval's small interface: one argument)."""
+
+    textset: TextSet
+    n: int = 5  # distinct-1..n
+    mode: str = "corpus"  # distinct-n counted over: corpus, sample or group
+    tokenizer: str = "regex"
+    embedder: str | None = None
+    encoder: Any = None
+    self_bleu_n: int = 4
+    compression: str = DEFAULT_COMPRESSION
+    self_bleu_smoothing: str = DEFAULT_SMOOTHING
+    timings: dict[str, float] = field(default_factory=dict)
+    _tokens: Any = None
+    _vectors: Any = None
+
+    @property
+    def texts(self) -> list[str]:
+        return self.textset.texts
+
+    @property
+    def tokenised(self) -> bool:
+        return self._tokens is not None
+
+    @property
+    def tokens(self):
+        """The texts as token ids (metrics.ngrams), tokenised once."""
+        if self._tokens is None:
+            t0 = time.perf_counter()
+            self._tokens = tokenize(self.texts, self.tokenizer)
+            self.timings["tokenize"] = time.perf_counter() - t0
+        return self._tokens
+
+    @property
+    def vectors(self):
+        """The texts' embeddings (metrics.embed_cache), embedded once."""
+        if self._vectors is None:
+            from synthdiv.metrics.embed_cache import embed_texts
+
+            t0 = time.perf_counter()
+            self._vectors = embed_texts(self.texts, self.embedder or "custom", encoder=self.encoder)
+            self.timings["embed"] = time.perf_counter() - t0
+        return self._vectors
 
 
 def resolve_mode(mode: str | None, textset: TextSet) -> str:
@@ -32,18 +80,23 @@ def resolve_mode(mode: str | None, textset: TextSet) -> str:
 
 
 def resolve_metrics(metrics: Sequence[str] | None, embedder: bool) -> tuple[str, ...]:
-    """The metrics to compute: None is the lexical ones (and embedding with an embedder)."""
+    """The metrics to compute: None is the registry's defaults (the embedding ones with an embedder)."""
+    known = registry.metrics(registry.DIVERSITY)
     if metrics is None:
-        return LEXICAL_METRICS + (("embedding",) if embedder else ())
+        return tuple(m.name for m in known if m.default and (embedder or m.needs != "embeddings"))
+    names = [m.name for m in known]
     chosen = tuple(dict.fromkeys(metrics))
-    unknown = [m for m in chosen if m not in DIVERSITY_METRICS]
+    unknown = [m for m in chosen if m not in names]
     if unknown or not chosen:
-        raise UserError(f"unknown metric {', '.join(map(repr, unknown)) or 'list (empty)'}; use some of {', '.join(DIVERSITY_METRICS)}, "
+        raise UserError(f"unknown metric {', '.join(map(repr, unknown)) or 'list (empty)'}; use some of {', '.join(names)}, "
                         "e.g. --metrics distinct,compression", where="--metrics")
-    if "embedding" in chosen and not embedder:
-        raise UserError("embedding needs an embedding model: add --embedder minilm-l6 (or another name)", where="--metrics")
-    if embedder and "embedding" not in chosen:
-        raise UserError("--embedder is given but embedding is not among the metrics: add embedding, or drop --embedder", where="--metrics")
+    needing = [m.name for m in known if m.needs == "embeddings"]
+    if any(m in needing for m in chosen) and not embedder:
+        raise UserError(f"{', '.join(m for m in chosen if m in needing)} needs an embedding model: add --embedder minilm-l6 "
+                        "(or another name)", where="--metrics")
+    if embedder and not any(m in needing for m in chosen):
+        raise UserError(f"--embedder is given but {' or '.join(needing)} is not among the metrics: add {' or '.join(needing)}, "
+                        "or drop --embedder", where="--metrics")
     return chosen
 
 
@@ -60,61 +113,39 @@ def diversity_report(
     metrics: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Distinct-1..n and their sum, compression ratio, self-BLEU and (with ``embedder``
-    or ``encoder``) the embedding diversity metrics of ``texts``; ``metrics`` (names of
-    :data:`~synthdiv.metrics.choices.DIVERSITY_METRICS`) computes only those.
+    or ``encoder``) the embedding diversity metrics of ``texts``; ``metrics`` (names of the
+    registry's diversity metrics) computes only those.
 
     ``compression``: ``zstd`` (ours), ``gzip`` (as the ``diversity`` package) or ``both``;
     ``compression_ratio`` is the first of them, and with ``both`` the gzip one is
     ``compression_ratio_gzip`` (details in ``compression_gzip``)."""
     textset = texts if isinstance(texts, TextSet) else TextSet(path="<texts>", texts=list(texts))
     chosen = resolve_metrics(metrics, bool(embedder or encoder))
-    mode = resolve_mode(mode, textset)
-    timings: dict[str, float] = {}
+    panel = DiversityInputs(textset, n=n, mode=resolve_mode(mode, textset), tokenizer=tokenizer, embedder=embedder,
+                            encoder=encoder, self_bleu_n=self_bleu_n, compression=compression,
+                            self_bleu_smoothing=self_bleu_smoothing)
+    running = {m.name for m in registry.metrics(registry.DIVERSITY) if m.name in chosen}
     report: dict[str, Any] = {"file": textset.path, "task": textset.task}
-    if "distinct" in chosen or "self-bleu" in chosen:
-        t0 = time.perf_counter()
-        tok = tokenize(textset.texts, tokenizer)
-        timings["tokenize"] = time.perf_counter() - t0
-
-    if "distinct" in chosen:  # its result also carries samples, tokens, tokenizer and mode
-        t0 = time.perf_counter()
-        report |= distinct_n(n=n, mode=mode, groups=textset.groups, token_ids=tok).to_dict()
-        timings["distinct"] = time.perf_counter() - t0
-    else:
+    if any(registry.METRICS[m].needs == "tokens" for m in running):
+        panel.tokens  # noqa: B018 - tokenised once, before the metrics that share it
+    if not any(registry.METRICS[m].counts for m in running):  # the set's counts, when no metric states them
         report["samples"] = len(textset.texts)
-        if "self-bleu" in chosen:
-            report |= {"tokens": int(tok.ids.size), "tokenizer": tokenizer}
-
-    if "compression" in chosen:
+        if panel.tokenised:
+            report |= {"tokens": int(panel.tokens.ids.size), "tokenizer": tokenizer}
+    for metric in registry.metrics(registry.DIVERSITY):
+        if metric.needs == "embeddings" and "embedding" not in report:
+            report |= {"embedder": embedder, "embedding": None}
+        if metric.name not in running:
+            continue
+        if metric.needs == "embeddings":
+            panel.vectors  # noqa: B018 - embedded (and timed) apart from the metric
         t0 = time.perf_counter()
-        comp, *other_comp = compression_ratios(textset.texts, compression)
-        timings["compression"] = time.perf_counter() - t0
-        report["compression_ratio"] = comp.compression_ratio
-        report["compression"] = comp.to_dict()
-        for extra in other_comp:  # only gzip, after zstd, with compression="both"
-            report["compression_ratio_gzip"] = extra.compression_ratio
-            report["compression_gzip"] = extra.to_dict()
-
-    if "self-bleu" in chosen:
-        t0 = time.perf_counter()
-        sb = self_bleu(token_ids=tok, max_n=self_bleu_n, smoothing=self_bleu_smoothing)
-        timings["self_bleu"] = time.perf_counter() - t0
-        report["self_bleu"] = sb.self_bleu
-        report["self_bleu_detail"] = sb.to_dict()
-    report["embedder"] = embedder
-    report["embedding"] = None
-    if "embedding" in chosen:
-        from synthdiv.metrics.embed_cache import embed_texts
-        from synthdiv.metrics.embedding import embedding_diversity
-
-        t0 = time.perf_counter()
-        vectors = embed_texts(textset.texts, embedder or "custom", encoder=encoder)
-        timings["embed"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        report["embedding"] = embedding_diversity(vectors)
-        timings["embedding_metrics"] = time.perf_counter() - t0
-    report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+        report |= metric.run(panel)
+        panel.timings[metric.timing or metric.name] = time.perf_counter() - t0
+    report.setdefault("embedder", embedder)
+    report.setdefault("embedding", None)
+    report["timings_s"] = {k: round(v, 4) for k, v in panel.timings.items()}
     return report
 
 
-__all__ = ["MODES", "diversity_report", "resolve_metrics", "resolve_mode"]
+__all__ = ["MODES", "DiversityInputs", "diversity_report", "resolve_metrics", "resolve_mode"]

@@ -136,3 +136,9 @@ def _brevity_penalty(hyp_len: np.ndarray, ref_len: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         bp = np.exp(1 - ref_len / np.maximum(hyp_len, 1))
     return np.where(hyp_len > ref_len, 1.0, np.where(hyp_len == 0, 0.0, bp))
+
+
+def measure(panel) -> dict:
+    """The registry's ``self-bleu``, on the panel's tokens."""
+    sb = self_bleu(token_ids=panel.tokens, max_n=panel.self_bleu_n, smoothing=panel.self_bleu_smoothing)
+    return {"self_bleu": sb.self_bleu, "self_bleu_detail": sb.to_dict()}

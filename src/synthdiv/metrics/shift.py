@@ -3,8 +3,10 @@
 The paper reports a "distribution distance" without saying which (see
 docs/metrics.md); we report a panel. The two sets are compared at equal size:
 the larger is subsampled (seeded) to the size of the smaller, since most of
-these statistics depend on the sample size. Lexical parts always run; the
-embedding parts (Fréchet, MMD, PRDC, MAUVE, classifier AUC) need an embedder.
+these statistics depend on the sample size. The metrics are the registry's
+(metrics.registry), each a ``measure(panel)`` reading :class:`ShiftInputs`. Lexical
+parts always run; the embedding parts (Fréchet, MMD, PRDC, MAUVE, classifier AUC)
+need an embedder.
 
 The report states its sample sizes (``n_real``, ``n_generated``, and
 ``samples_compared`` per side) and lists in ``warnings`` each statistic whose
@@ -18,21 +20,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from synthdiv.errors import UserError
+from synthdiv.metrics import registry
 from synthdiv.metrics.choices import DEFAULT_MAUVE_SETTING
-from synthdiv.metrics.shift_lexical import length_shift, ngram_js
+from synthdiv.metrics.shift_embedding import p_value_floor_text  # noqa: F401 - the panel's readers import it from here
 from synthdiv.metrics.texts import TEXT_FIELD, TextSet
 
-# Points per side below which a statistic moves too much with the sample to be read alone.
-MIN_POINTS = {
-    "mauve": 200,  # k-means quantisation into ~n/10 buckets: fewer points, few and noisy buckets
-    "prdc": 200,  # k-NN radii in high dimension: precision/recall swing with each point added
-    "classifier_auc": 50,  # 5-fold CV with ~10 points per class per fold: AUC sd near 0.1
-}
+
+def min_points() -> dict[str, int]:
+    """Points per side below which a metric's numbers move too much with the sample to be read alone
+    (the registry's ``min_samples``), the strictest first."""
+    found = [(m.name, m.min_samples) for m in registry.metrics(registry.SHIFT) if m.min_samples]
+    return dict(sorted(found, key=lambda item: (-item[1], item[0])))
+
+
+MIN_POINTS = min_points()  # mauve, prdc: k-means buckets and k-NN radii swing below 200; classifier AUC below 50
 
 
 def equal_size_indices(n_real: int, n_gen: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +61,67 @@ def _as_textset(x: TextSet | Sequence[str], name: str) -> TextSet:
     return TextSet(path=name, texts=texts, fields={TEXT_FIELD: texts})
 
 
+@dataclass
+class ShiftInputs:
+    """What a shift metric's ``measure`` reads: both sets at equal size (``ri``, ``gi``), the options,
+    and the embeddings (``x`` real, ``y`` generated), made once by the first metric that needs them."""
+
+    real: TextSet
+    generated: TextSet
+    ri: np.ndarray
+    gi: np.ndarray
+    tokenizer: str = "regex"
+    seed: int = 0
+    bootstrap: int = 200
+    embedder: str | None = None
+    encoder: Any = None
+    mmd_max_samples: int = 2000
+    mmd_permutations: int = 200
+    mauve_seeds: Sequence[int] = (0, 1, 2)
+    mauve_setting: str = DEFAULT_MAUVE_SETTING
+    timings: dict[str, float] = field(default_factory=dict)
+    _xy: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        """The record fields both sets have (their lengths are compared)."""
+        return [f for f in self.real.fields if f in self.generated.fields]
+
+    def field_texts(self, name: str) -> tuple[list[str], list[str]]:
+        return [self.real.fields[name][i] for i in self.ri], [self.generated.fields[name][i] for i in self.gi]
+
+    @property
+    def real_texts(self) -> list[str]:
+        return [self.real.texts[i] for i in self.ri]
+
+    @property
+    def gen_texts(self) -> list[str]:
+        return [self.generated.texts[i] for i in self.gi]
+
+    @property
+    def embedded(self) -> bool:
+        return bool(self.embedder or self.encoder)
+
+    def _embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._xy is None:
+            from synthdiv.metrics.embed_cache import embed_texts
+
+            t0 = time.perf_counter()
+            name = self.embedder or "custom"
+            self._xy = (embed_texts(self.real_texts, name, encoder=self.encoder).astype(np.float64),
+                        embed_texts(self.gen_texts, name, encoder=self.encoder).astype(np.float64))
+            self.timings["embed"] = time.perf_counter() - t0
+        return self._xy
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._embeddings()[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._embeddings()[1]
+
+
 def shift_report(
     real: TextSet | Sequence[str],
     generated: TextSet | Sequence[str],
@@ -68,7 +136,8 @@ def shift_report(
     bootstrap: int = 200,
     mauve_setting: str = DEFAULT_MAUVE_SETTING,
 ) -> dict[str, Any]:
-    """The shift panel between ``real`` and ``generated`` (texts or loaded files)."""
+    """The shift panel between ``real`` and ``generated`` (texts or loaded files): every registered shift
+    metric, the embedding ones (under ``embedding``) only with an embedder or encoder."""
     real, gen = _as_textset(real, "<real>"), _as_textset(generated, "<generated>")
     if real.task and gen.task and real.task != gen.task:
         raise UserError(
@@ -78,8 +147,9 @@ def shift_report(
     if len(real) < 2 or len(gen) < 2:
         raise UserError("each set needs at least two texts to compare distributions", where=f"{real.path} vs {gen.path}")
     ri, gi = equal_size_indices(len(real), len(gen), seed)
-    timings: dict[str, float] = {}
-    fields = [f for f in real.fields if f in gen.fields]
+    panel = ShiftInputs(real, gen, ri, gi, tokenizer=tokenizer, seed=seed, bootstrap=bootstrap, embedder=embedder,
+                        encoder=encoder, mmd_max_samples=mmd_max_samples, mmd_permutations=mmd_permutations,
+                        mauve_seeds=mauve_seeds, mauve_setting=mauve_setting)
     report: dict[str, Any] = {
         "real": {"file": real.path, "samples": len(real)},
         "generated": {"file": gen.path, "samples": len(gen)},
@@ -88,28 +158,22 @@ def shift_report(
         "n_generated": len(gen),
         "seed": seed,
         "tokenizer": tokenizer,
-        "lengths": {},
     }
-    t0 = time.perf_counter()
-    for f in fields:
-        report["lengths"][f] = length_shift(
-            [real.fields[f][i] for i in ri], [gen.fields[f][i] for i in gi], tokenizer, bootstrap, seed
-        )
-    timings["lengths"] = time.perf_counter() - t0
-    real_texts = [real.texts[i] for i in ri]
-    gen_texts = [gen.texts[i] for i in gi]
-    t0 = time.perf_counter()
-    report["ngram_js"] = ngram_js(real_texts, gen_texts, 3, tokenizer)
-    timings["ngram_js"] = time.perf_counter() - t0
-    report["embedder"] = embedder
-    report["embedding"] = None
-    if embedder or encoder:
-        report["embedding"] = _embedding_panel(
-            real_texts, gen_texts, embedder or "custom", encoder, seed, mmd_max_samples, mmd_permutations, mauve_seeds, timings,
-            mauve_setting,
-        )
+    for metric in registry.metrics(registry.SHIFT):
+        target = report
+        if metric.needs == "embeddings":
+            if "embedding" not in report:
+                report |= {"embedder": embedder, "embedding": {"dimensions": int(panel.x.shape[1])} if panel.embedded else None}
+            if report["embedding"] is None:
+                continue
+            target = report["embedding"]
+        t0 = time.perf_counter()
+        target |= metric.run(panel)
+        panel.timings[metric.timing or metric.name] = time.perf_counter() - t0
+    report.setdefault("embedder", embedder)
+    report.setdefault("embedding", None)
     report["warnings"] = sample_size_warnings(int(ri.size), report["embedding"])
-    report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    report["timings_s"] = {k: round(v, 4) for k, v in panel.timings.items()}
     return report
 
 
@@ -118,7 +182,7 @@ def sample_size_warnings(points: int, embedding: dict[str, Any] | None) -> list[
     if embedding is None:
         return []
     notes = []
-    for key, minimum in MIN_POINTS.items():
+    for key, minimum in min_points().items():
         if points < minimum:
             notes.append(f"{key} on {points} points per side is unstable (needs at least {minimum}); read it with care")
     dims = embedding["dimensions"]
@@ -130,71 +194,11 @@ def sample_size_warnings(points: int, embedding: dict[str, Any] | None) -> list[
     return notes
 
 
-def p_value_floor_text(p_value: float, permutations: int) -> tuple[bool, str]:
-    """(at floor, display): a permutation p-value (1 + #extreme) / (B + 1) at 1/(B+1) means no
-    permutation was as extreme; the true p-value is then only known to be at most that."""
-    at_floor = p_value <= 1.0 / (permutations + 1) + 1e-15
-    return at_floor, (f"≤ 1/{permutations + 1}" if at_floor else f"{p_value:.4f}")
-
-
-def _embedding_panel(real_texts, gen_texts, embedder, encoder, seed, mmd_max, permutations, mauve_seeds, timings,
-                     mauve_setting) -> dict:
-    from synthdiv.metrics.embed_cache import embed_texts
-    from synthdiv.metrics.mauve_score import mauve
-    from synthdiv.metrics.shift_embedding import classifier_auc, frechet_distance, mmd2_unbiased, prdc
-
-    t0 = time.perf_counter()
-    x = embed_texts(real_texts, embedder, encoder=encoder).astype(np.float64)
-    y = embed_texts(gen_texts, embedder, encoder=encoder).astype(np.float64)
-    timings["embed"] = time.perf_counter() - t0
-    out: dict[str, Any] = {"dimensions": int(x.shape[1])}
-
-    t0 = time.perf_counter()
-    out["frechet_distance"] = frechet_distance(x, y)
-    timings["frechet"] = time.perf_counter() - t0
-
-    # The MMD kernel matrix is (2m)^2 floats: cap m so 5k vs 5k stays within memory.
-    t0 = time.perf_counter()
-    m = min(x.shape[0], mmd_max)
-    rng = np.random.default_rng(seed + 7)
-    xi = np.sort(rng.choice(x.shape[0], m, replace=False)) if m < x.shape[0] else np.arange(m)
-    yi = np.sort(rng.choice(y.shape[0], m, replace=False)) if m < y.shape[0] else np.arange(m)
-    out.update(mmd2_unbiased(x[xi], y[yi], permutations=permutations, seed=seed))
-    out["mmd_samples"] = int(m)
-    out["mmd_p_at_floor"], out["mmd2_p_value_text"] = p_value_floor_text(out["mmd2_p_value"], permutations)
-    timings["mmd"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    out.update(prdc(x, y))
-    timings["prdc"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    out.update(mauve(y, x, seeds=mauve_seeds, setting=mauve_setting))
-    timings["mauve"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    out.update(classifier_auc(x, y, seed=seed))
-    timings["classifier"] = time.perf_counter() - t0
-    return out
-
-
 # ----- reading the panel: what each number's direction means, and the one test it has ----------
 # Only the MMD² permutation test compares the sets with a null (equal distributions); the other
 # statistics are distances or scores without a null reference here, so the verdict rests on it.
 VERDICT_LEVEL = 0.95  # the level of the panel's bootstrap intervals (ks_ci95, wasserstein_ci95)
-DIRECTIONS = {
-    "ks": "higher = more shifted",
-    "wasserstein": "higher = more shifted",
-    "ngram_js": "higher = more shifted (0 same, 1 disjoint)",
-    "frechet_distance": "higher = more shifted",
-    "mmd2": "higher = more shifted",
-    "precision": "higher = closer (generated inside the real support)",
-    "recall": "higher = closer (real support covered)",
-    "density": "near 1 = closer (above 1: packed more tightly than real)",
-    "coverage": "higher = closer",
-    "mauve": "higher = closer (1 same)",
-    "classifier_auc": "higher = more shifted (0.5 indistinguishable)",
-}
+DIRECTIONS = {s.name: s.reading for s in registry.stats(registry.SHIFT) if s.reading}  # what each number's direction means
 NO_TEST = ("no verdict without an embedder: the lexical distances have no null reference here "
            "(add --embedder minilm-l6 for the MMD² permutation test)")
 

@@ -135,3 +135,36 @@ def classifier_auc(x, y, folds: int = 5, seed: int = 0) -> dict:
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = cross_val_score(model, z, labels, cv=cv, scoring="roc_auc")
     return {"classifier_auc": float(scores.mean()), "classifier_auc_sd": float(scores.std(ddof=1)), "classifier_folds": folds}
+
+
+def p_value_floor_text(p_value: float, permutations: int) -> tuple[bool, str]:
+    """(at floor, display): a permutation p-value (1 + #extreme) / (B + 1) at 1/(B+1) means no
+    permutation was as extreme; the true p-value is then only known to be at most that."""
+    at_floor = p_value <= 1.0 / (permutations + 1) + 1e-15
+    return at_floor, (f"≤ 1/{permutations + 1}" if at_floor else f"{p_value:.4f}")
+
+
+# ----- the registry's shift metrics (metrics.registry): each reads the panel's embeddings x (real), y (generated)
+def measure_frechet(panel) -> dict:
+    return {"frechet_distance": frechet_distance(panel.x, panel.y)}
+
+
+def measure_mmd(panel) -> dict:
+    """MMD² on at most ``mmd_max_samples`` per side: the kernel matrix is (2m)² floats, so 5k vs 5k stays in memory."""
+    x, y = panel.x, panel.y
+    m = min(x.shape[0], panel.mmd_max_samples)
+    rng = np.random.default_rng(panel.seed + 7)
+    xi = np.sort(rng.choice(x.shape[0], m, replace=False)) if m < x.shape[0] else np.arange(m)
+    yi = np.sort(rng.choice(y.shape[0], m, replace=False)) if m < y.shape[0] else np.arange(m)
+    out = mmd2_unbiased(x[xi], y[yi], permutations=panel.mmd_permutations, seed=panel.seed)
+    out["mmd_samples"] = int(m)
+    out["mmd_p_at_floor"], out["mmd2_p_value_text"] = p_value_floor_text(out["mmd2_p_value"], panel.mmd_permutations)
+    return out
+
+
+def measure_prdc(panel) -> dict:
+    return prdc(panel.x, panel.y)
+
+
+def measure_classifier(panel) -> dict:
+    return classifier_auc(panel.x, panel.y, seed=panel.seed)

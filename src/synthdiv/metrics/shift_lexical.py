@@ -91,3 +91,13 @@ def ngram_js(real: Sequence[str], gen: Sequence[str], max_n: int = 3, tokenizer:
         q = np.bincount(gram[positions >= split], minlength=size).astype(np.float64)
         out[str(n)] = js_divergence_counts(p, q) if p.sum() and q.sum() else None
     return out
+
+
+def measure_lengths(panel) -> dict:
+    """The registry's ``lengths``: KS and Wasserstein-1 of each shared field's lengths, with bootstrap intervals."""
+    return {"lengths": {f: length_shift(*panel.field_texts(f), panel.tokenizer, panel.bootstrap, panel.seed) for f in panel.fields}}
+
+
+def measure_ngram_js(panel) -> dict:
+    """The registry's ``ngram_js``: Jensen-Shannon divergence of the 1- to 3-gram distributions."""
+    return {"ngram_js": ngram_js(panel.real_texts, panel.gen_texts, 3, panel.tokenizer)}

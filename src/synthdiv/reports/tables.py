@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from synthdiv.experiments import layout
-from synthdiv.reports.metric_columns import DIVERSITY, MARKS, SETTINGS, SHIFT, UNKNOWN, Metric, is_metric_column
+from synthdiv.metrics import registry
+from synthdiv.reports.metric_columns import SETTINGS, Metric, describe, is_metric_column, known
 from synthdiv.reports.rundir import RunData, level_key, mean_sd, round_ratio
 
 ROLE_ORDER = {"real": 0, "generated": 1, "mix": 2}
@@ -106,15 +107,16 @@ def column_format(values) -> Callable[[float], str]:
     return form
 
 
-def _columns(frame, known: tuple[Metric, ...], extra_prefix: str) -> list[Metric]:
-    """The known metrics the frame has values for, then other number columns under ``extra_prefix``
-    (a metric added later shows up without a code change; settings, counts and details do not)."""
-    present = [m for m in known if m.column in frame.columns and frame[m.column].notna().any()]
-    listed = {m.column for m in known} | {m.spread for m in known}
-    extra = [c for c in frame.columns if c.startswith(extra_prefix) and c not in listed and is_metric_column(c)
+def _columns(frame, panel: str, extra_prefix: str) -> list[Metric]:
+    """The registry's metrics of ``panel`` the frame has values for, then other number columns under
+    ``extra_prefix`` (a family member beyond the usual ones, or a column no metric declares, marked "?";
+    settings, counts and details are never columns)."""
+    listed = known(panel)
+    present = [m for m in listed if m.column in frame.columns and frame[m.column].notna().any()]
+    names = {m.column for m in listed} | {m.spread for m in listed}
+    extra = [c for c in frame.columns if c.startswith(extra_prefix) and c not in names and is_metric_column(c)
              and frame[c].dtype.kind in "fi" and frame[c].notna().any()]
-    short = extra_prefix.split("_")[0] + "_"
-    return present + [Metric(c, c[len(short):].replace("_", " "), f"{c} ({MARKS[UNKNOWN]})", UNKNOWN) for c in extra]
+    return present + [describe(c) for c in extra]
 
 
 def measured_rows(run: RunData):
@@ -196,7 +198,7 @@ def _setting_text(v) -> str:
 
 def diversity_table(run: RunData) -> Table | None:
     frame = measured_rows(run)
-    metrics = _columns(frame, DIVERSITY, "div_embedding_")  # other div_ columns are n-gram counts
+    metrics = _columns(frame, registry.DIVERSITY, "div_embedding_")  # other div_ columns are n-gram counts
     if frame.empty or not metrics:
         return None
     note = ("Diversity of every measured set (mean over seeds; ± sd where there are several, none with one seed). "
@@ -210,7 +212,7 @@ def shift_table(run: RunData) -> Table | None:
     alone = (frame["role"].isin(["mix", "generated"]) & (frame["mode"] == "fixed")
              & frame["ratio"].map(lambda r: not _is_nan(r) and round_ratio(r) == 1.0))
     gen = frame[((frame["role"] == "generated") & (frame["mode"] == "")) | alone]
-    metrics = _columns(gen, SHIFT, "shift_")
+    metrics = _columns(gen, registry.SHIFT, "shift_")
     if gen.empty or not metrics:
         return None
     note = ("Distance between the real training set and each generated level, compared at equal size (the paper's "

@@ -1,0 +1,50 @@
+"""The ``measure`` stage: the diversity panel of a set and its shift from the real training set (synthdiv.metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthdiv.experiments.kinds import StageKind, data_file, write_json
+from synthdiv.experiments.params import StageParams
+
+if TYPE_CHECKING:
+    from synthdiv.experiments.context import RunContext
+    from synthdiv.experiments.graph import Node
+
+
+@dataclass(frozen=True, eq=False)
+class MeasureParams(StageParams):
+    n: int
+    tokenizer: str
+    embedder: str | None
+    shift: bool
+    seed: int
+
+    @classmethod
+    def of(cls, metrics, seed: int, shift: bool | None = None) -> MeasureParams:
+        """From the spec's ``metrics`` section (its fields are this class's, checked here)."""
+        values = metrics.model_dump()
+        return cls(**{**values, "shift": values["shift"] if shift is None else shift, "seed": seed})
+
+
+def run_measure(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
+    from synthdiv.metrics.panel import diversity_report
+    from synthdiv.metrics.shift import shift_report
+    from synthdiv.metrics.texts import load_texts
+
+    p = node.params
+    data = node.deps["data"]
+    texts = load_texts(str(data_file(data, deps["data"])))
+    reference = deps["reference"] / "train.jsonl" if "reference" in deps else None
+    result: dict[str, Any] = {"diversity": diversity_report(texts, n=p.n, tokenizer=p.tokenizer, embedder=p.embedder)}
+    if p.shift and reference is not None:
+        result["shift"] = shift_report(load_texts(str(reference)), texts, embedder=p.embedder, tokenizer=p.tokenizer, seed=p.seed)
+    write_json(folder / "metrics.json", result)
+    return {"samples": len(texts), "ngram_diversity_score": result["diversity"].get("ngram_diversity_score")}
+
+
+KIND = StageKind("measure", MeasureParams, run_measure, history=(
+    (1, "the first keyed version"),
+))
