@@ -197,9 +197,11 @@ def test_a_sweep_on_two_nodes_spreads_survives_a_killed_node_and_reruns_from_the
         assert all(r["ran_on"]["host"] for r in records.values())
         after = _stage_records(store)
         assert after.items() >= finished_before.items()  # no finished stage ran again: its done.json is as it was
-        # what finished after the kill ran on the head: the interrupted train stage too, run again there by Ray
+        # the sweep went on on the head: stages finished there after the kill (the interrupted train stage, run
+        # again there by Ray, among them). A task of the killed node's can still finish just after the kill (its
+        # worker process outlives the node's raylet by a moment), so a later stage may name the worker too.
         later = [json.loads(data)["ran_on"].get("node_id") for path, data in after.items() if path not in finished_before]
-        assert later and set(later) <= {node_ids["head"]}, later
+        assert node_ids["head"] in later and set(later) <= set(node_ids.values()), later
         assert not [p for p in store.rglob("*") if ".tmp" in p.name or p.name.endswith(".partial")]  # nothing half-written
 
         rerun = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
