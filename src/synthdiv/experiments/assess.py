@@ -1,6 +1,6 @@
 """From a finished sweep's tables to evidence: intervals on every loss, size-matched diversity,
 seed aggregates, trend tests, the findings (the paper's claims with verdicts) and the
-diversity–shift plane (plane.py).
+diversity–shift plane (plane.py) and which measured property predicts the test loss (predictors.py).
 
 Called by the runner after :func:`synthdiv.experiments.results.gather`; everything here reads
 files the stages already wrote (per-record losses, record files), so it is cheap and reruns
@@ -18,6 +18,7 @@ from synthdiv.experiments import layout
 from synthdiv.experiments.evidence import aggregate, annotate, load_losses
 from synthdiv.experiments.findings import Finding, format_findings, judge, resolution
 from synthdiv.experiments.plane import format_plane, plane
+from synthdiv.experiments.predictors import format_predictors, predictors
 from synthdiv.experiments.sweep_trends import diversity_trend, loss_trends
 from synthdiv.fileio import atomic_write
 
@@ -33,6 +34,7 @@ class Evidence:
     test_tokens: int | None = None
     plane: dict[str, Any] | None = None  # the diversity–shift regression (plane.py), written as plane.json
     ladder: list[dict[str, Any]] = field(default_factory=list)  # per diversity: does it rise with the level (ladder.py)
+    predictors: dict[str, Any] | None = None  # every measured property ranked against the test loss (predictors.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "resolves": self.resolves,
@@ -43,7 +45,8 @@ class Evidence:
         text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
         from synthdiv.experiments.ladder import format_ladder
 
-        lines = format_ladder(self.ladder) + [format_plane(g) for g in (self.plane or {}).get("groups", [])]
+        lines = (format_ladder(self.ladder) + [format_plane(g) for g in (self.plane or {}).get("groups", [])]
+                 + [format_predictors(g) for g in (self.predictors or {}).get("groups", []) if g.get("ranking")])
         return "\n".join([text, *lines]) if lines else text
 
 
@@ -82,7 +85,8 @@ def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_d
     trends = loss_trends(results, losses, resamples=resamples, seed=seed) + diversity_trend(datasets)
     first = next((r for r in results if r.get("test_samples")), {})
     return Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg),
-                    first.get("test_samples"), first.get("test_tokens"), plane(results, losses, resamples=resamples, seed=seed))
+                    first.get("test_samples"), first.get("test_tokens"), plane(results, losses, resamples=resamples, seed=seed),
+                    predictors=predictors(results, losses, resamples=resamples, seed=seed))
 
 
 def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
@@ -99,6 +103,12 @@ def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:
         written.append(out / layout.PLANE)
     elif (out / layout.PLANE).is_file():
         (out / layout.PLANE).unlink()  # an earlier run's plane, of sets this run no longer has
+    if evidence.predictors and any(g.get("ranking") for g in evidence.predictors["groups"]):
+        with atomic_write(out / layout.PREDICTORS) as fh:
+            json.dump(evidence.predictors, fh, indent=2, ensure_ascii=False, default=str)
+        written.append(out / layout.PREDICTORS)
+    elif (out / layout.PREDICTORS).is_file():
+        (out / layout.PREDICTORS).unlink()  # an earlier run's, of sets this run no longer has
     return written
 
 

@@ -11,6 +11,7 @@ RUN_DIR/
   trends.csv/.parquet     rank-correlation trend tests across levels, ratios and sizes
   findings.json      the paper's claims this run can test, each with a verdict
   plane.json         test loss regressed on size-matched diversity and shift across the trained sets
+  predictors.json    every measured property of the trained sets ranked by how well it predicts the test loss
   generations.csv/.parquet  the recursive-training loop, when the spec has one
   ladder.csv/.parquet     one row per generated level: topics, adherence, seed copying, rejects, diversity with intervals
   tracking/          the trackers' runs (training.report_to)
@@ -41,6 +42,7 @@ GENERATIONS = "generations"
 LADDER = "ladder"
 FINDINGS = "findings.json"
 PLANE = "plane.json"
+PREDICTORS = "predictors.json"
 TRACKING = "tracking"
 REPORT = "report"
 STAGE_DONE = "done.json"  # in the store, STORE/KIND/KEY/done.json marks a finished stage (experiments.store)

@@ -26,13 +26,13 @@ scales, and size moves the loss on its own. With fewer than MIN_SETS sets there 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 from synthdiv.experiments import layout
+from synthdiv.experiments.predictors import group_draws, number, set_groups
 
 DIVERSITY = layout.MATCHED_SCORE
 SHIFTS = ("shift_embedding_frechet_distance", "shift_ngram_js_2")  # preferred first
@@ -51,16 +51,6 @@ NEITHER = "neither resolved"
 
 class NoFit(Exception):
     """The sets cannot be fitted; the message says why."""
-
-
-def _number(v) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def verdict(div_ci: tuple[float, float], shift_ci: tuple[float, float]) -> str:
@@ -128,25 +118,23 @@ def fit_plane(diversity, shift, loss, draws, *, level: float = LEVEL) -> dict[st
 
 def choose_shift(rows: list[dict[str, Any]]) -> str | None:
     """The first of SHIFTS that every row has a number for."""
-    return next((col for col in SHIFTS if rows and all(_number(r.get(col)) is not None for r in rows)), None)
+    return next((col for col in SHIFTS if rows and all(number(r.get(col)) is not None for r in rows)), None)
 
 
 def _point(row: dict[str, Any], shift: str | None) -> dict[str, Any]:
     keys = ("dataset", "seed", "role", "level", "selection", *layout.with_interval("test_loss"))
-    return {**{k: row.get(k) for k in keys}, "diversity": _number(row.get(DIVERSITY)),
-            "diversity_ci_low": _number(row.get(layout.matched("ci_low"))),
-            "diversity_ci_high": _number(row.get(layout.matched("ci_high"))),
-            "shift": _number(row.get(shift)) if shift else None}
+    return {**{k: row.get(k) for k in keys}, "diversity": number(row.get(DIVERSITY)),
+            "diversity_ci_low": number(row.get(layout.matched("ci_low"))),
+            "diversity_ci_high": number(row.get(layout.matched("ci_high"))),
+            "shift": number(row.get(shift)) if shift else None}
 
 
 def _size(row: dict[str, Any]):
-    return _number(row.get("size_asked"))
+    return number(row.get("size_asked"))
 
 
 def _group(rows: list[tuple[int, dict]], losses, *, resamples: int, seed: int, level: float) -> dict[str, Any]:
-    from synthdiv.evaluation.trends import loss_draws
-
-    usable = [(i, r) for i, r in rows if _number(r.get(DIVERSITY)) is not None and _number(r.get("test_loss")) is not None]
+    usable = [(i, r) for i, r in rows if number(r.get(DIVERSITY)) is not None and number(r.get("test_loss")) is not None]
     shift = choose_shift([r for _, r in usable])
     first, used = rows[0][1], {i for i, _ in usable}
     out: dict[str, Any] = {"model": first.get("model"), "size_asked": _size(first), "diversity_metric": DIVERSITY,
@@ -155,12 +143,11 @@ def _group(rows: list[tuple[int, dict]], losses, *, resamples: int, seed: int, l
     try:
         if shift is None:
             raise NoFit(f"no shift column ({' or '.join(SHIFTS)}) on every set")
-        per = [losses[i] for i, _ in usable]
-        if len(per) < MIN_SETS:
-            raise NoFit(f"{len(per)} sets; the regression on diversity and shift needs at least {MIN_SETS}")
-        if any(p is None for p in per) or any(p.ids != per[0].ids for p in per):
+        if len(usable) < MIN_SETS:
+            raise NoFit(f"{len(usable)} sets; the regression on diversity and shift needs at least {MIN_SETS}")
+        draws = group_draws([losses[i] for i, _ in usable], resamples=resamples, seed=seed)
+        if draws is None:
             raise NoFit("the sets' per-record test losses are missing or on different test records; no interval")
-        draws = loss_draws([p.nll for p in per], [p.tokens for p in per], resamples=resamples, seed=seed)
         pts = out["points"]
         out["fit"] = fit_plane([p["diversity"] for p in pts], [p["shift"] for p in pts], [p["test_loss"] for p in pts],
                                draws, level=level)
@@ -173,13 +160,8 @@ def plane(results: list[dict[str, Any]], losses, *, resamples: int = RESAMPLES, 
           level: float = LEVEL) -> dict[str, Any]:
     """plane.json: one group per student and asked size, each with its points and its fit (or why none).
     ``losses[i]``: the per-record losses of ``results[i]`` (evidence.PerRecord, or None)."""
-    groups: dict[tuple, list[tuple[int, dict]]] = {}
-    for i, row in enumerate(results):
-        if row.get("role") in ("base", "loop"):
-            continue
-        groups.setdefault((str(row.get("model")), _size(row)), []).append((i, row))
     return {"diversity_metric": DIVERSITY, "shift_metrics": list(SHIFTS), "min_sets": MIN_SETS, "level": level,
-            "groups": [_group(rows, losses, resamples=resamples, seed=seed, level=level) for rows in groups.values()]}
+            "groups": [_group(rows, losses, resamples=resamples, seed=seed, level=level) for rows in set_groups(results)]}
 
 
 def format_plane(group: dict[str, Any]) -> str:

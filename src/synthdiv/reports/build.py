@@ -29,6 +29,7 @@ Encoder = Callable[[list[str]], "np.ndarray"]  # texts -> (n, d) vectors; tests 
 # every file a report may write: a rerun removes the ones this run no longer produces
 OUTPUT_FILES = (
     "findings.csv", "fig_paired_differences.png", "table_results.csv", "table_trends.csv", "fig_plane.png", "fig_plane_points.csv", "table_plane.csv",
+    "table_predictors.csv",
     "fig2_test_loss_vs_diversity.png", "fig3_lengths.png", "fig3_lengths.csv", "fig4_embedding_map.png",
     "fig4_embedding_map.csv", "fig5_mixing_ratio.png", "fig6_7_variable_size.png", "fig8_9_dataset_sizes.png",
     "fig14_training_loss.png", "table2_shift.csv", "table_diversity.csv", "fig_generations.png", "table_generations.csv",
@@ -57,6 +58,7 @@ def _builders(run: RunData, embedder, encoder, map_points, log):
         (*evidence.RESULTS, lambda: evidence.results_table(run)),
         (*evidence.TRENDS, lambda: evidence.trends_table(run)),
         *_plane_builders(run),
+        *_predictor_builders(run),
         (*loss_figures.FIG2, lambda: loss_figures.fig2(run)),
         (*lengths.FIG3, lambda: lengths.fig3(run)),
         (*embedding_map.FIG4, lambda: embedding_map.fig4(run, embedder, encoder, map_points, log)),
@@ -94,6 +96,16 @@ def _plane_builders(run: RunData):
         (*plane.FIG_PLANE, lambda: plane.fig_plane(run)),
         (*plane.TABLE_PLANE, lambda: plane.table_plane(run)),
     ]
+
+
+def _predictor_builders(run: RunData):
+    """Which measured property predicts the test loss; none for a run folder without predictors.json."""
+    from synthdiv.experiments import layout
+    from synthdiv.reports import predictors
+
+    if not (run.run_dir / layout.PREDICTORS).is_file():
+        return []
+    return [(*predictors.TABLE_PREDICTORS, lambda: predictors.table_predictors(run))]
 
 
 def _loop_builders(run: RunData):

@@ -21,7 +21,7 @@ RESULTS = ("Results", "Test loss of every evaluated model, with 95 % intervals")
 TRENDS = ("Trends", "Rank-correlation trend tests across levels, ratios and sizes")
 # the run's own files, linked from the page (the report lives in RUN_DIR/report/)
 RUN_FILES = (*map(layout.csv_name, (layout.RESULTS, layout.AGGREGATE, layout.DATASETS, layout.TRENDS)),
-             layout.FINDINGS, layout.PLANE, layout.SPEC)
+             layout.FINDINGS, layout.PLANE, layout.PREDICTORS, layout.SPEC)
 RESULTS_CSV, TRENDS_CSV = layout.csv_name(layout.RESULTS), layout.csv_name(layout.TRENDS)
 LOSS = layout.with_interval("test_loss")
 

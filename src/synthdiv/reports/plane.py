@@ -40,7 +40,7 @@ def _groups_with_points(run: RunData) -> list[dict[str, Any]]:
     return groups
 
 
-def _title(group: dict[str, Any]) -> str:
+def group_title(group: dict[str, Any]) -> str:
     size = group.get("size_asked")
     return short_model(str(group["model"])) + (f", n={size:g}" if isinstance(size, (int, float)) else "")
 
@@ -62,7 +62,7 @@ def _panel(ax, fig, group: dict[str, Any]) -> None:
     ax.set_ylabel("size-matched distinct-1…n sum")
     fit = group.get("fit")
     lead = fit and fit.get("reading", fit["verdict"]) != fit["verdict"]
-    ax.set_title(f"{_title(group)}\n{(('a lead: ' if lead else '') + fit['verdict']) if fit else 'no fit'}", fontsize=9.5)
+    ax.set_title(f"{group_title(group)}\n{(('a lead: ' if lead else '') + fit['verdict']) if fit else 'no fit'}", fontsize=9.5)
     fig.colorbar(dots, ax=ax, label="test loss (nats / target token) ↓")
 
 
@@ -115,7 +115,7 @@ def table_plane(run: RunData) -> TextTable:
     rows = []
     for g in groups:
         fit = g.get("fit")
-        head = [_title(g), str(len(g["points"])), str(g.get("shift_metric") or "–")]
+        head = [group_title(g), str(len(g["points"])), str(g.get("shift_metric") or "–")]
         if fit is None:
             rows.append([*head, "–", "–", "–", "–", f"no fit: {g.get('skipped')}"])
             continue
