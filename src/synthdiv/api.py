@@ -254,7 +254,7 @@ def evaluate(model: str, test: Any, *, batch_size: int = 8, max_length: int | No
     target tokens of ``test``: summed NLL / target tokens, independent of the batch size. For an adapter,
     ``base`` also scores its base model on the same records."""
     from synthdiv.evaluation.test_loss import evaluate_model
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     result, base_loss, info = evaluate_model(model, _records(test, "test"), batch_size=batch_size, max_length=max_length, base=base)
     rows = result.per_sample
@@ -283,7 +283,7 @@ class Comparison:
 def compare(a: Any, b: Any, *, resamples: int | None = None, seed: int | None = None, confidence: float | None = None) -> Comparison:
     """Is B's test loss really different from A's? ``a`` and ``b``: :class:`Evaluation` results, or per-record
     loss files (``synthdiv evaluate --per-sample``, an ``eval.json``)."""
-    from synthdiv.evaluation.comparison import compare_rows, rows_of
+    from synthdiv.stats.comparison import compare_rows, rows_of
 
     options = {k: v for k, v in {"resamples": resamples, "seed": seed, "level": confidence}.items() if v is not None}
     return Comparison(compare_rows(rows_of(a, "A"), rows_of(b, "B"), **options))

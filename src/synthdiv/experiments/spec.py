@@ -25,13 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from synthdiv.data.inputs import AUTO_FORMAT, FORMATS
 from synthdiv.errors import UserError, check_choice
-from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
 from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
 from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
+from synthdiv.stats.uncertainty import RESAMPLES
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"

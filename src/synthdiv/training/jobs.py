@@ -88,7 +88,7 @@ def base_and_tuned_losses(result, records, test: str, batch_size: int, max_lengt
 
 def eval_metrics(losses: dict, rows: list[dict]) -> dict[str, float]:
     """The test losses for the trackers, the fine-tuned one with its 95 % interval (test records resampled)."""
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
     return {"eval/test_loss": losses["test_loss"], "eval/test_loss_ci_low": ci.ci_low, "eval/test_loss_ci_high": ci.ci_high,

@@ -8,7 +8,7 @@ per standard deviation (sample sd) of its variable and the two compare directly:
 
     loss = b0 + b_div * z(diversity) + b_shift * z(shift)
 
-Intervals: the test records are resampled (:func:`synthdiv.evaluation.trends.loss_draws`: the
+Intervals: the test records are resampled (:func:`synthdiv.stats.trends.loss_draws`: the
 same records for every set, as the sets' students share one test set) and the fit is recomputed
 on each draw with the same x's. So an interval says how far a coefficient moves with the choice
 of test records. It does not include the uncertainty of diversity and shift themselves (each
@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 from synthdiv.experiments import layout
+from synthdiv.stats.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 
 DIVERSITY = layout.MATCHED_SCORE
 SHIFTS = ("shift_embedding_frechet_distance", "shift_ngram_js_2")  # preferred first
@@ -144,7 +144,7 @@ def _size(row: dict[str, Any]):
 
 
 def _group(rows: list[tuple[int, dict]], losses, *, resamples: int, seed: int, level: float) -> dict[str, Any]:
-    from synthdiv.evaluation.trends import loss_draws
+    from synthdiv.stats.trends import loss_draws
 
     usable = [(i, r) for i, r in rows if _number(r.get(DIVERSITY)) is not None and _number(r.get("test_loss")) is not None]
     shift = choose_shift([r for _, r in usable])

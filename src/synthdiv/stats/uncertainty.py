@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
+from synthdiv.stats.bootstrap_settings import DEFAULTS, check_settings
 
 RESAMPLES, SEED, LEVEL = DEFAULTS.resamples, DEFAULTS.seed, DEFAULTS.level  # see BootstrapSettings
 BLOCK_ROWS = 256  # resamples drawn per block: bounds memory at BLOCK_ROWS x records counts
