@@ -27,7 +27,7 @@ from synthdiv.errors import UserError
 from synthdiv.records import Record
 
 if TYPE_CHECKING:
-    from synthdiv.evaluation.test_loss import EvalResult
+    from synthdiv.evaluation.heldout_loss import EvalResult
     from synthdiv.metrics.texts import TextSet
     from synthdiv.mixing.mix import MixResult
     from synthdiv.selection.api import SelectionReport
@@ -253,7 +253,7 @@ def evaluate(model: str, test: Any, *, batch_size: int = 8, max_length: int | No
     """Test loss of ``model`` (an adapter folder from ``train``, a registry name, hub id or model folder) on the
     target tokens of ``test``: summed NLL / target tokens, independent of the batch size. For an adapter,
     ``base`` also scores its base model on the same records."""
-    from synthdiv.evaluation.test_loss import evaluate_model
+    from synthdiv.evaluation.heldout_loss import evaluate_model
     from synthdiv.stats.uncertainty import loss_interval
 
     result, base_loss, info = evaluate_model(model, _records(test, "test"), batch_size=batch_size, max_length=max_length, base=base)

@@ -13,7 +13,7 @@ def test_lora_on_64_real_stories_lowers_training_loss(story_cloze_csv, tmp_path,
     import torch
 
     from synthdiv.data.loaders import load_story_cloze
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+    from synthdiv.evaluation.heldout_loss import evaluate, evaluate_base
     from synthdiv.training import TrainConfig
     from synthdiv.training.recipe import train
 
