@@ -158,7 +158,7 @@ def generate(*, n: int, level: str = "D3", strategy: str | None = None, task: st
              model: str | None = None, base_url: str | None = None, seed: int = 0, level_options: dict[str, Any] | None = None,
              allow_partial: bool = False, **settings: Any) -> Generated:
     """``n`` records at diversity ``level`` (D0 … D6) with ``strategy`` (``topic`` stories, ``instruct``
-    instruction pairs, ``paraphrase`` QA; default: the task's), shown seeds from ``real`` (a path or records;
+    instruction pairs, ``paraphrase`` QA; default: the task's), its prompts showing examples from ``real`` (a path or records;
     default the embedded corpus for stories, the shipped instruction pairs for ``instruct``). The same run as
     ``synthdiv generate``: every answer goes through the response cache first, so a rerun (after a crash, or
     with a larger ``n``) pays only for what is missing; ``out`` keeps the records and the rejects file
