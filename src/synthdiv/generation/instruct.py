@@ -38,7 +38,7 @@ class InstructionOptions:
     min_ratio: float = 0.25  # a response's words against its examples' mean: answers to different requests differ more than stories
     max_ratio: float = 4.0
     prompts_dir: str | None = None
-    overdraw: float = 1.0
+    overdraw: float = default("overdraw")
     copy_run_words: int = COPY_RUN_WORDS
     copy_rouge_l: float = COPY_ROUGE_L
     min_topic_adherence: float | None = None

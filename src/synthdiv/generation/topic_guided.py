@@ -32,7 +32,7 @@ class StoryOptions:
     max_ratio: float = 2.0
     truncate: bool = True
     prompts_dir: str | None = None
-    overdraw: float = 1.0  # requests in flight per missing story (engine.fill_slots)
+    overdraw: float = default("overdraw")  # requests in flight per missing story (engine.fill_slots)
     # a story that copies one of its examples (metrics.seed_copy: a run of this many words, or this ROUGE-L) is rejected
     copy_run_words: int = COPY_RUN_WORDS
     copy_rouge_l: float = COPY_ROUGE_L
