@@ -17,9 +17,9 @@ def _sync() -> None:
 
 
 def batch_invariance(shape: Shape, device: str, batch_sizes: list[int], records: int, max_length: int, tolerance: float) -> dict:
-    """The test loss (synthdiv.evaluation.test_loss.evaluate, float32 as ``synthdiv evaluate`` runs it)
+    """The test loss (synthdiv.evaluation.heldout_loss.evaluate, float32 as ``synthdiv evaluate`` runs it)
     at each batch size: right padding and the attention mask should make it the same up to rounding."""
-    from synthdiv.evaluation.test_loss import evaluate
+    from synthdiv.evaluation.heldout_loss import evaluate
 
     tokenizer = build_tokenizer()
     data = make_records(tokenizer, records, max_length, seed=1)

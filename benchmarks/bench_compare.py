@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from _corpus import markov_texts  # noqa: E402
 
 from synthdiv.cli.compare import compare_files  # noqa: E402
-from synthdiv.evaluation.uncertainty import paired_difference  # noqa: E402
+from synthdiv.stats.uncertainty import paired_difference  # noqa: E402
 
 SYNTHDIV = Path(sys.executable).parent / "synthdiv"
 MATCHED_SIZES = (200, 400, 1000)

@@ -224,11 +224,11 @@ def tiny_spec(tmp_path, tiny_model_dir):
 
 @pytest.fixture
 def loop_spec(tiny_spec, tiny_model_dir):
-    """loop_spec(**generations) → a config of the tiny experiment as a recursive-training loop (2 generations)."""
+    """loop_spec(**loop) → a config of the tiny experiment as a recursive-training loop (2 generations)."""
 
     def write(**loop):
         return tiny_spec(generation={"backend": "dummy", "model": "dummy", "levels": []}, mixing={"ratios": [0.0]},
-                         generations={"count": 2, "n": 6, "level": "D3", "model": str(tiny_model_dir), **loop},
+                         loop={"count": 2, "n": 6, "level": "D3", "model": str(tiny_model_dir), **loop},
                          training={"models": []})
 
     return write

@@ -27,7 +27,7 @@ from synthdiv.errors import UserError
 from synthdiv.records import Record
 
 if TYPE_CHECKING:
-    from synthdiv.evaluation.test_loss import EvalResult
+    from synthdiv.evaluation.heldout_loss import EvalResult
     from synthdiv.metrics.texts import TextSet
     from synthdiv.mixing.mix import MixResult
     from synthdiv.selection.api import SelectionReport
@@ -158,7 +158,7 @@ def generate(*, n: int, level: str = "D3", strategy: str | None = None, task: st
              model: str | None = None, base_url: str | None = None, seed: int = 0, level_options: dict[str, Any] | None = None,
              allow_partial: bool = False, **settings: Any) -> Generated:
     """``n`` records at diversity ``level`` (D0 … D6) with ``strategy`` (``topic`` stories, ``instruct``
-    instruction pairs, ``paraphrase`` QA; default: the task's), shown seeds from ``real`` (a path or records;
+    instruction pairs, ``paraphrase`` QA; default: the task's), its prompts showing examples from ``real`` (a path or records;
     default the embedded corpus for stories, the shipped instruction pairs for ``instruct``). The same run as
     ``synthdiv generate``: every answer goes through the response cache first, so a rerun (after a crash, or
     with a larger ``n``) pays only for what is missing; ``out`` keeps the records and the rejects file
@@ -253,8 +253,8 @@ def evaluate(model: str, test: Any, *, batch_size: int = 8, max_length: int | No
     """Test loss of ``model`` (an adapter folder from ``train``, a registry name, hub id or model folder) on the
     target tokens of ``test``: summed NLL / target tokens, independent of the batch size. For an adapter,
     ``base`` also scores its base model on the same records."""
-    from synthdiv.evaluation.test_loss import evaluate_model
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.evaluation.heldout_loss import evaluate_model
+    from synthdiv.stats.uncertainty import loss_interval
 
     result, base_loss, info = evaluate_model(model, _records(test, "test"), batch_size=batch_size, max_length=max_length, base=base)
     rows = result.per_sample
@@ -283,7 +283,7 @@ class Comparison:
 def compare(a: Any, b: Any, *, resamples: int | None = None, seed: int | None = None, confidence: float | None = None) -> Comparison:
     """Is B's test loss really different from A's? ``a`` and ``b``: :class:`Evaluation` results, or per-record
     loss files (``synthdiv evaluate --per-sample``, an ``eval.json``)."""
-    from synthdiv.evaluation.comparison import compare_rows, rows_of
+    from synthdiv.stats.comparison import compare_rows, rows_of
 
     options = {k: v for k, v in {"resamples": resamples, "seed": seed, "level": confidence}.items() if v is not None}
     return Comparison(compare_rows(rows_of(a, "A"), rows_of(b, "B"), **options))

@@ -37,7 +37,7 @@ def test_generate_runs_on_it_and_constrains_as_it_declares(echo, tmp_path, capsy
 def test_the_sweep_checks_it_keys_it_and_loops_with_it(echo, tiny_spec):
     assert "echo" in backends.with_capability("loads_adapters") and "pace" in backends.run_mechanics()
     spec = load_spec(tiny_spec(generation={"backend": "echo", "model": "m", "backend_options": {"pace": 2, "style": "plain"}},
-                               generations={"count": 1, "n": 4}, mixing={"ratios": [0.0]}))
+                               loop={"count": 1, "n": 4}, mixing={"ratios": [0.0]}))
     check_backend(spec)
     assert echo.checked == [("m", {"base_url": None, "api_key_env": "OPENAI_API_KEY", "pace": 2, "style": "plain"})]
 

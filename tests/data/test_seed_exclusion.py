@@ -39,10 +39,24 @@ def test_prompts_that_showed_no_seeds_are_provenance(tmp_path, records_of):
 def test_a_file_without_seed_provenance_is_refused(tmp_path, records_of):
     path = tmp_path / "real.jsonl"
     write_records(records_of(3), path)
-    with pytest.raises(UserError, match=r"--exclude-seeds-of: no record of .*real.jsonl carries provenance.seed_ids"):
+    with pytest.raises(UserError, match=r"--exclude-examples-of: no record of .*real.jsonl carries provenance.seed_ids"):
         seed_ids_of(path)
 
 
 def test_nothing_left_is_refused(records_of):
     with pytest.raises(UserError, match="all 2 records were shown as seeds"):
         exclude_seeds(records_of(2), ["s0", "s1"])
+
+
+def test_convert_takes_exclude_examples_of_and_its_old_name_for_one_release(tmp_path, records_of, capsys):
+    from synthdiv.data import convert
+
+    real, shown = tmp_path / "real.jsonl", tmp_path / "gen.jsonl"
+    write_records(records_of(6), real)
+    write_records([generated("g1", ["s0", "s1"])], shown)
+    new = convert(real, tmp_path / "new.jsonl", exclude_examples_of=[shown])
+    assert capsys.readouterr().err == ""
+    old = convert(real, tmp_path / "old.jsonl", exclude_seeds_of=[shown])
+    assert "warning: convert(exclude_seeds_of=…) is deprecated and goes in synthdiv 0.2; use exclude_examples_of" in capsys.readouterr().err
+    assert {**new, "out": None} == {**old, "out": None} and new["dropped"] == 2
+    assert (tmp_path / "new.jsonl").read_text() == (tmp_path / "old.jsonl").read_text()

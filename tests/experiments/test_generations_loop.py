@@ -18,22 +18,34 @@ LOOP = {"count": 2, "n": 6, "level": "D3"}
 
 def test_spec_defaults_and_checks(loop_spec, tiny_spec, tmp_path):
     path = tmp_path / "minimal.yaml"
-    path.write_text("name: m\ntask: story_completion\nreal: {n_train: 8}\ngenerations: {count: 2}\n")
+    path.write_text("name: m\ntask: story_completion\nreal: {n_train: 8}\nloop: {count: 2}\n")
     spec = load_spec(path)
     assert spec.generation.levels == [] and spec.mixing.ratios == [0.0]  # a loop sweeps no levels unless asked
-    assert spec.generations.scenarios == ["replace", "accumulate", "accumulate-subsample"]
-    assert spec.generations.n == 8 and spec.generations.model == "smollm2-135m-instruct"  # real.n_train, generation.model
-    assert spec.generations.level == "D3"
-    with pytest.raises(UserError, match="generations.scenarios: a scenario is listed twice"):
+    assert spec.loop.scenarios == ["replace", "accumulate", "accumulate-subsample"]
+    assert spec.loop.n == 8 and spec.loop.model == "smollm2-135m-instruct"  # real.n_train, generation.model
+    assert spec.loop.level == "D3"
+    with pytest.raises(UserError, match="loop.scenarios: a scenario is listed twice"):
         load_spec(loop_spec(scenarios=["replace", "replace"]))
-    with pytest.raises(UserError, match="generations.scenarios.0: Input should be 'replace'"):
+    with pytest.raises(UserError, match="loop.scenarios.0: Input should be 'replace'"):
         load_spec(loop_spec(scenarios=["recycle"]))
+    with pytest.raises(UserError, match="loop.cont: unknown key; did you mean 'loop.count'"):
+        load_spec(tiny_spec(loop={"cont": 3}))
+    with pytest.raises(UserError, match="only the dummy, transformers, vllm backends load"):
+        load_spec(tiny_spec(generation={"backend": "openai", "model": "gpt-4o"}, loop=LOOP))
+    with pytest.raises(UserError, match="loop.n: give the records generated per generation"):
+        load_spec(tiny_spec(real={"n_train": None}, loop={"count": 2}))
+
+
+def test_the_old_section_name_still_reads_for_one_release(tiny_spec, capsys):
+    """`generations:` (the loop's name before 0.2) is read as `loop:`, says so once, and errors name it as written."""
+    old = load_spec(tiny_spec(generation={"backend": "dummy", "model": "dummy"}, generations=LOOP))
+    assert "warning: the spec section 'generations' is deprecated and goes in synthdiv 0.2; use 'loop'" in capsys.readouterr().err
+    new = load_spec(tiny_spec(generation={"backend": "dummy", "model": "dummy"}, loop=LOOP))
+    assert old.loop == new.loop and [n.key for n in build_graph(old).nodes] == [n.key for n in build_graph(new).nodes]
     with pytest.raises(UserError, match="generations.cont: unknown key; did you mean 'generations.count'"):
         load_spec(tiny_spec(generations={"cont": 3}))
-    with pytest.raises(UserError, match="only the dummy, transformers, vllm backends load"):
-        load_spec(tiny_spec(generation={"backend": "openai", "model": "gpt-4o"}, generations=LOOP))
-    with pytest.raises(UserError, match="generations.n: give the records generated per generation"):
-        load_spec(tiny_spec(real={"n_train": None}, generations={"count": 2}))
+    with pytest.raises(UserError, match="generations is the old name of loop; give one of them"):
+        load_spec(tiny_spec(generations=LOOP, loop=LOOP))
 
 
 def test_graph_shares_generation_zero_and_the_first_data_across_scenarios(loop_spec):

@@ -8,7 +8,7 @@ import pytest
 
 from synthdiv.experiments import layout
 from synthdiv.experiments.runner import run_experiment
-from synthdiv.experiments.spec import GenerationsSpec, load_spec
+from synthdiv.experiments.spec import LoopSpec, load_spec
 
 REPORT_TESTS = Path(__file__).resolve().parents[1] / "reports"  # the report tests' run-folder factory
 
@@ -64,7 +64,7 @@ def test_set_names():
 
 
 def test_the_spec_offers_the_layouts_scenarios():
-    assert GenerationsSpec().scenarios == list(layout.SCENARIOS) == ["replace", "accumulate", "accumulate-subsample"]
+    assert LoopSpec().scenarios == list(layout.SCENARIOS) == ["replace", "accumulate", "accumulate-subsample"]
 
 
 def test_derived_column_names():

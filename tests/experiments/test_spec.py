@@ -23,8 +23,8 @@ def test_every_shipped_config_loads_and_expands(name):
     graph = build_graph(spec)
     kinds = {n.kind for n in graph.nodes}
     assert {"real", "measure", "mix"} <= kinds
-    assert ({"train", "evaluate"} <= kinds) == bool(spec.training.models or spec.generations)
-    assert bool(graph.loops) == bool(spec.generations)
+    assert ({"train", "evaluate"} <= kinds) == bool(spec.training.models or spec.loop)
+    assert bool(graph.loops) == bool(spec.loop)
     assert len({n.key for n in graph.nodes}) == len(graph.nodes)  # each stage once
 
 

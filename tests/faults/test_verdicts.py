@@ -9,7 +9,7 @@ import json
 import pytest
 from faultkit import one_error_line
 
-from synthdiv.evaluation.uncertainty import MIN_PAIRED_RECORDS
+from synthdiv.stats.uncertainty import MIN_PAIRED_RECORDS
 
 
 def _losses(path, nll, tokens=None):

@@ -11,7 +11,7 @@ from synthdiv.cli.main import main
 from synthdiv.data import read_input
 from synthdiv.data.records_io import write_records
 from synthdiv.errors import UserError
-from synthdiv.generation.instruct import shipped_seeds
+from synthdiv.generation.instruct import shipped_examples
 from synthdiv.generation.parse import parse_instruction
 from synthdiv.generation.prompts import instruction_messages
 from synthdiv.generation.runner import GenerationConfig, run_generation
@@ -94,7 +94,7 @@ def test_too_few_seed_pairs_is_one_clear_error(tmp_path):
 
 
 def test_the_shipped_seeds_are_chat_pairs():
-    seeds = shipped_seeds()
+    seeds = shipped_examples()
     assert len(seeds) == 62 and len({s.id for s in seeds}) == 62
     assert all(s.task == "sft" and s.messages and s.messages[-1]["role"] == "user" for s in seeds)
     assert {s.meta["category"] for s in seeds} >= {"howto", "explain", "math", "code"}

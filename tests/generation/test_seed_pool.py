@@ -7,7 +7,7 @@ import pytest
 from synthdiv.data.records_io import write_records
 from synthdiv.errors import UserError
 from synthdiv.generation.levels import SEED_POOL_SIZES, topic_level
-from synthdiv.generation.topic_guided import draw_seed_pool
+from synthdiv.generation.topic_guided import draw_example_pool
 from tests.generation.conftest import generate_level, make_stories
 
 
@@ -23,10 +23,10 @@ def test_the_level_pool_sizes_and_the_paper_default():
 
 def test_pools_are_nested_and_seeded():
     real = make_stories(50)
-    small, large = draw_seed_pool(real, 5, seed=1), draw_seed_pool(real, 20, seed=1)
-    assert len(small) == 5 and small == large[:5] and draw_seed_pool(real, 5, seed=1) == small
-    assert draw_seed_pool(real, 5, seed=2) != small and draw_seed_pool(real, None, seed=1) is real
-    assert draw_seed_pool(real, 80, seed=1) is real
+    small, large = draw_example_pool(real, 5, seed=1), draw_example_pool(real, 20, seed=1)
+    assert len(small) == 5 and small == large[:5] and draw_example_pool(real, 5, seed=1) == small
+    assert draw_example_pool(real, 5, seed=2) != small and draw_example_pool(real, None, seed=1) is real
+    assert draw_example_pool(real, 80, seed=1) is real
 
 
 def test_a_generated_level_shows_only_its_pool(tmp_path):

@@ -225,8 +225,8 @@ def _write_plane(root: Path, results: list[dict], records: int = 64) -> None:
     (centred noise, so each set's loss is its row's); the real set's shift from itself is 0."""
     import json
 
-    from synthdiv.experiments.evidence import PerRecord
-    from synthdiv.experiments.plane import plane
+    from synthdiv.stats.evidence import PerRecord
+    from synthdiv.stats.plane import plane
 
     rng = np.random.default_rng(0)
     ids, tokens = tuple(f"t{i}" for i in range(records)), np.full(records, 27.0)
@@ -249,8 +249,8 @@ def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> No
     hand-set intervals (±0.03 around each difference from real alone at the same model and size)."""
     import json
 
-    from synthdiv.experiments.assess import Evidence
-    from synthdiv.experiments.findings import judge, resolution
+    from synthdiv.stats.assess import Evidence
+    from synthdiv.stats.findings import judge, resolution
 
     groups: dict[tuple, list[dict]] = {}
     for r in results:
@@ -277,7 +277,7 @@ def _write_findings(root: Path, results: list[dict], datasets: list[dict]) -> No
 
 def _level_trends(agg: list[dict]) -> list[dict]:
     """The runner's loss-vs-level trend per model, its draws the seed means plus noise of sd 0.01."""
-    from synthdiv.experiments.sweep_trends import LOSS_VS_LEVEL, _trend_row
+    from synthdiv.stats.sweep_trends import LOSS_VS_LEVEL, _trend_row
 
     out = []
     for model in sorted({a["model"] for a in agg}):

@@ -78,14 +78,14 @@ def test_embedding_map_keeps_small_sets_whole_and_samples_with_a_seed(run_dir):
         seen.append(list(texts))
         return hashed_encoder(texts)
 
-    from synthdiv.reports.embedding_map import fig4
+    from synthdiv.reports.embedding_map import embedding_map
 
     run = load_run(run_dir)
     run.spec["metrics"]["embedder"] = None  # call the encoder directly, no cache between the two calls
-    fig4(run, "", encoder=encoder, map_points=1000)
+    embedding_map(run, "", encoder=encoder, map_points=1000)
     assert len(seen[-1]) == 4 * 40  # fewer records than map_points: every record is drawn
-    fig4(run, "", encoder=encoder, map_points=12)
-    fig4(run, "", encoder=encoder, map_points=12)
+    embedding_map(run, "", encoder=encoder, map_points=12)
+    embedding_map(run, "", encoder=encoder, map_points=12)
     assert len(seen[-1]) == 4 * 12 and seen[-1] == seen[-2]
 
 

@@ -94,7 +94,7 @@ def test_two_processes_killed_then_resumed_give_one_process_result(tiny_model_di
 
     # one uninterrupted process, here (the tiny model, one thread), on the same settings
     from synthdiv.data.records_io import read_records
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+    from synthdiv.evaluation.heldout_loss import evaluate, evaluate_base
     from synthdiv.training.recipe import train as train_fn
 
     model, tokenizer = tiny_llama

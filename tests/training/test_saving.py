@@ -17,7 +17,7 @@ def _cfg(**kw) -> TrainConfig:
 def test_merged_weights_give_the_adapters_outputs(tiny_llama, tmp_path, records_of):
     from transformers import AutoModelForCausalLM
 
-    from synthdiv.evaluation.test_loss import evaluate
+    from synthdiv.evaluation.heldout_loss import evaluate
 
     model, tok = tiny_llama
     res = train(records_of(8), _cfg(max_steps=3, lr=1e-2), tmp_path / "run", model=model, tokenizer=tok)

@@ -13,7 +13,7 @@ def test_lora_on_64_real_stories_lowers_training_loss(story_cloze_csv, tmp_path,
     import torch
 
     from synthdiv.data.loaders import load_story_cloze
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+    from synthdiv.evaluation.heldout_loss import evaluate, evaluate_base
     from synthdiv.training import TrainConfig
     from synthdiv.training.recipe import train
 
@@ -85,12 +85,12 @@ def test_two_processes_on_smollm2_train_and_evaluate_as_one(story_cloze_csv, tmp
 def test_chat_records_go_through_smollm2s_own_chat_template():
     """A chat record's prompt is SmolLM2's template with the generation prompt; the loss falls on the answer and
     the end-of-turn token that ends it, so the student learns to stop where its chat format stops."""
-    from synthdiv.generation.instruct import shipped_seeds
+    from synthdiv.generation.instruct import shipped_examples
     from synthdiv.models.registry import load_causal_lm
     from synthdiv.training.encoding import IGNORE_INDEX, encode_records
 
     _, tokenizer = load_causal_lm("smollm2-135m-instruct")
-    record = shipped_seeds()[0]
+    record = shipped_examples()[0]
     example = encode_records([record], tokenizer, max_length=512).examples[0]
     n_prompt = example.labels.count(IGNORE_INDEX)
     prompt = tokenizer.decode(example.input_ids[:n_prompt])

@@ -2,7 +2,7 @@
 
 Reads two per-record loss files (``evaluate --per-sample`` JSONL, or an
 ``eval.json`` with a ``per_sample`` list) and prints the paired bootstrap
-difference B - A of :mod:`synthdiv.evaluation.comparison`. numpy only: no torch.
+difference B - A of :mod:`synthdiv.stats.comparison`. numpy only: no torch.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 import typer
 
 from synthdiv.cli.deprecated import Old, old_spellings
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS
-from synthdiv.evaluation.comparison import compare_files, format_p
+from synthdiv.stats.bootstrap_settings import DEFAULTS
+from synthdiv.stats.comparison import compare_files, format_p
 
 
 def _print_human(r: dict) -> None:

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from synthdiv.cli.deprecated import Old, old_spellings
 from synthdiv.cli.inputs import COLUMN, DATA_HELP, SPLIT, SUBSET, read_options
 from synthdiv.data.inputs import FORMATS
 from synthdiv.errors import UserError
@@ -26,7 +27,7 @@ def _require_positive(**counts: int | None) -> None:
             raise UserError(f"must be at least 1 (got {value})", where="--" + name.replace("_", "-"))
 
 
-@data_app.command("convert")
+@data_app.command("convert", cls=old_spellings(Old("--exclude-seeds-of", "--exclude-examples-of")))
 def convert_cmd(
     input: str = typer.Argument(..., help=DATA_HELP + " NarrativeQA: the folder of the official layout."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
@@ -40,8 +41,9 @@ def convert_cmd(
     test_fraction: Optional[float] = typer.Option(None, "--test-fraction", help="Split by group; this share of groups is test."),
     test_out: Optional[Path] = typer.Option(None, "--test-out", help="Where the test records go with --test-fraction."),
     seed: int = typer.Option(0, "--seed", help="Seed for subsampling and the split."),
-    exclude_seeds_of: list[Path] = typer.Option(
-        [], "--exclude-seeds-of", help="Drop the records that prompts of this generated file showed (provenance.seed_ids); repeatable."
+    exclude_examples_of: list[Path] = typer.Option(
+        [], "--exclude-examples-of",
+        help="Drop the records that prompts of this generated file showed as examples (provenance.seed_ids); repeatable.",
     ),
 ) -> None:
     """Convert a real dataset into synthdiv records (JSONL by default)."""
@@ -49,15 +51,15 @@ def convert_cmd(
     from synthdiv.paths import check_io
 
     _require_positive(per_group=per_group, sample=sample)
-    seeds_of = {f"--exclude-seeds-of {p}": p for p in exclude_seeds_of}
-    check_io(inputs={"INPUT": input, **seeds_of}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
+    shown_by = {f"--exclude-examples-of {p}": p for p in exclude_examples_of}
+    check_io(inputs={"INPUT": input, **shown_by}, outputs={"--out": out, "--test-out": test_out if test_fraction is not None else None})
 
     result = convert(
         input, out, fmt=format, task=task, per_group=per_group, sample=sample, test_fraction=test_fraction,
-        test_out=test_out, seed=seed, exclude_seeds_of=exclude_seeds_of, **read_options(split, subset, column),
+        test_out=test_out, seed=seed, exclude_examples_of=exclude_examples_of, **read_options(split, subset, column),
     )
     if "dropped" in result:
-        shown = ", ".join(str(p) for p in exclude_seeds_of)
+        shown = ", ".join(str(p) for p in exclude_examples_of)
         typer.echo(f"dropped {result['dropped']} records that prompts of {shown} showed ({result['seed_ids']} seed ids), kept {result['kept']}")
     if "train" in result:
         typer.echo(f"wrote {result['train']} train records to {out} and {result['test']} test records to {test_out}")
@@ -104,21 +106,21 @@ def instructions_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output file: a chat `messages` JSONL, the shape most instruction data comes in."),
 ) -> None:
     """Write the 62 instruction/response pairs synthdiv ships (eleven kinds of everyday request) as chat messages:
-    seeds for `generate --strategy instruct`, or a file to try every command on."""
+    examples for `generate --strategy instruct`, or a file to try every command on."""
     import json
 
     from synthdiv.fileio import atomic_write
-    from synthdiv.generation.instruct import shipped_seeds
+    from synthdiv.generation.instruct import shipped_examples
     from synthdiv.paths import check_io
 
     check_io(outputs={"--out": out})
-    seeds = shipped_seeds()
+    examples = shipped_examples()
     with atomic_write(out) as fh:
-        for r in seeds:
+        for r in examples:
             row = {"id": r.id, "category": r.meta.get("category"),
                    "messages": [*r.messages, {"role": "assistant", "content": r.target}]}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    typer.echo(f"wrote {len(seeds)} chat pairs to {out}")
+    typer.echo(f"wrote {len(examples)} chat pairs to {out}")
 
 
 def register(app: typer.Typer) -> None:

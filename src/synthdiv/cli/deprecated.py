@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from synthdiv.cli.helpformat import PlainCommand
 from synthdiv.console import say
-
-RELEASE = "0.2"  # the release that drops the old spellings
+from synthdiv.deprecation import notice
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class Old:
 
     def notice(self, value: str) -> str:
         new = " ".join(self.spelled(value)) if self.key is not None or self.flag_value is not None else self.new
-        return f"warning: {self.old} is deprecated and goes in synthdiv {RELEASE}; use {new}"
+        return notice(self.old, new)
 
 
 def rewrite(args: list[str], olds: dict[str, Old]) -> list[str]:

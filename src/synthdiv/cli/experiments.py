@@ -115,7 +115,7 @@ def _echo_tables(result) -> None:
         typer.echo(result.evidence.format())
     elif result.evidence is not None and result.evidence.ladder:  # a generation-only run: the ladder is its finding
         from synthdiv.experiments import layout
-        from synthdiv.experiments.ladder import format_ladder
+        from synthdiv.stats.ladder import format_ladder
 
         for line in format_ladder(result.evidence.ladder):
             typer.echo(line)

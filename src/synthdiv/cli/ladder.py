@@ -3,7 +3,8 @@
     synthdiv ladder d0.jsonl d3.jsonl d6.jsonl --real real.jsonl
 
 One row per generated file (topics, adherence, seed copying, rejects, two diversities with
-intervals) and a verdict per diversity. Thin: read, :func:`synthdiv.metrics.ladder.measure_ladder`, print.
+intervals) and a verdict per diversity. Thin: read, :func:`synthdiv.metrics.ladder.measure_ladder`,
+judge (:mod:`synthdiv.stats.ladder`), print.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _level_set(path: Path):
 
 
 def format_rows(rows) -> list[str]:
-    from synthdiv.evaluation.formatting import format_interval
+    from synthdiv.stats.formatting import format_interval
 
     header = (f"{'set':<10} {'n':>4} {'|T| asked':>9} {'used':>5} {'seeds':>5} {'temp':>4} {'adherence [95% CI]':>26} {'copy':>5} {'rep-4':>5} {'rejects':>7} "
               f"{'distinct 1-5 [95% CI]':>26} {'Vendi [95% CI]':>28}")
@@ -76,8 +77,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", "-o", help="Also write the rows and verdicts to this JSON file."),
     ) -> None:
         from synthdiv.fileio import atomic_write
-        from synthdiv.metrics.ladder import format_verdict, measure_ladder, verdict
+        from synthdiv.metrics.ladder import measure_ladder
         from synthdiv.paths import check_io
+        from synthdiv.stats.ladder import format_verdict, verdict
 
         check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, "--real": real}, outputs={"--out": out})
         sets = [_level_set(p) for p in files]

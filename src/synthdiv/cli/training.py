@@ -141,8 +141,8 @@ def _resume_hint(out: Path) -> str:
 
 def _loss_with_interval(test_loss: float, rows: list[dict]) -> str:
     """'3.1950 [3.0203, 3.3762]': the test loss and its 95 % bootstrap interval over the test records."""
-    from synthdiv.evaluation.formatting import format_interval
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.formatting import format_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     if len(rows) < 2:
         return f"{test_loss:.4f} (one record: no interval)"

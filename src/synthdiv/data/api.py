@@ -35,12 +35,13 @@ def convert(
     test_fraction: float | None = None,
     test_out: str | os.PathLike | None = None,
     seed: int = 0,
-    exclude_seeds_of: Sequence[str | os.PathLike] = (),
+    exclude_examples_of: Sequence[str | os.PathLike] = (),
+    exclude_seeds_of: Sequence[str | os.PathLike] = (),  # the old name of exclude_examples_of, until synthdiv 0.2
 ) -> dict[str, Any]:
     """Convert a source dataset (any form :func:`synthdiv.data.read_input` reads; ``fmt`` and ``task``
     default to the data's own) to a record file (JSONL, CSV or Parquet by suffix).
-    With ``exclude_seeds_of``, first drop every record that a prompt of those generated files showed
-    (seed_exclusion.py), then subsample. With ``test_fraction``, split by group: train records go to
+    With ``exclude_examples_of``, first drop every record that a prompt of those generated files showed
+    as an example (seed_exclusion.py), then subsample. With ``test_fraction``, split by group: train records go to
     ``out``, test records to ``test_out``."""
     from synthdiv.data.inputs import read_input
     from synthdiv.data.records_io import detect_format, write_records
@@ -53,9 +54,15 @@ def convert(
     records = read_input(path, task=task, fmt=fmt, columns=columns, split=split, config=config)
     excluded: dict[str, Any] = {}
     if exclude_seeds_of:
+        from synthdiv.console import say
+        from synthdiv.deprecation import notice
+
+        say(notice("convert(exclude_seeds_of=…)", "exclude_examples_of"))
+        exclude_examples_of = [*exclude_examples_of, *exclude_seeds_of]
+    if exclude_examples_of:
         from synthdiv.data.seed_exclusion import exclude_seeds_of as exclude
 
-        exclusion = exclude(records, exclude_seeds_of)
+        exclusion = exclude(records, exclude_examples_of)
         records = exclusion.kept
         excluded = {"dropped": exclusion.dropped, "kept": len(exclusion.kept), "seed_ids": exclusion.seed_ids}
     records = _subsample(records, per_group=per_group, sample=sample, seed=seed)

@@ -29,7 +29,7 @@ class Exclusion:
     seed_ids: int
 
 
-def seed_ids_of(path: str | os.PathLike, *, where: str = "--exclude-seeds-of") -> set[str]:
+def seed_ids_of(path: str | os.PathLike, *, where: str = "--exclude-examples-of") -> set[str]:
     """The ids of every real record shown in a prompt of the generated records in ``path``.
 
     A file where no record carries ``provenance.seed_ids`` (real data, or generated data
@@ -48,7 +48,7 @@ def seed_ids_of(path: str | os.PathLike, *, where: str = "--exclude-seeds-of") -
     return {sid for ids in with_provenance for sid in ids}
 
 
-def exclude_seeds(records: Sequence[Record], seed_ids: Iterable[str], *, where: str = "--exclude-seeds-of") -> Exclusion:
+def exclude_seeds(records: Sequence[Record], seed_ids: Iterable[str], *, where: str = "--exclude-examples-of") -> Exclusion:
     """The records whose id is not among ``seed_ids``, in their input order."""
     shown = set(seed_ids)
     kept = [r for r in records if r.id not in shown]

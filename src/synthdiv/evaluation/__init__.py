@@ -3,9 +3,9 @@
 from synthdiv.lazy import lazy_exports
 
 _EXPORTS = {
-    "EvalResult": "synthdiv.evaluation.test_loss",
-    "evaluate": "synthdiv.evaluation.test_loss",
-    "evaluate_base": "synthdiv.evaluation.test_loss",
+    "EvalResult": "synthdiv.evaluation.heldout_loss",
+    "evaluate": "synthdiv.evaluation.heldout_loss",
+    "evaluate_base": "synthdiv.evaluation.heldout_loss",
     "load_for_evaluation": "synthdiv.evaluation.loading",
 }
 __all__ = sorted(_EXPORTS)

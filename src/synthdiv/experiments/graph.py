@@ -174,7 +174,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
                 for level in (spec.source_levels() if ratio > 0 else [None]):
                     for source in (gens[level] if level is not None else [None]):
                         _add_training_set(b, spec, real, source, level, ratio, size, seed)
-    loops = [step for seed in spec.seeds for step in _add_loops(b, spec, real, seed)] if spec.generations else []
+    loops = [step for seed in spec.seeds for step in _add_loops(b, spec, real, seed)] if spec.loop else []
     return Graph(list(b.nodes.values()), loops)
 
 
@@ -182,7 +182,7 @@ def _add_loops(b: _Builder, spec: ExperimentSpec, real: Node, seed: int) -> list
     """Every scenario's generations 0 … G. Generation 0 is the real set (the
     sweep's own real-only training run when it has one); generation k's data is written
     by generation k-1's student with its adapter, from the same prompts every generation."""
-    loop = spec.generations
+    loop = spec.loop
     assert loop is not None and loop.model is not None
     model, measure_cfg = loop.model, MeasureParams.of(spec.metrics, seed)
     gen_params = _generation_params(spec, loop.level, seed)

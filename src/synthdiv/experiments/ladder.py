@@ -1,5 +1,5 @@
-"""The run's diversity ladder: one row per generated set (metrics.ladder), written as ladder.csv,
-and a verdict per diversity in the terminal and findings.
+"""The run's diversity ladder: one row per generated set (metrics.ladder), written as ladder.csv
+(its verdicts: :mod:`synthdiv.stats.ladder`).
 
 Only runs whose spec generates several levels of the same task, model and seed have a ladder;
 a loop's generations and selections are left out (their sets are not levels of one generator).
@@ -55,24 +55,6 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
         for row in measure_ladder(sets, real, embed, seed=seed):
             rows.append({"seed": gen_seed, "model": model, **row})
     return rows
-
-
-def ladder_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from synthdiv.metrics.ladder import verdict
-
-    out = []
-    for key in sorted({(r["seed"], r["model"]) for r in rows}, key=str):
-        group = [r for r in rows if (r["seed"], r["model"]) == key]
-        for metric in ("distinct", "vendi"):
-            if any(r.get(metric) is not None for r in group):
-                out.append({"seed": key[0], "model": key[1], **verdict(group, metric)})
-    return out
-
-
-def format_ladder(verdicts: list[dict[str, Any]]) -> list[str]:
-    from synthdiv.metrics.ladder import format_verdict
-
-    return [f"{format_verdict(v)} (generator {v['model']}, seed {v['seed']})" for v in verdicts]
 
 
 def copy_to_datasets(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:

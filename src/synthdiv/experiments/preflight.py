@@ -55,8 +55,8 @@ def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
     check_backend(spec)
     for i, model in enumerate(spec.training.models):
         check_model(model, embedder=False, field=f"training.models[{i}]")
-    if spec.generations is not None and spec.generations.model not in spec.training.models:
-        check_model(str(spec.generations.model), embedder=False, field="generations.model")
+    if spec.loop is not None and spec.loop.model not in spec.training.models:
+        check_model(str(spec.loop.model), embedder=False, field="loop.model")
     for field, name in (("metrics.embedder", spec.metrics.embedder), ("report.embedder", spec.report.embedder)):
         if name:
             check_model(name, embedder=True, field=field)

@@ -6,7 +6,7 @@ level, each training mix) with every diversity and shift metric.
 each base model) with its parameters, training numbers, test loss and the metrics
 of the set it was trained on. Metric columns are the metric JSON flattened with
 ``_`` (``div_distinct_3``, ``shift_embedding_mauve`` …).
-``generations`` (a spec with a ``generations`` loop): one row per scenario ×
+``generations`` (a spec with a ``loop`` section): one row per scenario ×
 seed × generation with the training set's make-up and metrics, the new data's
 metrics (``new_div_…``, ``new_shift_…``), length statistics and test loss. Loop
 stages stay out of the first two tables (their figures would mix them with the sweep's).

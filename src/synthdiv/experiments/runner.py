@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthdiv.evaluation.formatting import format_interval
 from synthdiv.experiments import layout
+from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.executors import run_graph
 from synthdiv.experiments.graph import Graph, build_graph, generation_mechanics
 from synthdiv.experiments.spec import ExperimentSpec, spec_to_yaml
-from synthdiv.experiments.context import RunContext
 from synthdiv.experiments.store import ScratchStore, Store
 from synthdiv.fileio import atomic_write
+from synthdiv.stats.formatting import format_interval
 
 
 @dataclass
@@ -36,7 +36,7 @@ class RunResult:
     seconds: float
     reused: int  # stages found finished before this run
     tables: list[Path]
-    evidence: Any = None  # synthdiv.experiments.assess.Evidence; None for a dry run
+    evidence: Any = None  # synthdiv.stats.assess.Evidence; None for a dry run
     plan: list[str] = field(default_factory=list)  # a dry run: what the generate stages would send and cost
 
 
@@ -70,9 +70,10 @@ def run_experiment(
     checkpoint_every: int | None = None,
     log=None,
 ) -> RunResult:
-    from synthdiv.experiments.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
-    from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
+    from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows
     from synthdiv.experiments.results import gather, gather_generations, write_table
+    from synthdiv.stats.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
+    from synthdiv.stats.ladder import ladder_verdicts
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
     start = time.monotonic()
@@ -153,7 +154,6 @@ def generation_plan(graph: Graph, store: Store, ctx: RunContext) -> list[str]:
     """A dry run's cost lines: each generate stage still to run (generation.cost.plan_generation), then the total."""
     from synthdiv.experiments.kinds.generate import generation_config
     from synthdiv.generation.cost import plan_generation
-
     from synthdiv.generation.topic_tree import request_budget
 
     lines, plans = [], []

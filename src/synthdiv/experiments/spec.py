@@ -23,18 +23,23 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from synthdiv.console import say
 from synthdiv.data.inputs import AUTO_FORMAT, FORMATS
+from synthdiv.deprecation import notice
 from synthdiv.errors import UserError, check_choice
-from synthdiv.evaluation.uncertainty import RESAMPLES
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
 from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
 from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
+from synthdiv.stats.uncertainty import RESAMPLES
 from synthdiv.training.config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+# sections read under an old name for one release (synthdiv.deprecation.RELEASE): old -> new.
+# "generations" was one letter from "generation", the section beside it that it has nothing to do with.
+RENAMED_SECTIONS = {"generations": "loop"}
 
 
 def _level(text: str) -> str:
@@ -268,8 +273,9 @@ class ReportSpec(Strict):
         return _embedder(value)
 
 
-class GenerationsSpec(Strict):
-    """Recursive training across generations (model collapse).
+class LoopSpec(Strict):
+    """The recursive-training loop: training across generations (model collapse); the spec's ``loop``
+    section (``generations`` before 0.2, one letter from ``generation``).
 
     Generation 0 fine-tunes the student on the real training set. Generation k ≥ 1
     fine-tunes it (from the base weights again) on a set that holds data written by
@@ -362,13 +368,28 @@ class ExperimentSpec(Strict):
     seeds: list[int] = Field(default_factory=lambda: [0])
     real: RealSpec = Field(default_factory=RealSpec)
     generation: GenerationSpec | None = None
-    generations: GenerationsSpec | None = None
+    loop: LoopSpec | None = None  # the recursive-training loop (its old name: generations, RENAMED_SECTIONS)
     selection: SelectionSpec | None = None
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     mixing: MixingSpec = Field(default_factory=MixingSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_sections(cls, data: Any) -> Any:
+        """A section under its old name (``generations``) is read as its new one, with a notice."""
+        if not isinstance(data, dict) or not any(old in data for old in RENAMED_SECTIONS):
+            return data
+        data = dict(data)
+        for old, new in RENAMED_SECTIONS.items():
+            if old in data:
+                if new in data:
+                    raise ValueError(f"{old} is the old name of {new}; give one of them")
+                say(notice(f"the spec section {old!r}", repr(new)))
+                data[new] = data.pop(old)
+        return data
 
     @field_validator("name")
     @classmethod
@@ -389,7 +410,7 @@ class ExperimentSpec(Strict):
             raise ValueError("seeds: a seed is 0 or more (numpy's generators refuse negative seeds)")
         if self.real.source == "corpus" and self.task != "story_completion":
             raise ValueError(f"the embedded corpus holds stories; give real.source (your {self.task} data) for {self.task}")
-        if self.generations is not None:
+        if self.loop is not None:
             self._loop_defaults()
         if self.selection is not None:
             self._selection_defaults()
@@ -419,7 +440,7 @@ class ExperimentSpec(Strict):
 
     def _loop_defaults(self) -> None:
         """A loop needs the generation settings (prompts, sampling); it sweeps no levels unless asked."""
-        loop = self.generations
+        loop = self.loop
         assert loop is not None
         if self.generation is None:
             self.generation = GenerationSpec(levels=[])
@@ -432,12 +453,12 @@ class ExperimentSpec(Strict):
         from synthdiv.backends import backend_class, with_capability
 
         if not backend_class(self.generation.backend).loads_adapters:
-            raise ValueError(f"generations: the student writes each generation's data with its LoRA adapter, which only the "
+            raise ValueError(f"loop: the student writes each generation's data with its LoRA adapter, which only the "
                              f"{', '.join(with_capability('loads_adapters'))} backends load; generation.backend is "
                              f"{self.generation.backend!r}")
         if loop.n is None:
             if self.real.n_train is None:
-                raise ValueError("generations.n: give the records generated per generation (or real.n_train)")
+                raise ValueError("loop.n: give the records generated per generation (or real.n_train)")
             loop.n = self.real.n_train
 
     def _selection_defaults(self) -> None:
@@ -560,7 +581,17 @@ def load_spec(path_or_name: str | Path, overrides: list[str] | None = None) -> E
     try:
         return ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise UserError(describe_error(exc), where=str(path)) from None
+        raise UserError(_as_written(describe_error(exc), data), where=str(path)) from None
+
+
+def _as_written(message: str, data: dict) -> str:
+    """A message about a section the file gives under its old name names it so (``generations.n``, not ``loop.n``)."""
+    import re
+
+    for old, new in RENAMED_SECTIONS.items():
+        if old in data:
+            message = re.sub(rf"(?<![\w.]){re.escape(new)}(?=[.:])", old, message)
+    return message
 
 
 def spec_to_yaml(spec: ExperimentSpec) -> str:

@@ -223,7 +223,7 @@ def fill_slots(
     *,
     max_attempts: int = default("max_attempts"),
     max_slots_factor: float = 3.0,
-    overdraw: float = 1.0,
+    overdraw: float = default("overdraw"),
     on_accept: Callable[[Accepted], None] | None = None,
 ) -> dict[Hashable, list[Accepted]]:
     """For each group ``g``, ``wanted[g]`` accepted answers, each from its own slot.

@@ -35,7 +35,7 @@ class QAOptions:
     max_attempts: int = default("max_attempts")
     max_answer_words: int = 60
     prompts_dir: str | None = None
-    overdraw: float = 1.0  # requests in flight per missing answer (engine.fill_slots)
+    overdraw: float = default("overdraw")  # requests in flight per missing answer (engine.fill_slots)
 
 
 def group_contexts(real: list[Record]) -> dict[str, list[Record]]:

@@ -90,19 +90,19 @@ def topic_tree_messages(count: int, path: tuple[str, ...], examples: list[str], 
     ]
 
 
-def story_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
-    """System turn, one (example request, seed story) exchange per seed, then the request."""
-    return _few_shot("story", {"topic": topic, "words": words}, [{"story": story_text(s)} for s in seeds], prompts_dir)
+def story_messages(topic: str, examples: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
+    """System turn, one (example request, real example story) exchange per example, then the request."""
+    return _few_shot("story", {"topic": topic, "words": words}, [{"story": story_text(s)} for s in examples], prompts_dir)
 
 
-def instruction_messages(topic: str, seeds: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
-    """System turn, one (example request, seed pair) exchange per seed example, then the request."""
-    shown = [{"instruction": s.context.strip(), "response": s.target.strip()} for s in seeds]
+def instruction_messages(topic: str, examples: list[Record], words: int, prompts_dir: str | None = None) -> list[dict[str, str]]:
+    """System turn, one (example request, real example pair) exchange per example, then the request."""
+    shown = [{"instruction": s.context.strip(), "response": s.target.strip()} for s in examples]
     return _few_shot("instruction", {"topic": topic, "words": words}, shown, prompts_dir)
 
 
 def _few_shot(step: str, values: dict, examples: list[dict], prompts_dir: str | None) -> list[dict[str, str]]:
-    """A step whose seeds are shown as earlier turns: the template's system turn, one exchange of its
+    """A step whose real examples are shown as earlier turns: the template's system turn, one exchange of its
     ``example_user`` and ``example_assistant`` per example (filled with that example's values), then its request."""
     t, where = load_template(step, prompts_dir), f"{step}.txt"
     messages = [{"role": "system", "content": _fill(t["system"], where, **values)}]

@@ -299,9 +299,9 @@ def load_real(cfg: GenerationConfig) -> list[Record]:
             raise UserError("no embedded story corpus in this install; give --real FILE") from None
         records = load_corpus_stories("train")
     elif cfg.task == "sft":
-        from synthdiv.generation.instruct import shipped_seeds
+        from synthdiv.generation.instruct import shipped_examples
 
-        records = shipped_seeds()
+        records = shipped_examples()
     else:
         raise UserError(f"{cfg.task} generation needs real seed records: give --real FILE (for QA, for example converted NarrativeQA)")
     records = [r for r in records if r.task == cfg.task]

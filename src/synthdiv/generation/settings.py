@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthdiv.backends.base import OPTION_DEFAULTS
+from synthdiv.backends.base import OPTION_DEFAULTS, SamplingParams
 from synthdiv.errors import UserError
 from synthdiv.generation.strategies import STRATEGIES
 
@@ -65,8 +65,9 @@ SETTINGS: dict[str, Setting] = {
     "base_url": Setting(None, "openai: the server URL, e.g. http://localhost:8000/v1; several (repeated, or a list) "
                               "share the requests: replicas of one model.", list, MODEL_PANEL),
     "api_key_env": Setting("OPENAI_API_KEY", "openai: the variable holding the key (never written).", str, MODEL_PANEL),
-    "temperature": Setting(0.7, "Sampling temperature (the paper's 0.7).", float, MODEL_PANEL),
-    "top_p": Setting(1.0, "Nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all).", float),
+    # the sampling defaults are SamplingParams' (backends.base), where their checks are: written once, read here
+    "temperature": Setting(SamplingParams.temperature, f"Sampling temperature (the paper's {SamplingParams.temperature:g}).", float, MODEL_PANEL),
+    "top_p": Setting(SamplingParams.top_p, "Nucleus sampling: keep the smallest set of tokens whose probability sums to this (1: all).", float),
     "max_tokens": Setting(None, "Answer budget in tokens (default: "
                                 + ", ".join(f"{s.max_tokens} {s.name}" for s in STRATEGIES.values()) + ").", int, MODEL_PANEL),
     "max_attempts": Setting(3, "Tries per record when answers do not parse.", int, MODEL_PANEL),

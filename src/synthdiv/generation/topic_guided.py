@@ -1,9 +1,9 @@
 """Topic-guided generation of story-completion data (paper §3.2.1, Figure 1b).
 
 Each generated record gets one random topic from the level's topic set and k
-random real seed stories in its prompt; the prompt asks for a five-sentence
-story about as long as the seeds (the paper matches token counts through the
-prompt; we state the seeds' mean length in words, the unit a chat model can
+random real example stories in its prompt; the prompt asks for a five-sentence
+story about as long as the examples (the paper matches token counts through the
+prompt; we state the examples' mean length in words, the unit a chat model can
 count, and check the answer's length on parse). The answer is split into four
 context sentences and a fifth target sentence. Diversity is controlled by |T|.
 """
@@ -32,8 +32,8 @@ class StoryOptions:
     max_ratio: float = 2.0
     truncate: bool = True
     prompts_dir: str | None = None
-    overdraw: float = 1.0  # requests in flight per missing story (engine.fill_slots)
-    # a story that copies one of its seeds (metrics.seed_copy: a run of this many words, or this ROUGE-L) is rejected
+    overdraw: float = default("overdraw")  # requests in flight per missing story (engine.fill_slots)
+    # a story that copies one of its examples (metrics.seed_copy: a run of this many words, or this ROUGE-L) is rejected
     copy_run_words: int = COPY_RUN_WORDS
     copy_rouge_l: float = COPY_ROUGE_L
     min_topic_adherence: float | None = None  # reject stories whose own topic ranks lower (metrics.adherence); None: keep all
@@ -94,52 +94,53 @@ def generate_stories(
         engine = engine.with_constraint(constrained_for(engine.backend))
     engine = engine.with_params(temperature=level.sampling_temperature(engine.params.temperature))
     if len(real) < level.k:
-        raise UserError(f"need at least k={level.k} real stories as seeds, got {len(real)}", where="--real")
+        raise UserError(f"need at least k={level.k} real stories to show as examples, got {len(real)}", where="--real")
     topic_set = draw_topic_set(pool, level.topic_set_size, seed)
-    seed_pool = draw_seed_pool(real, level.seed_pool_size, seed)
+    example_pool = draw_example_pool(real, level.seed_pool_size, seed)
     seen_texts: set[str] = set()
-    seed_words = {id(r): word_count(story_text(r)) for r in real}  # counted once, used by every prompt
+    example_words = {id(r): word_count(story_text(r)) for r in real}  # counted once, used by every prompt
     slots: dict[int, tuple[str, list[Record], int]] = {}
 
     def plan(j: int) -> tuple[str, list[Record], int]:
         if j not in slots:
             rng = random.Random(f"{seed}:story:{j}")
             topic = rng.choice(topic_set)
-            seeds = rng.sample(seed_pool, level.k)
-            words = round(sum(seed_words[id(s)] for s in seeds) / len(seeds))
-            slots[j] = (topic, seeds, words)
+            examples = rng.sample(example_pool, level.k)
+            words = round(sum(example_words[id(s)] for s in examples) / len(examples))
+            slots[j] = (topic, examples, words)
         return slots[j]
 
     def make_prompt(_g, j: int):
-        topic, seeds, words = plan(j)
-        return story_messages(topic, seeds, words, opts.prompts_dir)
+        topic, examples, words = plan(j)
+        return story_messages(topic, examples, words, opts.prompts_dir)
 
     adherence = adherence_check(pool, seed, opts.min_topic_adherence)
 
     def parse(_g, j: int, text: str) -> Parsed:
-        topic, seeds, words = plan(j)
+        topic, examples, words = plan(j)
         parsed = parse_story(text, words, min_ratio=opts.min_ratio, max_ratio=opts.max_ratio, truncate=opts.truncate)
         if not parsed.ok:
             return parsed
         story = " ".join(parsed.value)
-        reason = reject_reason(story, story, topic, [(s.id, story_text(s)) for s in seeds], seen_texts, opts, adherence, "story")
+        reason = reject_reason(story, story, topic, [(s.id, story_text(s)) for s in examples], seen_texts, opts, adherence, "story")
         return parsed if reason is None else Parsed(reason=reason)
 
     accepted = fill_slots(engine, "story", {"stories": n}, make_prompt, parse, max_attempts=opts.max_attempts,
                           overdraw=opts.overdraw, on_accept=counting(engine))
     records = []
     for acc in accepted["stories"]:
-        topic, seeds, words = plan(acc.slot[1])
+        topic, examples, words = plan(acc.slot[1])
         context, target = acc.value
-        records.append(topic_record(acc, "story_completion", "topic", context, target, topic, seeds, words, level, engine,
-                                    len(topic_set), len(seed_pool)))
+        records.append(topic_record(acc, "story_completion", "topic", context, target, topic, examples, words, level, engine,
+                                    len(topic_set), len(example_pool)))
     return records
 
 
-def topic_record(acc, task: str, strategy: str, context: str, target: str, topic: str, seeds: list[Record], words: int,
-                 level: TopicLevel, engine: Engine, topics: int, seed_pool: int, messages: list[dict] | None = None) -> Record:
-    """A generated record of a topic-guided strategy, with its provenance: the topic and seeds its prompt showed,
-    the level's settings (and how many topics and seeds it could draw from), the backend, model and sampling."""
+def topic_record(acc, task: str, strategy: str, context: str, target: str, topic: str, examples: list[Record], words: int,
+                 level: TopicLevel, engine: Engine, topics: int, example_pool: int, messages: list[dict] | None = None) -> Record:
+    """A generated record of a topic-guided strategy, with its provenance: the topic and real examples its prompt
+    showed (``seed_ids``), the level's settings (and how many topics and examples it could draw from), the backend,
+    model and sampling."""
     return Record(
         id=stable_id("gen", acc.prompt_hash, acc.sample),
         task=task,
@@ -148,20 +149,20 @@ def topic_record(acc, task: str, strategy: str, context: str, target: str, topic
         source="generated",
         messages=messages,
         provenance=Provenance(
-            dataset="generated", strategy=strategy, level=level.name, topic=topic, seed_ids=[s.id for s in seeds],
+            dataset="generated", strategy=strategy, level=level.name, topic=topic, seed_ids=[s.id for s in examples],
             backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
             sampling={**engine.params_dict, "sample_index": acc.sample},
             extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
-                   **({"seed_pool_effective": seed_pool} if level.seed_pool_size is not None else {})},
+                   **({"seed_pool_effective": example_pool} if level.seed_pool_size is not None else {})},
         ),
         meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
     )
 
 
-def reject_reason(text: str, key: str, topic: str, seeds: list[tuple[str, str]], seen: set[str], opts, adherence, what: str) -> str | None:
-    """Why a parsed answer is rejected, or None: it copies one of its seeds (``seeds``: id and text; metrics.seed_copy),
+def reject_reason(text: str, key: str, topic: str, examples: list[tuple[str, str]], seen: set[str], opts, adherence, what: str) -> str | None:
+    """Why a parsed answer is rejected, or None: it copies one of its examples (``examples``: id and text; metrics.seed_copy),
     strays from its topic (``adherence``), or its ``key`` repeats an earlier accepted one's (then ``seen`` keeps it)."""
-    copied = seed_copy(text, seeds)
+    copied = seed_copy(text, examples)
     if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
         return copied.reason()
     if adherence is not None and (reason := adherence(text, topic)):
@@ -184,13 +185,13 @@ def counting(engine: Engine):
     return on_accept
 
 
-def draw_seed_pool(real: list[Record], size: int | None, seed: int) -> list[Record]:
-    """The real stories a level's prompts draw their seeds from: all (None), or the first ``size`` of one
-    seeded order, so a level's pool holds every smaller level's (the ladder differs only in how many)."""
+def draw_example_pool(real: list[Record], size: int | None, seed: int) -> list[Record]:
+    """The real stories a level's prompts draw their examples from (the level field ``seed_pool``): all (None),
+    or the first ``size`` of one seeded order, so a level's pool holds every smaller level's (the ladder differs only in how many)."""
     if size is None or size >= len(real):
         return real
     order = sorted(real, key=lambda r: r.id)
-    random.Random(f"{seed}:seed-pool").shuffle(order)
+    random.Random(f"{seed}:seed-pool").shuffle(order)  # the string seeds the order: kept, so pools stay the same
     return order[:size]
 
 

@@ -148,7 +148,7 @@ def _group_distinct(token_ids: TokenIds, n: int, groups: Sequence | None, backen
 
 def group_sum_interval(scores: np.ndarray, *, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of ``scores.sum()`` with the groups resampled (seeded)."""
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     ci = loss_interval(np.asarray(scores, dtype=np.float64), np.ones(len(scores)), resamples=resamples, seed=seed, level=level)
     return float(ci.ci_low) * len(scores), float(ci.ci_high) * len(scores)

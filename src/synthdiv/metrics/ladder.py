@@ -1,4 +1,4 @@
-"""Is the diversity ladder a ladder? One row per generated set, and a verdict.
+"""Is the diversity ladder a ladder? One row per generated set (its verdict: :mod:`synthdiv.stats.ladder`).
 
 For each set (one diversity level of one run): the topics asked and used, topic
 adherence (:mod:`synthdiv.metrics.adherence`), seed copying
@@ -13,8 +13,7 @@ replacement), and the interval is the percentile interval over the subsets. At t
 full size every draw would be the whole set and the interval zero-wide; at half the
 size the spread stands for what a fresh set from the same generator would vary by
 (subsampling; Politis & Romano 1994), so two levels whose intervals overlap are not
-told apart by this run. :func:`verdict` says whether each diversity rises with the
-level and names every adjacent pair of levels whose intervals overlap.
+told apart by this run.
 """
 
 from __future__ import annotations
@@ -25,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.generation.levels import LEVELS
 from synthdiv.records import Record
 
 DRAWS = 200
-METRICS = {"distinct": "size-matched distinct 1-5 sum", "vendi": "Vendi (q=1, MiniLM)"}
 Embed = Callable[[list[str]], np.ndarray]
 
 
@@ -50,7 +47,7 @@ def story_text(r: Record) -> str:
 
 def mean_interval(values: Sequence[float], *, seed: int = 0, resamples: int = 2000, level: float = 0.95) -> tuple[float | None, float | None, float | None]:
     """Mean and percentile bootstrap interval over the values (records resampled)."""
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
@@ -116,32 +113,3 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
             row.update({"vendi": float(vendi.mean()), "vendi_ci_low": float(low), "vendi_ci_high": float(high)})
         rows.append(row)
     return rows
-
-
-def verdict(rows: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
-    """Whether ``metric`` rises with the level (point estimates in level order), and the
-    adjacent pairs whose intervals overlap (not separated by this run)."""
-    ordered = sorted((r for r in rows if r.get(metric) is not None and r.get("level") in LEVELS), key=lambda r: LEVELS.index(r["level"]))
-    values = [r[metric] for r in ordered]
-    levels = [r["level"] for r in ordered]
-    repeated = sorted({lv for lv in levels if levels.count(lv) > 1}, key=LEVELS.index)
-    monotone = len(values) >= 2 and not repeated and all(b > a for a, b in zip(values, values[1:]))
-    overlapping = [(a["level"], b["level"]) for a, b in zip(ordered, ordered[1:])
-                   if a.get(f"{metric}_ci_high") is not None and b.get(f"{metric}_ci_low") is not None
-                   and b[f"{metric}_ci_low"] <= a[f"{metric}_ci_high"]]
-    return {"metric": metric, "levels": levels, "values": values, "monotone": monotone, "not_separated": overlapping,
-            "repeated": repeated}
-
-
-def format_verdict(v: dict[str, Any]) -> str:
-    name = METRICS.get(v["metric"], v["metric"])
-    if v.get("repeated"):  # two sets of one level: their order says nothing about the level
-        twice = " and ".join(v["repeated"])
-        return (f"ladder, {name}: no verdict: {twice} {'is' if len(v['repeated']) == 1 else 'are'} given twice; a ladder needs "
-                "one set per level, two levels at least")
-    if len(v["levels"]) < 2:
-        return f"ladder, {name}: fewer than two levels, no verdict"
-    order = " < ".join(v["levels"]) if v["monotone"] else "not monotone in level"
-    pairs = "; ".join(f"{a} and {b} are not separated" for a, b in v["not_separated"])
-    head = f"ladder, {name}: {'rises with level' if v['monotone'] else 'does NOT rise with level'} ({order})"
-    return f"{head}; {pairs}" if pairs else f"{head}; every adjacent pair separated (95 % intervals)"

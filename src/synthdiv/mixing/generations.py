@@ -67,7 +67,7 @@ def drawn_generations(scenario: str, k: int) -> list[int]:
     """The generations 1 … k whose data generation ``k``'s set draws from: replace the newest alone,
     the accumulating scenarios all of them (the real set too: :func:`draws_real`)."""
     if scenario not in SCENARIOS:
-        raise UserError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}", where="generations.scenarios")
+        raise UserError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}", where="loop.scenarios")
     return ([k] if scenario == REPLACE else list(range(1, k + 1))) if k > 0 else []
 
 
@@ -76,7 +76,7 @@ def draws_real(scenario: str, k: int) -> bool:
 
 
 def subsample_size(scenario: str, size: int | None) -> int | None:
-    """The set's fixed size: ``generations.subsample_size`` for accumulate-subsample (None: the real set's), else None."""
+    """The set's fixed size: ``loop.subsample_size`` for accumulate-subsample (None: the real set's), else None."""
     return size if scenario == ACCUMULATE_SUBSAMPLE else None
 
 

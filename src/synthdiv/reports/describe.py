@@ -93,7 +93,7 @@ def setup_rows(run: RunData) -> list[tuple[str, str]]:
         rows.append(("real data", real))
     rows.append(("generator", generator(run) or "none (no generation section)"))
     levels = generated_levels(run)
-    loop = _section(spec, "generations")
+    loop = _section(spec, "loop") or _section(spec, "generations")  # a run folder written before the section's rename
     if levels or not loop:
         rows.append(("levels", _join(levels) if levels else "none"))
         n = n_per_level(run)

@@ -25,7 +25,7 @@ from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
 from synthdiv.tasks import TASKS
 
-FIG4 = ("Fig. 4", "Embedding map, real vs generated")
+EMBEDDING_MAP = ("Fig. 4", "Embedding map, real vs generated")
 DEFAULT_POINTS = 1000  # the paper samples 1,000 points
 LEXICAL_DIMS = 100
 PCA_DIMS = 50  # t-SNE on 50 principal components: the usual speed-up, the map barely changes
@@ -118,7 +118,7 @@ def _few_threads():
     return threadpool_limits(limits=max(1, min(4, (os.cpu_count() or 2) // 2)))
 
 
-def fig4(run: RunData, embedder: str | None = None, encoder: Callable | None = None,
+def embedding_map(run: RunData, embedder: str | None = None, encoder: Callable | None = None,
          map_points: int | None = None, log: Callable[[str], None] | None = None) -> FigureResult:
     from synthdiv.metrics.texts import load_texts
 
@@ -161,7 +161,7 @@ def fig4(run: RunData, embedder: str | None = None, encoder: Callable | None = N
         "same axes, so a region is the same region in each; the real set is grey. Coordinates are in fig4_embedding_map.csv."
         + (f" Left out: {'; '.join(notes)}." if notes else "")
     )
-    return FigureResult("fig4_embedding_map", *FIG4, caption, png, files={"fig4_embedding_map.csv": _csv(names, coords)})
+    return FigureResult("fig4_embedding_map", *EMBEDDING_MAP, caption, png, files={"fig4_embedding_map.csv": _csv(names, coords)})
 
 
 def _draw(run: RunData, sets: list[dict], names: list[str], coords: np.ndarray) -> bytes:
@@ -194,7 +194,7 @@ def _draw(run: RunData, sets: list[dict], names: list[str], coords: np.ndarray) 
         figure_legend(fig, legend, [h.get_label() for h in legend])
         for entry in fig.legends[0].legend_handles:
             entry.set_sizes([30.0])
-        fig.suptitle(f"{FIG4[0]} — {FIG4[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{EMBEDDING_MAP[0]} — {EMBEDDING_MAP[1]} ({run.task})", fontsize=11)
         return png_bytes(fig)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from synthdiv.evaluation.formatting import format_interval, is_number
 from synthdiv.experiments import layout
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import SkipFigure
 from synthdiv.reports.rundir import RunData, level_key
+from synthdiv.stats.formatting import format_interval, is_number
 
 FINDINGS = ("Findings", "The paper's claims this run can test")
 RESULTS = ("Results", "Test loss of every evaluated model, with 95 % intervals")

@@ -3,11 +3,11 @@ and the two diversities with their intervals (ladder.csv), and the verdicts (fin
 
 from __future__ import annotations
 
-from synthdiv.evaluation.formatting import format_interval, is_number
 from synthdiv.experiments import layout
 from synthdiv.reports.evidence import read_findings
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.rundir import RunData
+from synthdiv.stats.formatting import format_interval, is_number
 
 LADDER = ("Ladder", "Does measured diversity rise with the level?")
 # the diversities first after the set and its recipe: the table is wide, and they are what it is read for
@@ -43,7 +43,7 @@ def ladder_table(run: RunData) -> TextTable:
              r.get("seed", "")] for r in rows]
     size = rows[0].get("subset_size") if rows else None
     draws = rows[0].get("draws") if rows else None
-    from synthdiv.metrics.ladder import format_verdict
+    from synthdiv.stats.ladder import format_verdict
 
     verdicts = [format_verdict(v) for v in (read_findings(run) or {}).get("ladder", [])]
     note = (f"Diversity on {draws} random subsets of {size} records per set (half the smallest set), 95 % percentile "

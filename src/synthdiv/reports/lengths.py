@@ -19,7 +19,7 @@ from synthdiv.reports.rundir import RunData
 from synthdiv.reports.selection import measured_sets
 from synthdiv.tasks import TASKS
 
-FIG3 = ("Fig. 3", "Length distributions, real vs generated")
+LENGTHS = ("Fig. 3", "Length distributions, real vs generated")
 KDE_SAMPLE = 5000  # per set: the density of 5,000 lengths is indistinguishable from that of 30,000
 
 
@@ -54,7 +54,7 @@ def load_lengths(run: RunData) -> tuple[list[dict], list[str]]:
     return sets, notes
 
 
-def fig3(run: RunData) -> FigureResult:
+def length_distributions(run: RunData) -> FigureResult:
     if run.datasets is None:
         raise SkipFigure("the run has no datasets.csv")
     sets, notes = load_lengths(run)
@@ -86,7 +86,7 @@ def fig3(run: RunData) -> FigureResult:
             ax.set_title(name)
         handles, labels = axes[0].get_legend_handles_labels()
         figure_legend(fig, handles, labels)  # under the panels, off the curves
-        fig.suptitle(f"{FIG3[0]} — {FIG3[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{LENGTHS[0]} — {LENGTHS[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     caption = (
         "How long the real training set's records and each generated level's are, in whitespace words: "
@@ -94,7 +94,7 @@ def fig3(run: RunData) -> FigureResult:
         "in black; the short ticks on the x axis are the means. Per-set means, medians, sd, minimum and maximum are in "
         "fig3_lengths.csv." + (f" Left out: {'; '.join(notes)}." if notes else "")
     )
-    return FigureResult("fig3_lengths", *FIG3, caption, png, files={"fig3_lengths.csv": _csv(table)})
+    return FigureResult("fig3_lengths", *LENGTHS, caption, png, files={"fig3_lengths.csv": _csv(table)})
 
 
 def whole_range(present: list[dict], key: str) -> np.ndarray:

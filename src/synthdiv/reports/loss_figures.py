@@ -17,8 +17,8 @@ from synthdiv.reports.selection import (
     aggregate, error_bars, at_one_size, base_losses, base_note, models_of, pure_sets, pure_sizes, seeds_of, size_key, size_label,
 )
 
-FIG2 = ("Fig. 2", "Test loss against diversity level")
-FIG8 = ("Figs. 8–9", "Test loss against diversity level at several dataset sizes")
+LOSS_VS_DIVERSITY = ("Fig. 2", "Test loss against diversity level")
+LOSS_VS_DIVERSITY_BY_SIZE = ("Figs. 8–9", "Test loss against diversity level at several dataset sizes")
 
 
 def _x_axis(pure) -> list[str]:
@@ -49,7 +49,7 @@ def diversity_bars(pure) -> tuple[dict[str, float], str]:
     return {}, ""
 
 
-def fig2(run: RunData) -> FigureResult:
+def loss_vs_diversity(run: RunData) -> FigureResult:
     pure = _checked_pure(run)
     size_sweep = len(pure_sizes(pure)) > 1
     pure, size = at_one_size(pure)
@@ -92,7 +92,7 @@ def fig2(run: RunData) -> FigureResult:
             ax.set_title(short_model(model))
             legend = ax.get_legend_handles_labels()[0] + handles
         figure_legend(fig, legend, [h.get_label() for h in legend])
-        fig.suptitle(f"{FIG2[0]} — {FIG2[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{LOSS_VS_DIVERSITY[0]} — {LOSS_VS_DIVERSITY[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     caption = (
         f"Test loss on the real test set of each model fine-tuned on the real training set alone or on one generated "
@@ -104,10 +104,10 @@ def fig2(run: RunData) -> FigureResult:
            "difference (Findings, Results) can be resolved where these bars overlap." if yerr is not None else "")
         + (f" Training sets of {size_label(size)} records; the other sizes are in Figs. 8–9." if size_sweep else "")
     )
-    return FigureResult("fig2_test_loss_vs_diversity", *FIG2, caption, png)
+    return FigureResult("fig2_test_loss_vs_diversity", *LOSS_VS_DIVERSITY, caption, png)
 
 
-def fig8_9(run: RunData) -> FigureResult:
+def loss_vs_diversity_by_size(run: RunData) -> FigureResult:
     pure = _checked_pure(run)
     sizes = pure_sizes(pure)
     if len(sizes) < 2:
@@ -133,11 +133,11 @@ def fig8_9(run: RunData) -> FigureResult:
             ax.set_title(short_model(model))
         handles, labels = axes[0].get_legend_handles_labels()
         figure_legend(fig, handles, labels, title="training-set size")
-        fig.suptitle(f"{FIG8[0]} — {FIG8[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{LOSS_VS_DIVERSITY_BY_SIZE[0]} — {LOSS_VS_DIVERSITY_BY_SIZE[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     caption = (
         f"Test loss of each model fine-tuned on real data alone or on one generated level alone, one line per "
         f"training-set size ({', '.join(size_label(s) for s in sizes)} records; {seed_note(seeds_of(pure))}; {bars_note}). "
         f"{base_note(run.results)}"
     )
-    return FigureResult("fig8_9_dataset_sizes", *FIG8, caption, png)
+    return FigureResult("fig8_9_dataset_sizes", *LOSS_VS_DIVERSITY_BY_SIZE, caption, png)

@@ -15,8 +15,8 @@ from synthdiv.reports.plotting import (
 from synthdiv.reports.rundir import RunData, has_values, level_key, short_model
 from synthdiv.reports.selection import aggregate, base_note, error_bars, models_of, ratio_points, seeds_of, size_label
 
-FIG5 = ("Fig. 5", "Test loss against mixing ratio, fixed training-set size")
-FIG6 = ("Figs. 6–7", "Variable training-set size: real data expanded with generated data")
+LOSS_VS_MIXING_RATIO = ("Fig. 5", "Test loss against mixing ratio, fixed training-set size")
+REAL_EXPANDED = ("Figs. 6–7", "Variable training-set size: real data expanded with generated data")
 LINESTYLES = ("-", "--", ":", "-.")
 
 
@@ -59,7 +59,7 @@ def _shared_legend(fig, axes) -> None:
     figure_legend(fig, handles, labels)
 
 
-def fig5(run: RunData) -> FigureResult:
+def loss_vs_mixing_ratio(run: RunData) -> FigureResult:
     points = ratio_points(run.results, "fixed")
     points = points[points["test_loss"].notna()] if not points.empty else points
     if points.empty or not (points["x_ratio"].between(0.0, 1.0, inclusive="neither")).any():
@@ -73,7 +73,7 @@ def fig5(run: RunData) -> FigureResult:
         fig, axes = new_figure(len(models), ncols=min(len(models), 3))
         _draw_loss_panels(axes, points, models, "n =")
         _shared_legend(fig, axes)
-        fig.suptitle(f"{FIG5[0]} — {FIG5[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{LOSS_VS_MIXING_RATIO[0]} — {LOSS_VS_MIXING_RATIO[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     ratios = sorted({round(r * 100) for r in points["x_ratio"]})
     caption = (
@@ -82,10 +82,10 @@ def fig5(run: RunData) -> FigureResult:
         f"{' and size' if several_sizes else ''}, one panel per model; {seed_note(seeds_of(points))}; error bars where drawn: 95 % bootstrap intervals. "
         f"0% is the real set alone. {base_note(run.results)}"
     )
-    return FigureResult("fig5_mixing_ratio", *FIG5, caption, png)
+    return FigureResult("fig5_mixing_ratio", *LOSS_VS_MIXING_RATIO, caption, png)
 
 
-def fig6_7(run: RunData) -> FigureResult:
+def loss_with_real_expanded(run: RunData) -> FigureResult:
     points = ratio_points(run.results, "variable")
     if points.empty:
         raise SkipFigure("no variable-size mixes (mixing.mode variable)")
@@ -98,7 +98,7 @@ def fig6_7(run: RunData) -> FigureResult:
         if has_div:
             _draw_diversity_panel(axes[-1], points)
         _shared_legend(fig, axes)
-        fig.suptitle(f"{FIG6[0]} — {FIG6[1]} ({run.task})", fontsize=11)
+        fig.suptitle(f"{REAL_EXPANDED[0]} — {REAL_EXPANDED[1]} ({run.task})", fontsize=11)
         png = png_bytes(fig)
     n_real = sorted({int(v) for v in points["n_real"] if not math.isnan(v)})
     caption = (
@@ -110,7 +110,7 @@ def fig6_7(run: RunData) -> FigureResult:
            "of each training set" if has_div else "; results.csv has no diversity column, so no diversity panel")
         + f". {base_note(run.results)}"
     )
-    return FigureResult("fig6_7_variable_size", *FIG6, caption, png)
+    return FigureResult("fig6_7_variable_size", *REAL_EXPANDED, caption, png)
 
 
 def _draw_diversity_panel(ax, points) -> None:

@@ -1,6 +1,6 @@
 """The diversity–shift plane: every training set as a point (x: shift, y: size-matched diversity,
 colour: test loss) and the regression of test loss on both, from the runner's plane.json
-(:mod:`synthdiv.experiments.plane`: the computation and what its intervals include)."""
+(:mod:`synthdiv.stats.plane`: the computation and what its intervals include)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import math
 from typing import Any
 
 from synthdiv.experiments import layout
-from synthdiv.experiments.plane import SEPARABLE_R, SETS_FOR_A_RESULT
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import FigureResult, SkipFigure, new_figure, png_bytes, style
 from synthdiv.reports.rundir import RunData, short_model
+from synthdiv.stats.plane import SEPARABLE_R, SETS_FOR_A_RESULT
 
 FIG_PLANE = ("Fig. P", "Test loss on the diversity–shift plane")
 TABLE_PLANE = ("Table P", "Test loss regressed on size-matched diversity and shift")

@@ -1,5 +1,5 @@
 """Table Q: every measured property of the trained sets ranked by how well it predicts the test loss,
-from the runner's predictors.json (:mod:`synthdiv.experiments.predictors`: the computation and what
+from the runner's predictors.json (:mod:`synthdiv.stats.predictors`: the computation and what
 its intervals include)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from synthdiv.experiments import layout
-from synthdiv.experiments.predictors import SETS_FOR_A_RESULT
+from synthdiv.stats.predictors import SETS_FOR_A_RESULT
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plane import group_title
 from synthdiv.reports.plotting import SkipFigure

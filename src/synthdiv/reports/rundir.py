@@ -31,7 +31,7 @@ class RunData:
     spec: dict[str, Any]
     results: Any  # pandas.DataFrame, one row per evaluated model
     datasets: Any | None  # pandas.DataFrame, one row per measured dataset; None when the run has no datasets.csv
-    generations: Any | None = None  # pandas.DataFrame, one row per loop step; None without a `generations` loop
+    generations: Any | None = None  # pandas.DataFrame, one row per loop step; None without a `loop` section
     notes: list[str] = field(default_factory=list)
 
     @property

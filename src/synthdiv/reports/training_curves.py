@@ -12,7 +12,7 @@ from synthdiv.reports.plotting import (
 from synthdiv.reports.rundir import RunData, level_key, short_model
 from synthdiv.reports.selection import models_of, size_key, size_label, trained_rows
 
-FIG14 = ("Fig. 14", "Training loss")
+TRAINING_LOSS = ("Fig. 14", "Training loss")
 SMOOTH_ABOVE = 100  # steps; longer logs get a moving average drawn over the faint raw curve
 MAX_LINES = 12  # per panel; more lines than this are unreadable, so the sweep's extremes are kept
 
@@ -110,7 +110,7 @@ def _thin(entries: list) -> list:
     return [entries[i] for i in keep]
 
 
-def fig14(run: RunData) -> FigureResult:
+def training_loss_curves(run: RunData) -> FigureResult:
     logs, missing, size = _logs(run)
     if not logs:
         raise SkipFigure("no train_log.csv found in the train_dir folders of results.csv" if missing or
@@ -142,7 +142,7 @@ def fig14(run: RunData) -> FigureResult:
             for handle, label in zip(*ax.get_legend_handles_labels()):
                 legend.setdefault(label, handle)
         figure_legend(fig, list(legend.values()), list(legend))
-        fig.suptitle(f"{FIG14[0]} — {FIG14[1]} per training set ({run.task})", fontsize=11)
+        fig.suptitle(f"{TRAINING_LOSS[0]} — {TRAINING_LOSS[1]} per training set ({run.task})", fontsize=11)
         png = png_bytes(fig)
     seeds = sorted({int(v[0]["seed"]) for v in logs.values() if not math.isnan(v[0]["seed"])})
     caption = (
@@ -153,4 +153,4 @@ def fig14(run: RunData) -> FigureResult:
         + (f" {dropped} curves left out so each panel shows at most {MAX_LINES}, spread over the sweep." if dropped else "")
         + (f" {missing} train_log.csv file(s) not found." if missing else "")
     )
-    return FigureResult("fig14_training_loss", *FIG14, caption, png)
+    return FigureResult("fig14_training_loss", *TRAINING_LOSS, caption, png)

@@ -73,7 +73,7 @@ def train_job(job: TrainJob) -> dict[str, Any] | None:
 def base_and_tuned_losses(result, records, test: str, batch_size: int, max_length: int, progress: bool = False) -> tuple[dict, list[dict]]:
     """Base and fine-tuned test loss on ``records`` and the per-record losses; OUT/eval.json (written by the main
     process) holds both with the rows, so ``synthdiv compare`` reads it as it reads ``evaluate --per-sample``."""
-    from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+    from synthdiv.evaluation.heldout_loss import evaluate, evaluate_base
     from synthdiv.fileio import atomic_write
 
     kw = {"batch_size": batch_size, "max_length": max_length, "progress": progress}  # a bar each: minutes on a CPU
@@ -88,7 +88,7 @@ def base_and_tuned_losses(result, records, test: str, batch_size: int, max_lengt
 
 def eval_metrics(losses: dict, rows: list[dict]) -> dict[str, float]:
     """The test losses for the trackers, the fine-tuned one with its 95 % interval (test records resampled)."""
-    from synthdiv.evaluation.uncertainty import loss_interval
+    from synthdiv.stats.uncertainty import loss_interval
 
     ci = loss_interval([r["nll"] for r in rows], [r["tokens"] for r in rows])
     return {"eval/test_loss": losses["test_loss"], "eval/test_loss_ci_low": ci.ci_low, "eval/test_loss_ci_high": ci.ci_high,
@@ -98,7 +98,7 @@ def eval_metrics(losses: dict, rows: list[dict]) -> dict[str, float]:
 def eval_job(job: EvalJob) -> dict[str, Any] | None:
     """The test loss as ``synthdiv evaluate`` reports it (per-record rows included): the report on the main process."""
     from synthdiv.data import read_input
-    from synthdiv.evaluation.test_loss import evaluate_model
+    from synthdiv.evaluation.heldout_loss import evaluate_model
 
     records = read_input(job.test_file, **job.reading)
     result, base_loss, info = evaluate_model(job.model, records, batch_size=job.batch_size, max_length=job.max_length,

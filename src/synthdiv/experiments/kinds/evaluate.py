@@ -23,7 +23,7 @@ class EvaluateParams(StageParams):
 
 
 def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
-    from synthdiv.evaluation.test_loss import EvalResult
+    from synthdiv.evaluation.heldout_loss import EvalResult
 
     p = node.params
     trained = node.deps.get("model")
@@ -31,7 +31,7 @@ def run_evaluate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContex
     model = str(deps["model"]) if trained is not None else p.model
     if handed is not None:
         from synthdiv.data.records_io import read_records
-        from synthdiv.evaluation.test_loss import evaluate
+        from synthdiv.evaluation.heldout_loss import evaluate
 
         model_obj, tokenizer = handed
         result = evaluate(model_obj, tokenizer, read_records(deps["test"] / "test.jsonl"), batch_size=p.batch_size,

@@ -10,6 +10,7 @@ from synthdiv.console import say
 from synthdiv.errors import UserError
 from synthdiv.experiments.kinds import StageKind, write_json
 from synthdiv.experiments.params import WHEN_SET, StageParams
+from synthdiv.generation.settings import default
 
 if TYPE_CHECKING:
     from synthdiv.experiments.context import RunContext
@@ -36,7 +37,7 @@ class GenerateParams(StageParams):
     max_attempts: int
     # options that change the text (an adapter, a device's numerics); never the run mechanics
     backend_options: dict[str, Any]
-    overdraw: float = field(default=1.0, metadata=WHEN_SET)
+    overdraw: float = field(default=default("overdraw"), metadata=WHEN_SET)
     # how a generated pool grows: None when the topics are given (then it changes nothing)
     pool_growth: str | None = field(default=None, metadata=WHEN_SET)
     min_topic_adherence: float | None = field(default=None, metadata=WHEN_SET)
@@ -72,7 +73,6 @@ def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunC
 def _generation_config(p, folder: Path, real: Path, options: dict[str, Any], mechanics: dict[str, Any]):
     from synthdiv.backends.base import SamplingParams
     from synthdiv.generation.runner import GenerationConfig
-    from synthdiv.generation.settings import default
 
     return GenerationConfig(
         task=p.task, strategy=p.strategy, level=p.level, n=p.n, out=folder / "records.jsonl",

@@ -2,7 +2,7 @@
 training-set size; is measured diversity monotone in level?
 
 Each trend is a Spearman rank correlation between the ordered setting and the measured value,
-with a bootstrap interval (:func:`synthdiv.evaluation.trends.rank_trend`). For test loss
+with a bootstrap interval (:func:`synthdiv.stats.trends.rank_trend`). For test loss
 the draws resample test records (the same records for every point, since every model is
 evaluated on one test set) and, with several seeds, the seeds too; for diversity they are the
 size-matched subsamples of each set. One row per trend goes to ``trends.csv``.
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.evaluation.trends import loss_draws, rank_trend
-from synthdiv.evaluation.uncertainty import RESAMPLES, SEED
 from synthdiv.experiments import layout
-from synthdiv.experiments.evidence import PerRecord
+from synthdiv.stats.evidence import PerRecord
+from synthdiv.stats.trends import loss_draws, rank_trend
+from synthdiv.stats.uncertainty import RESAMPLES, SEED
 
 LOSS_VS_LEVEL = "test loss vs diversity level"
 LOSS_VS_RATIO = "test loss vs mixing ratio"

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from synthdiv.evaluation.comparison import HIGHER, UNRESOLVED
 from synthdiv.cli.main import main
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS
-from synthdiv.evaluation.uncertainty import paired_difference
+from synthdiv.stats.bootstrap_settings import DEFAULTS
+from synthdiv.stats.comparison import HIGHER, UNRESOLVED
+from synthdiv.stats.uncertainty import paired_difference
 
 RNG = np.random.default_rng(0)
 N = 300

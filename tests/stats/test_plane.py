@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from synthdiv.experiments.evidence import PerRecord
-from synthdiv.experiments.plane import (BOTH_EXPLAIN, DIVERSITY_EXPLAINS, NEITHER, SHIFT_EXPLAINS, fit_plane, format_plane,
-                                        plane, verdict)
+from synthdiv.stats.evidence import PerRecord
+from synthdiv.stats.plane import BOTH_EXPLAIN, DIVERSITY_EXPLAINS, NEITHER, SHIFT_EXPLAINS, fit_plane, format_plane, plane, verdict
 
 DIV = np.array([2.0, 2.5, 3.0, 3.5, 2.2, 3.1])
 SHIFT = np.array([0.10, 0.50, 0.20, 0.60, 0.40, 0.05])
@@ -94,7 +93,7 @@ def test_no_per_record_losses_no_fit():
 
 
 def test_collinear_sets_are_refused():
-    from synthdiv.experiments.plane import NoFit
+    from synthdiv.stats.plane import NoFit
 
     with pytest.raises(NoFit, match="perfectly correlated"):
         fit_plane(DIV, 2 * DIV, DIV, np.tile(DIV, (10, 1)))
@@ -110,7 +109,7 @@ def test_collinear_sets_are_refused():
     (4, 0.95, NEITHER, NEITHER),  # nothing resolved needs no qualifier
 ])
 def test_a_fit_that_cannot_separate_diversity_from_shift_is_read_as_a_lead(sets, r, verdict_, expected):
-    from synthdiv.experiments.plane import format_plane, reading
+    from synthdiv.stats.plane import format_plane, reading
 
     fit = {"sets": sets, "correlation": r, "verdict": verdict_}
     assert reading(fit) == expected

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.evaluation.bootstrap_settings import check_settings
-from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, index_blocks, percentile_interval, resampled_sums
+from synthdiv.stats.bootstrap_settings import check_settings
+from synthdiv.stats.uncertainty import LEVEL, RESAMPLES, SEED, index_blocks, percentile_interval, resampled_sums
 
 INCREASING, DECREASING, NOT_RESOLVED = "increasing", "decreasing", "not resolved"
 

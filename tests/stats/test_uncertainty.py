@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from synthdiv.errors import UserError
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS, BootstrapSettings
 from synthdiv.evaluation.per_record import align_per_record
-from synthdiv.evaluation.trends import loss_draws
-from synthdiv.evaluation.uncertainty import (
+from synthdiv.stats.bootstrap_settings import DEFAULTS, BootstrapSettings
+from synthdiv.stats.trends import loss_draws
+from synthdiv.stats.uncertainty import (
     BLOCK_ROWS,
     loss_interval,
     paired_difference,

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synthdiv.evaluation.test_loss import evaluate, evaluate_base
+from synthdiv.evaluation.heldout_loss import evaluate, evaluate_base
 from synthdiv.training.encoding import encode_records
 from synthdiv.training.loss import TargetNLL
 

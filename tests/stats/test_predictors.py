@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from synthdiv.experiments.evidence import PerRecord
-from synthdiv.experiments.predictors import (
+from synthdiv.stats.evidence import PerRecord
+from synthdiv.stats.predictors import (
     SETS_FOR_A_RESULT, format_predictors, holm, loo_rmse, permutation_p, predictors, spearman_pairs,
 )
 

@@ -1,5 +1,5 @@
-"""The settings of every bootstrap in :mod:`synthdiv.evaluation.uncertainty` and
-:mod:`synthdiv.evaluation.trends`, defined once. numpy-free, so the CLI can take its
+"""The settings of every bootstrap in :mod:`synthdiv.stats.uncertainty` and
+:mod:`synthdiv.stats.trends`, defined once. numpy-free, so the CLI can take its
 option defaults from here without slowing ``synthdiv --help``."""
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
-from synthdiv.evaluation.uncertainty import HIGHER, LOWER, UNRESOLVED  # noqa: F401 (the verdicts, re-exported)
+from synthdiv.stats.bootstrap_settings import DEFAULTS, check_settings
+from synthdiv.stats.uncertainty import HIGHER, LOWER, UNRESOLVED  # noqa: F401 (the verdicts, re-exported)
 
 
 def compare_files(a: str, b: str, *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
@@ -21,7 +21,7 @@ def compare_rows(a_rows: list[dict], b_rows: list[dict], a: str = "A", b: str = 
                  seed: int = DEFAULTS.seed, level: float = DEFAULTS.level) -> dict:
     """The paired difference of two models' per-record rows (id, nll, tokens), paired by id."""
     from synthdiv.evaluation.per_record import align_per_record
-    from synthdiv.evaluation.uncertainty import paired_difference, paired_verdict
+    from synthdiv.stats.uncertainty import paired_difference, paired_verdict
 
     check_settings(resamples, level, seed)
     aligned = align_per_record(a_rows, b_rows, a, b)

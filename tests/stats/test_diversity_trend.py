@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthdiv.experiments.sweep_trends import DIVERSITY_VS_LEVEL, diversity_trend
+from synthdiv.stats.sweep_trends import DIVERSITY_VS_LEVEL, diversity_trend
 
 
 def _row(level, score, draws):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from synthdiv.cli.main import main
-from synthdiv.evaluation.uncertainty import paired_difference
-from synthdiv.experiments.evidence import PerRecord, aggregate, annotate
-from synthdiv.experiments.findings import CONTRADICTED, SUPPORTED, UNRESOLVED, claim_c2, judge, resolution
 from synthdiv.experiments.runner import format_aggregate, run_experiment
 from synthdiv.experiments.spec import load_spec
-from synthdiv.experiments.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, loss_trends
+from synthdiv.stats.evidence import PerRecord, aggregate, annotate
+from synthdiv.stats.findings import CONTRADICTED, SUPPORTED, UNRESOLVED, claim_c2, judge, resolution
+from synthdiv.stats.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, loss_trends
+from synthdiv.stats.uncertainty import paired_difference
 
 
 def _losses(rng, n: int, shift: float) -> PerRecord:

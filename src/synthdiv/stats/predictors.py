@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
+from synthdiv.stats.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 
 MIN_SETS = 4  # below this no ρ is computed: 3 points have 6 orders
 SETS_FOR_A_RESULT = 8  # see the module's docstring
@@ -70,7 +70,7 @@ def set_groups(results: list[dict[str, Any]]) -> list[list[tuple[int, dict[str, 
 def group_draws(per: list, *, resamples: int, seed: int) -> np.ndarray | None:
     """(resamples, k) bootstrap draws of k rows' test losses on resampled test records, or None when a
     row has no per-record losses or the rows were scored on different records."""
-    from synthdiv.evaluation.trends import loss_draws
+    from synthdiv.stats.trends import loss_draws
 
     if not per or any(p is None for p in per) or any(p.ids != per[0].ids for p in per):
         return None
@@ -93,7 +93,7 @@ def property_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    from synthdiv.evaluation.trends import average_ranks
+    from synthdiv.stats.trends import average_ranks
 
     return average_ranks(values)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from synthdiv.errors import UserError
-from synthdiv.evaluation.trends import average_ranks, loss_draws, rank_trend, spearman_rows
-from synthdiv.evaluation.uncertainty import loss_interval
+from synthdiv.stats.trends import average_ranks, loss_draws, rank_trend, spearman_rows
+from synthdiv.stats.uncertainty import loss_interval
 
 
 def test_average_ranks_and_spearman_equal_scipy_with_ties():

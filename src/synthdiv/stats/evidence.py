@@ -4,7 +4,7 @@ untuned model, and over seeds.
 Every evaluate stage keeps the loss of each test record (``eval.json``: ``per_sample``). The
 test set is shared by every model of a run, so two models' losses pair record by record, and a
 difference between them is resampled on the same records (a paired bootstrap,
-:mod:`synthdiv.evaluation.uncertainty`). Columns added to each row of ``results``:
+:mod:`synthdiv.stats.uncertainty`). Columns added to each row of ``results``:
 
 ``test_loss_ci_low`` / ``test_loss_ci_high``
     the bootstrap interval of the row's own test loss (test records resampled).
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.evaluation import uncertainty as unc
 from synthdiv.evaluation.per_record import PER_SAMPLE_KEY, read_loss_rows
 from synthdiv.experiments import layout
+from synthdiv.stats import uncertainty as unc
 
 LOSS_CI = layout.interval("test_loss")
 

@@ -8,7 +8,7 @@ per standard deviation (sample sd) of its variable and the two compare directly:
 
     loss = b0 + b_div * z(diversity) + b_shift * z(shift)
 
-Intervals: the test records are resampled (:func:`synthdiv.evaluation.trends.loss_draws`: the
+Intervals: the test records are resampled (:func:`synthdiv.stats.trends.loss_draws`: the
 same records for every set, as the sets' students share one test set) and the fit is recomputed
 on each draw with the same x's. So an interval says how far a coefficient moves with the choice
 of test records. It does not include the uncertainty of diversity and shift themselves (each
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from synthdiv.evaluation.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 from synthdiv.experiments import layout
-from synthdiv.experiments.predictors import group_draws, number, set_groups
+from synthdiv.stats.predictors import group_draws, number, set_groups
+from synthdiv.stats.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 
 DIVERSITY = layout.MATCHED_SCORE
 SHIFTS = ("shift_embedding_frechet_distance", "shift_ngram_js_2")  # preferred first

@@ -1,4 +1,4 @@
-"""Test loss: summed NLL over every target token of the test set / their number.
+"""The held-out test loss: summed NLL over every target token of the test set / their number.
 
 The paper (§4.1) compares models by their loss on the real test set. We define
 it as a token-weighted mean over the whole set, accumulated in float64:

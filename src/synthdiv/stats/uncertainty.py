@@ -1,7 +1,7 @@
 """How sure is a test loss? Bootstrap intervals and paired tests over test records.
 
 The test loss is a ratio estimator, summed NLL / summed target tokens over the
-real test records (:mod:`synthdiv.evaluation.test_loss`). Its uncertainty comes
+real test records (:mod:`synthdiv.evaluation.heldout_loss`). Its uncertainty comes
 from which records happened to be in the test set, so the bootstrap resamples
 *records* (with replacement, n of n) and recomputes the ratio on each resample:
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthdiv.errors import UserError
-from synthdiv.evaluation.bootstrap_settings import DEFAULTS, check_settings
+from synthdiv.stats.bootstrap_settings import DEFAULTS, check_settings
 
 RESAMPLES, SEED, LEVEL = DEFAULTS.resamples, DEFAULTS.seed, DEFAULTS.level  # see BootstrapSettings
 BLOCK_ROWS = 256  # resamples drawn per block: bounds memory at BLOCK_ROWS x records counts

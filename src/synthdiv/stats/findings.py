@@ -4,8 +4,8 @@ A verdict is *supported* when the interval behind it excludes "no effect" in the
 direction, *contradicted* when it excludes it in the other direction, and *not resolved at
 this run's size* otherwise. A claim the design cannot test (no generated levels for C1, no
 mixing ratios for C3 …) is not listed. The evidence is the aggregate rows (seed means with
-intervals, :mod:`synthdiv.experiments.evidence`) and the trend rows
-(:mod:`synthdiv.experiments.sweep_trends`). See docs/uncertainty.md.
+intervals, :mod:`synthdiv.stats.evidence`) and the trend rows
+(:mod:`synthdiv.stats.sweep_trends`). See docs/uncertainty.md.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from synthdiv.evaluation.formatting import format_interval, is_number
 from synthdiv.experiments import layout
-from synthdiv.experiments.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, LOSS_VS_SIZE, level_index
+from synthdiv.stats.formatting import format_interval, is_number
+from synthdiv.stats.sweep_trends import LOSS_VS_LEVEL, LOSS_VS_RATIO, LOSS_VS_SIZE, level_index
 
 DELTA, DELTA_LOW, DELTA_HIGH = layout.with_interval(layout.delta("real"))
 MATCHED, MATCHED_LOW, MATCHED_HIGH = layout.MATCHED_SCORE, layout.matched("ci_low"), layout.matched("ci_high")

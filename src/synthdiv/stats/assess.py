@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from synthdiv.experiments import layout
-from synthdiv.experiments.evidence import aggregate, annotate, load_losses
-from synthdiv.experiments.findings import Finding, format_findings, judge, resolution
-from synthdiv.experiments.plane import format_plane, plane
-from synthdiv.experiments.predictors import format_predictors, predictors
-from synthdiv.experiments.sweep_trends import diversity_trend, loss_trends
 from synthdiv.fileio import atomic_write
-
+from synthdiv.stats.evidence import aggregate, annotate, load_losses
+from synthdiv.stats.findings import Finding, format_findings, judge, resolution
+from synthdiv.stats.plane import format_plane, plane
+from synthdiv.stats.predictors import format_predictors, predictors
+from synthdiv.stats.sweep_trends import diversity_trend, loss_trends
 
 
 @dataclass
@@ -43,7 +42,7 @@ class Evidence:
 
     def format(self) -> str:
         text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
-        from synthdiv.experiments.ladder import format_ladder
+        from synthdiv.stats.ladder import format_ladder
 
         lines = (format_ladder(self.ladder) + [format_plane(g) for g in (self.plane or {}).get("groups", [])]
                  + [format_predictors(g) for g in (self.predictors or {}).get("groups", []) if g.get("ranking")])
