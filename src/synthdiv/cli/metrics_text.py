@@ -78,9 +78,16 @@ def _stat_lines(rep: dict[str, Any], metric) -> list[str]:
     for stat in metric.stats:
         for values in _members(rep, stat):
             value = value_at(rep, stat.key.format(**values))
-            if value is not None and not stat.derived:
-                out.append(f"{stat.text('label', **values)}: {fmt(value)}")
+            if value is not None and (not stat.derived or stat.bounds):
+                out.append(f"{stat.text('label', **values)}: {fmt(value)}{_bounds(rep, stat)}")
     return out
+
+
+def _bounds(rep: dict[str, Any], stat) -> str:
+    """A number's interval beside it (a size-matched draw's spread), where the stat declares one."""
+    if not stat.bounds or value_at(rep, stat.bounds[0]) is None:
+        return ""
+    return f", 95% interval [{fmt(value_at(rep, stat.bounds[0]))}, {fmt(value_at(rep, stat.bounds[1]))}]"
 
 
 def _distinct_lines(rep: dict[str, Any], metric) -> list[str]:
@@ -151,8 +158,10 @@ def _stat_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[st
     for stat in metric.stats:
         for values in _members(reports[0], stat):
             key = stat.key.format(**values)
-            if value_at(reports[0], key) is not None and not stat.derived:
+            if value_at(reports[0], key) is not None and (not stat.derived or stat.bounds):
                 rows.append((stat.text("label", **values), _cells(reports, lambda r, key=key: value_at(r, key))))
+                if stat.bounds:
+                    rows.append(("  95% interval", [_bounds(r, stat).removeprefix(", 95% interval ") for r in reports]))
     return rows
 
 

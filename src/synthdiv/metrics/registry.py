@@ -104,6 +104,7 @@ class Metric:
     timing: str | None = None  # its key in the output's timings_s (default: its name)
     min_samples: int | None = None  # points per side below which its numbers move too much with the sample (a warning)
     counts: bool = False  # its output states the set's samples, tokens and tokenizer (else the panel does)
+    option: str | None = None  # the command-line option naming its model (``--proxy``): giving it computes the metric
 
     def run(self, inputs) -> dict[str, Any]:
         module, _, function = self.measure.partition(":")
@@ -203,6 +204,14 @@ _DIVERSITY = (
         _s("embedding.centroid_radius", "embedding: centroid radius", "radius", HIGHER, "mean distance of embeddings to their centroid"),
         _s("embedding.kmeans_inertia", "embedding: k-means inertia per record", "k-means inertia", HIGHER,
            "k-means inertia of the embeddings, per record"),
+    )),
+    Metric("gradient", DIVERSITY, "synthdiv.metrics.gradient:measure", needs="records", default=False, option="--proxy", stats=(
+        _s("gradient.vendi_score", "gradient diversity: G-Vendi (q=1, proxy-model loss gradients)", "G-Vendi", HIGHER,
+           "Vendi score (q = 1) of each record's loss gradient under a proxy model, projected to 1,024 dimensions "
+           "and unit-normalised (Jung et al. 2025)"),
+        _s("gradient.matched.vendi_score", "size-matched G-Vendi", "size-matched G-Vendi", HIGHER,
+           "G-Vendi on equal-size subsamples of the sets compared, with its 95 % interval over subsamples",
+           interval=BOOTSTRAP, bounds=("gradient.matched.ci_low", "gradient.matched.ci_high"), derived=True),
     )),
 )
 

@@ -75,6 +75,11 @@ SETTINGS = {
     "shift_embedding_prdc_k": "PRDC nearest neighbours k", "shift_embedding_mauve_buckets": "MAUVE k-means buckets",
     "shift_embedding_classifier_folds": "classifier cross-validation folds",
     "shift_lengths_text_bootstrap": "length statistics: bootstrap resamples",
+    "div_gradient_proxy": "gradient diversity: proxy model", "div_gradient_params": "gradient diversity: parameters",
+    "div_gradient_dim": "gradient diversity: projection dimension", "div_gradient_seed": "gradient diversity: seed",
+    "div_gradient_records": "gradient diversity: records measured",
+    "div_gradient_matched_size": "size-matched G-Vendi: subsample size", "div_gradient_matched_draws": "size-matched G-Vendi: subsamples drawn",
+    "div_gradient_matched_level": "size-matched G-Vendi: interval level",
 }
 # parts of flattened metric names that are details or settings, not a metric to show
 DETAIL_PARTS = ("_ci95", "_bootstrap", "_samples", "_dimensions", "_seed", "timings", "_real_", "_generated_", "_quantiles",
