@@ -20,6 +20,7 @@ from synthdiv.metrics.choices import (
     DEFAULT_MAUVE_SETTING,
     DEFAULT_SMOOTHING,
     DIVERSITY_METRICS,
+    FLUENCY,
     GRADIENT,
     MAUVE_SETTINGS,
     SMOOTHINGS,
@@ -81,6 +82,12 @@ def diversity_cmd(
     gradient_params: str = typer.Option(
         GRADIENT.params, "--gradient-params", help="Gradient diversity: the gradients of the training's LoRA adapters (lora) or of every parameter (full)."),
     gradient_dim: int = typer.Option(GRADIENT.dim, "--gradient-dim", help="Gradient diversity: the dimension gradients are projected to."),
+    reference: Optional[str] = typer.Option(
+        None, "--reference", metavar="MODEL",
+        help=f"Also compute fluency (target-token loss under this causal LM), self-repetition and length "
+             f"(with --metrics fluency alone: {FLUENCY.reference})."),
+    real: Optional[str] = typer.Option(
+        None, "--real", help="Real records: fluency is compared with them, with a verdict per file (" + DATA_HELP + ")"),
     as_json: bool = JSON,
     out: Optional[Path] = OUT,
     match_size: bool = typer.Option(
@@ -99,7 +106,7 @@ def diversity_cmd(
     Files given together are a comparison group, printed as one table (a column per file):
     values are also divided by the group's maximum."""
     from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
-    from synthdiv.metrics.choices import GradientSettings
+    from synthdiv.metrics.choices import FluencySettings, GradientSettings
     from synthdiv.metrics.panel import diversity_report, resolve_metrics
     from synthdiv.metrics.texts import load_texts
     from synthdiv.models.registry import embedder_or_none
@@ -107,7 +114,7 @@ def diversity_cmd(
 
     n, mode = ngram_order, distinct_over
     embedder = embedder_or_none(embedder)
-    check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
+    check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, **({"--real": real} if real else {})}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
         raise UserError(f"unknown value {mode!r}; use corpus, sample, group or auto", where="--distinct-over")
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
@@ -115,14 +122,19 @@ def diversity_cmd(
     field_names = parse_fields(fields)
     if metrics is not None and parse_fields([metrics]) is None:
         raise UserError(f"names no metric; give one or more of {', '.join(DIVERSITY_METRICS)}", where="--metrics")
-    models = [name for name, given in (("gradient", proxy is not None),) if given]
+    models = [name for name, given in (("gradient", proxy is not None), ("fluency", reference is not None)) if given]
     chosen = resolve_metrics(parse_fields([metrics]) if metrics is not None else None, embedder is not None, models)
     gradient = GradientSettings(proxy=proxy or GRADIENT.proxy, params=gradient_params, dim=gradient_dim)
     gradient.check()
+    if real is not None and "fluency" not in chosen:
+        raise UserError("--real is what fluency is compared with: add --metrics fluency (or --reference MODEL), or drop --real",
+                        where="--real")
     reading = read_options(split, subset, column)
     sets = [load_texts(f, field_names, **reading) for f in files]
+    real_set = load_texts(real, field_names, **reading) if real is not None else None
     options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,
-                   self_bleu_smoothing=self_bleu_smoothing, metrics=chosen, gradient=gradient)
+                   self_bleu_smoothing=self_bleu_smoothing, metrics=chosen, gradient=gradient,
+                   fluency=FluencySettings(reference=reference or FLUENCY.reference), real=real_set)
     reports = [_collect_warnings(diversity_report, s, **options) for s in sets]
     if match_size:
         _add_matched(reports, sets, n=n, tokenizer=tokenizer, draws=match_draws, mode=mode)

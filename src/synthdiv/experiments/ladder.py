@@ -66,7 +66,29 @@ def ladder_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for metric in ("distinct", "vendi"):
             if any(r.get(metric) is not None for r in group):
                 out.append({"seed": key[0], "model": key[1], **verdict(group, metric)})
+        if any(r.get("fluency_vs_real") for r in group):
+            out.append({"seed": key[0], "model": key[1], **fluency_verdict(group)})
     return out
+
+
+def fluency_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which levels differ from the real set on fluency (metrics.fluency: a permutation test per level)."""
+    from synthdiv.metrics.fluency import DIFFERS
+
+    measured = [r for r in rows if r.get("fluency_vs_real")]
+    return {"metric": "fluency", "levels": [r["level"] for r in measured],
+            "differs": [r["level"] for r in measured if r["fluency_vs_real"] == DIFFERS],
+            "p_values": [r.get("fluency_p_vs_real") for r in measured]}
+
+
+def add_fluency(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:
+    """Each level's row gets its set's fluency and its comparison with the real set, as the measure stage
+    wrote them in datasets (nothing for a run without ``metrics.reference``)."""
+    by_set = {(d.get("dataset"), d.get("seed")): d for d in datasets if d.get("role") == "generated"}
+    for row in rows:
+        measured = by_set.get((row["set"], row["seed"]))
+        if measured is not None and measured.get(layout.LADDER_FLUENCY["fluency"]) is not None:
+            row.update({col: measured.get(source) for col, source in layout.LADDER_FLUENCY.items()})
 
 
 def format_ladder(verdicts: list[dict[str, Any]]) -> list[str]:

@@ -78,7 +78,7 @@ def run_experiment(
         table_rows,
         write_evidence,
     )
-    from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows, ladder_verdicts
+    from synthdiv.experiments.ladder import add_fluency, copy_to_datasets, ladder_rows, ladder_verdicts
     from synthdiv.experiments.results import gather, gather_generations, write_table
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
@@ -108,6 +108,7 @@ def run_experiment(
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])
     evidence = assess(datasets, results, eval_dirs, resamples=spec.evaluation.resamples)
     ladder = ladder_rows(graph, st, spec.metrics.embedder)  # is measured diversity rising with the level?
+    add_fluency(ladder, datasets)  # and do the levels differ in fluency as well?
     evidence.ladder = ladder_verdicts(ladder)
     copy_to_datasets(ladder, datasets)
     tables = write_table(table_rows(datasets), out / layout.DATASETS) + write_table(results, out / layout.RESULTS)

@@ -170,6 +170,7 @@ class MetricsSpec(Strict):
     proxy: str | None = Field(None, description="a causal LM: gradient diversity (G-Vendi) under it; null: none")
     gradient_params: Literal["lora", "full"] = GRADIENT.params
     gradient_dim: int = Field(GRADIENT.dim, ge=1, description="gradient diversity: the projection's dimension")
+    reference: str | None = Field(None, description="a causal LM: fluency, self-repetition and length, against the real set; null: none")
 
     @field_validator("embedder")
     @classmethod

@@ -57,3 +57,17 @@ class GradientSettings:
 
 
 GRADIENT = GradientSettings()
+
+
+@dataclass(frozen=True)
+class FluencySettings:
+    """Fluency's settings (synthdiv.metrics.fluency). ``reference``: the causal LM whose loss on a record's
+    target tokens is its fluency (the offline SmolLM2 by default; any causal LM). ``max_length`` and
+    ``batch_size``: as evaluation (the batch size does not change a record's loss)."""
+
+    reference: str = "smollm2-135m-instruct"
+    max_length: int = 512
+    batch_size: int = 8
+
+
+FLUENCY = FluencySettings()

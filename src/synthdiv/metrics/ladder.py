@@ -128,6 +128,8 @@ def verdict(rows: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
 
 
 def format_verdict(v: dict[str, Any]) -> str:
+    if v["metric"] == "fluency":
+        return _format_fluency(v)
     name = METRICS.get(v["metric"], v["metric"])
     if v.get("repeated"):  # two sets of one level: their order says nothing about the level
         twice = " and ".join(v["repeated"])
@@ -139,3 +141,13 @@ def format_verdict(v: dict[str, Any]) -> str:
     pairs = "; ".join(f"{a} and {b} are not separated" for a, b in v["not_separated"])
     head = f"ladder, {name}: {'rises with level' if v['monotone'] else 'does NOT rise with level'} ({order})"
     return f"{head}; {pairs}" if pairs else f"{head}; every adjacent pair separated (95 % intervals)"
+
+
+def _format_fluency(v: dict[str, Any]) -> str:
+    """Which levels differ from real on fluency (the ladder rows' permutation tests)."""
+    if not v["differs"]:
+        return f"ladder, fluency: no level differs from real on fluency ({', '.join(v['levels'])}; permutation tests, p ≥ 0.05)"
+    same = [lv for lv in v["levels"] if lv not in v["differs"]]
+    tail = f"; {', '.join(same)} {'does' if len(same) == 1 else 'do'} not" if same else ""
+    return (f"ladder, fluency: {', '.join(v['differs'])} {'differs' if len(v['differs']) == 1 else 'differ'} from real on fluency"
+            f"{tail} (permutation tests, p < 0.05): the levels differ in more than diversity")

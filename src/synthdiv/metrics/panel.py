@@ -18,7 +18,7 @@ from typing import Any
 
 from synthdiv.errors import UserError
 from synthdiv.metrics import registry
-from synthdiv.metrics.choices import GRADIENT
+from synthdiv.metrics.choices import FLUENCY, GRADIENT
 from synthdiv.metrics.compression import DEFAULT_COMPRESSION
 from synthdiv.metrics.distinct import MODES
 from synthdiv.metrics.self_bleu_score import DEFAULT_SMOOTHING
@@ -40,7 +40,9 @@ class DiversityInputs:
     self_bleu_n: int = 4
     compression: str = DEFAULT_COMPRESSION
     self_bleu_smoothing: str = DEFAULT_SMOOTHING
-    gradient: Any = None  # metrics.gradient.GradientSettings: the proxy model and projection of gradient diversity
+    gradient: Any = None  # metrics.choices.GradientSettings: the proxy model and projection of gradient diversity
+    fluency: Any = None  # metrics.choices.FluencySettings: the reference model of fluency
+    real: TextSet | None = None  # the real set the model-based metrics compare with (fluency)
     timings: dict[str, float] = field(default_factory=dict)
     _tokens: Any = None
     _vectors: Any = None
@@ -124,6 +126,8 @@ def diversity_report(
     self_bleu_smoothing: str = DEFAULT_SMOOTHING,
     metrics: Sequence[str] | None = None,
     gradient=None,
+    fluency=None,
+    real: TextSet | None = None,
 ) -> dict[str, Any]:
     """Distinct-1..n and their sum, compression ratio, self-BLEU and (with ``embedder``
     or ``encoder``) the embedding diversity metrics of ``texts``; ``metrics`` (names of the
@@ -132,12 +136,14 @@ def diversity_report(
     ``compression``: ``zstd`` (ours), ``gzip`` (as the ``diversity`` package) or ``both``;
     ``compression_ratio`` is the first of them, and with ``both`` the gzip one is
     ``compression_ratio_gzip`` (details in ``compression_gzip``). ``gradient``: the
-    :class:`~synthdiv.metrics.gradient.GradientSettings` of gradient diversity (default: its defaults)."""
+    :class:`~synthdiv.metrics.choices.GradientSettings` of gradient diversity, ``fluency`` the
+    :class:`~synthdiv.metrics.choices.FluencySettings` of fluency (default: theirs); ``real``: the real
+    set fluency is compared with."""
     textset = texts if isinstance(texts, TextSet) else TextSet(path="<texts>", texts=list(texts))
     chosen = resolve_metrics(metrics, bool(embedder or encoder))
     panel = DiversityInputs(textset, n=n, mode=resolve_mode(mode, textset), tokenizer=tokenizer, embedder=embedder,
                             encoder=encoder, self_bleu_n=self_bleu_n, compression=compression,
-                            self_bleu_smoothing=self_bleu_smoothing, gradient=gradient or GRADIENT)
+                            self_bleu_smoothing=self_bleu_smoothing, gradient=gradient or GRADIENT, fluency=fluency or FLUENCY, real=real)
     running = {m.name for m in registry.metrics(registry.DIVERSITY) if m.name in chosen}
     report: dict[str, Any] = {"file": textset.path, "task": textset.task}
     if any(registry.METRICS[m].needs == "tokens" for m in running):
