@@ -87,7 +87,7 @@ def diversity_cmd(
         help=f"Also compute fluency (target-token loss under this causal LM), self-repetition and length "
              f"(with --metrics fluency alone: {FLUENCY.reference})."),
     real: Optional[str] = typer.Option(
-        None, "--real", help="Real records: fluency is compared with them, with a verdict per file (" + DATA_HELP + ")"),
+        None, "--real", help="Real records to compare fluency with, giving a verdict per file. " + DATA_HELP),
     as_json: bool = JSON,
     out: Optional[Path] = OUT,
     match_size: bool = typer.Option(

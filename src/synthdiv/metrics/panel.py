@@ -1,9 +1,10 @@
 """``diversity_report``: every diversity metric of one set of texts, as a plain dict.
 
 The metrics are the registry's (metrics.registry): by default the lexical ones (distinct-n,
-compression ratio, self-BLEU) run and share one tokenisation, and the embedding metrics run when
-an embedder is given; ``metrics`` chooses among them (self-BLEU is most of the time on a large
-file: 10 s of 15.7 s on 4.1M tokens), and the keys of a metric left out are absent. Each metric's
+compression ratio, self-BLEU) run and share one tokenisation, the embedding metrics run when
+an embedder is given, and the model-based ones (gradient diversity, fluency) when their model is;
+``metrics`` chooses among them (self-BLEU is most of the time on a large file: 10 s of 15.7 s on
+4.1M tokens), and the keys of a metric left out are absent. Each metric's
 ``measure(panel)`` gets a :class:`DiversityInputs`: the texts and the options, and the tokens and
 embeddings made once, by the first metric that needs them. The dict is what ``synthdiv diversity
 --json`` prints for a file and what the experiment runner puts in its results table.
