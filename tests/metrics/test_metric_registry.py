@@ -71,4 +71,4 @@ def test_the_report_and_the_card_show_a_registered_metric(toys, files, tmp_path)
 def test_a_name_is_registered_once(toys):
     with pytest.raises(ValueError, match="registered already"):
         registry.register(TOY_DIVERSITY)
-    assert registry.names() == ("distinct", "compression", "self-bleu", "embedding", "mean-chars")
+    assert registry.names() == ("distinct", "compression", "self-bleu", "embedding", "gradient", "fluency", "mean-chars")

@@ -20,6 +20,8 @@ from synthdiv.metrics.choices import (
     DEFAULT_MAUVE_SETTING,
     DEFAULT_SMOOTHING,
     DIVERSITY_METRICS,
+    FLUENCY,
+    GRADIENT,
     MAUVE_SETTINGS,
     SMOOTHINGS,
 )
@@ -69,11 +71,23 @@ def diversity_cmd(
     column: list[str] = COLUMN,
     metrics: Optional[str] = typer.Option(
         None, "--metrics", metavar="NAME[,NAME]",
-        help=f"What to compute, some of {', '.join(DIVERSITY_METRICS)}, e.g. --metrics distinct "
-             "(default: the first three, and embedding with --embedder).",
+        help=f"What to compute, e.g. --metrics distinct: some of {', '.join(DIVERSITY_METRICS)} "
+             "(default: the first three, embedding with --embedder, gradient with --proxy).",
     ),
     embedder: Optional[str] = typer.Option(
         None, "--embedder", help="Also compute embedding diversity with minilm-l6 | mpnet-base | NAME ('none': lexical only)."),
+    proxy: Optional[str] = typer.Option(
+        None, "--proxy", metavar="MODEL",
+        help=f"Also compute gradient diversity (G-Vendi) under this causal LM (with --metrics gradient alone: {GRADIENT.proxy})."),
+    gradient_params: str = typer.Option(
+        GRADIENT.params, "--gradient-params", help="Gradient diversity: the gradients of the training's LoRA adapters (lora) or of every parameter (full)."),
+    gradient_dim: int = typer.Option(GRADIENT.dim, "--gradient-dim", help="Gradient diversity: the dimension gradients are projected to."),
+    reference: Optional[str] = typer.Option(
+        None, "--reference", metavar="MODEL",
+        help=f"Also compute fluency (target-token loss under this causal LM), self-repetition and length "
+             f"(with --metrics fluency alone: {FLUENCY.reference})."),
+    real: Optional[str] = typer.Option(
+        None, "--real", help="Real records to compare fluency with, giving a verdict per file. " + DATA_HELP),
     as_json: bool = JSON,
     out: Optional[Path] = OUT,
     match_size: bool = typer.Option(
@@ -92,6 +106,7 @@ def diversity_cmd(
     Files given together are a comparison group, printed as one table (a column per file):
     values are also divided by the group's maximum."""
     from synthdiv.metrics.distinct import MODES, DistinctResult, normalise_within_group
+    from synthdiv.metrics.choices import FluencySettings, GradientSettings
     from synthdiv.metrics.panel import diversity_report, resolve_metrics
     from synthdiv.metrics.texts import load_texts
     from synthdiv.models.registry import embedder_or_none
@@ -99,22 +114,32 @@ def diversity_cmd(
 
     n, mode = ngram_order, distinct_over
     embedder = embedder_or_none(embedder)
-    check_io(inputs={f"FILES[{i}]": f for i, f in enumerate(files, 1)}, outputs={"--out": out})
+    check_io(inputs={**{f"FILES[{i}]": f for i, f in enumerate(files, 1)}, **({"--real": real} if real else {})}, outputs={"--out": out})
     if mode != "auto" and mode not in MODES:
         raise UserError(f"unknown value {mode!r}; use corpus, sample, group or auto", where="--distinct-over")
     _check_choice(compression, COMPRESSION_CHOICES, "--compression")
     _check_choice(self_bleu_smoothing, SMOOTHINGS, "--self-bleu-smoothing")
     field_names = parse_fields(fields)
     if metrics is not None and parse_fields([metrics]) is None:
-        raise UserError("names no metric; give one or more of distinct, compression, self-bleu, embedding", where="--metrics")
-    chosen = resolve_metrics(parse_fields([metrics]) if metrics is not None else None, embedder is not None)
+        raise UserError(f"names no metric; give one or more of {', '.join(DIVERSITY_METRICS)}", where="--metrics")
+    models = [name for name, given in (("gradient", proxy is not None), ("fluency", reference is not None)) if given]
+    chosen = resolve_metrics(parse_fields([metrics]) if metrics is not None else None, embedder is not None, models)
+    gradient = GradientSettings(proxy=proxy or GRADIENT.proxy, params=gradient_params, dim=gradient_dim)
+    gradient.check()
+    if real is not None and "fluency" not in chosen:
+        raise UserError("--real is what fluency is compared with: add --metrics fluency (or --reference MODEL), or drop --real",
+                        where="--real")
     reading = read_options(split, subset, column)
     sets = [load_texts(f, field_names, **reading) for f in files]
+    real_set = load_texts(real, field_names, **reading) if real is not None else None
     options = dict(n=n, mode=mode, tokenizer=tokenizer, embedder=embedder, compression=compression,
-                   self_bleu_smoothing=self_bleu_smoothing, metrics=chosen)
+                   self_bleu_smoothing=self_bleu_smoothing, metrics=chosen, gradient=gradient,
+                   fluency=FluencySettings(reference=reference or FLUENCY.reference), real=real_set)
     reports = [_collect_warnings(diversity_report, s, **options) for s in sets]
     if match_size:
         _add_matched(reports, sets, n=n, tokenizer=tokenizer, draws=match_draws, mode=mode)
+        if "gradient" in chosen:
+            _add_matched_gradient(reports, sets, gradient, draws=match_draws)
     if len(reports) == 1:
         payload: dict[str, Any] = reports[0]
     elif "distinct" not in chosen:
@@ -144,6 +169,16 @@ def _add_matched(reports: list[dict[str, Any]], sets, *, n: int, tokenizer: str,
     matched = _collect_warnings(matched_diversity, sets, n=n, tokenizer=tokenizer, draws=draws, mode=matched_mode)
     for rep, m in zip(reports, matched):
         rep["matched"] = m
+
+
+def _add_matched_gradient(reports: list[dict[str, Any]], sets, settings, *, draws: int) -> None:
+    """Each report's ``gradient`` gets ``matched``: G-Vendi at half the smallest file's size, with its interval
+    over random subsets (the gradients come from the cache the reports just filled)."""
+    from synthdiv.metrics.gradient import gradient_vectors, matched_g_vendi
+
+    vectors = [gradient_vectors(s.records, settings) for s in sets]
+    for rep, m in zip(reports, matched_g_vendi(vectors, draws=draws)):
+        rep["gradient"]["matched"] = m
 
 
 def shift_cmd(

@@ -20,14 +20,17 @@ NORMALISED = "normalised"
 NOT_RESAMPLED = "no interval: not resampled"
 EXACT = "no intervals: the whole-file values are exact, not estimates; --match-size adds intervals at equal size"
 EXACT_MATCHED = "no intervals on the whole-file values: they are exact, not estimates; the matched rows give the spread of their draws"
+FLUENCY_INTERVALS = "fluency, self-repetition and length are means over records, with bootstrap intervals over records"
 GROUPED = ("group mode: the ngram_diversity_score interval resamples the groups (other contexts of the same source); "
            "the other values are exact for these groups")
 
 
 def closing_line(rep: dict[str, Any]) -> str:
     if rep.get("ngram_diversity_score_ci_low") is not None:
-        return GROUPED
-    return EXACT_MATCHED if rep.get("matched") else EXACT
+        line = GROUPED
+    else:
+        line = EXACT_MATCHED if rep.get("matched") else EXACT
+    return line + (f"; {FLUENCY_INTERVALS}" if rep.get("fluency") else "")
 
 
 def fmt(v) -> str:
@@ -78,9 +81,16 @@ def _stat_lines(rep: dict[str, Any], metric) -> list[str]:
     for stat in metric.stats:
         for values in _members(rep, stat):
             value = value_at(rep, stat.key.format(**values))
-            if value is not None and not stat.derived:
-                out.append(f"{stat.text('label', **values)}: {fmt(value)}")
+            if value is not None and (not stat.derived or stat.bounds):
+                out.append(f"{stat.text('label', **values)}: {fmt(value)}{_bounds(rep, stat)}")
     return out
+
+
+def _bounds(rep: dict[str, Any], stat) -> str:
+    """A number's interval beside it (a size-matched draw's spread), where the stat declares one."""
+    if not stat.bounds or value_at(rep, stat.bounds[0]) is None:
+        return ""
+    return f", 95% interval [{fmt(value_at(rep, stat.bounds[0]))}, {fmt(value_at(rep, stat.bounds[1]))}]"
 
 
 def _distinct_lines(rep: dict[str, Any], metric) -> list[str]:
@@ -123,10 +133,35 @@ def _embedding_lines(rep: dict[str, Any], metric) -> list[str]:
     return [f"{key}: {value if isinstance(value, dict) else fmt(value)}" for key, value in (rep.get("embedding") or {}).items()]
 
 
+def _fluency_lines(rep: dict[str, Any], metric) -> list[str]:
+    """Fluency's numbers with their intervals, then the comparison with the real set where there is one."""
+    out = _stat_lines(rep, metric)
+    vs = (rep.get("fluency") or {}).get("vs_real")
+    if vs:
+        out.append(f"vs real: {vs['verdict']} (loss {_signed(vs.get('loss_difference'))} nats, permutation p = "
+                   f"{fmt(vs.get('loss_p_value'))}; self-repetition p = {fmt(vs.get('repetition_p_value'))}, "
+                   f"length p = {fmt(vs.get('words_p_value'))})")
+    return out
+
+
+def _signed(v) -> str:
+    return "null" if v is None else f"{v:+.4f}"
+
+
+def _fluency_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[str]]]:
+    rows = _stat_rows(reports, metric)
+    if any((r.get("fluency") or {}).get("vs_real") for r in reports):
+        rows.append(("fluency vs real: p (permutation)", _cells(reports, lambda r: value_at(r, "fluency.vs_real.loss_p_value"))))
+        rows.append(("  verdict", [("differs" if value_at(r, "fluency.vs_real.differs") else "no difference found")
+                                   if value_at(r, "fluency.vs_real") else "—" for r in reports]))
+    return rows
+
+
 # the built-in metrics' own lines (their details: unique counts, the compressor, the smoothing); a metric
 # added to the registry without lines here is shown by its labels (_stat_lines)
 _FILE_LINES: dict[str, Callable[[dict[str, Any], Any], list[str]]] = {
     "distinct": _distinct_lines, "compression": _compression_lines, "self-bleu": _self_bleu_lines, "embedding": _embedding_lines,
+    "fluency": _fluency_lines,
 }
 
 
@@ -151,8 +186,10 @@ def _stat_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, list[st
     for stat in metric.stats:
         for values in _members(reports[0], stat):
             key = stat.key.format(**values)
-            if value_at(reports[0], key) is not None and not stat.derived:
+            if value_at(reports[0], key) is not None and (not stat.derived or stat.bounds):
                 rows.append((stat.text("label", **values), _cells(reports, lambda r, key=key: value_at(r, key))))
+                if stat.bounds:
+                    rows.append(("  95% interval", [_bounds(r, stat).removeprefix(", 95% interval ") for r in reports]))
     return rows
 
 
@@ -204,6 +241,7 @@ def _embedding_rows(reports: list[dict[str, Any]], metric) -> list[tuple[str, li
 
 _TABLE_ROWS: dict[str, Callable[[list[dict[str, Any]], Any], list[tuple[str, list[str]]]]] = {
     "distinct": _distinct_rows, "compression": _compression_rows, "self-bleu": _self_bleu_rows, "embedding": _embedding_rows,
+    "fluency": _fluency_rows,
 }
 
 

@@ -57,6 +57,16 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
     return rows
 
 
+def add_fluency(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:
+    """Each level's row gets its set's fluency and its comparison with the real set, as the measure stage
+    wrote them in datasets (nothing for a run without ``metrics.reference``)."""
+    by_set = {(d.get("dataset"), d.get("seed")): d for d in datasets if d.get("role") == "generated"}
+    for row in rows:
+        measured = by_set.get((row["set"], row["seed"]))
+        if measured is not None and measured.get(layout.LADDER_FLUENCY["fluency"]) is not None:
+            row.update({col: measured.get(source) for col, source in layout.LADDER_FLUENCY.items()})
+
+
 def copy_to_datasets(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> None:
     """Each generated set's row in datasets gets its level's adherence, copy and reject rates."""
     by_set = {(r["set"], r["seed"]): r for r in rows}

@@ -233,7 +233,12 @@ LADDER_COLUMNS = Columns(
     named=("seed", "model", "set", "level", "records", "topics_asked", "topics_used", "topic_set_reached", "seeds_shown", "temperature", "copy_rate",
            "copy_rouge_l_mean", "copy_longest_run_max", *with_interval("seq_rep"), "rejects", "reject_rate", *with_interval("distinct"), "subset_size",
            "draws"),
-    optional=(*with_interval("adherence"), "adherence_hit_rate", *with_interval("vendi")),  # with an embedder
+    optional=(*with_interval("adherence"), "adherence_hit_rate", *with_interval("vendi"),  # with an embedder
+              *with_interval("fluency"), "fluency_p_vs_real", "fluency_vs_real"),  # with metrics.reference
 )
+# the ladder's fluency columns: datasets.csv's column of each (metrics.fluency, the measure stage)
+LADDER_FLUENCY = {"fluency": "div_fluency_loss", "fluency_ci_low": "div_fluency_loss_ci_low",
+                  "fluency_ci_high": "div_fluency_loss_ci_high", "fluency_p_vs_real": "div_fluency_vs_real_loss_p_value",
+                  "fluency_vs_real": "div_fluency_vs_real_verdict"}
 TABLES = {DATASETS: DATASETS_COLUMNS, RESULTS: RESULTS_COLUMNS, AGGREGATE: AGGREGATE_COLUMNS, TRENDS: TRENDS_COLUMNS,
           GENERATIONS: GENERATIONS_COLUMNS, LADDER: LADDER_COLUMNS}  # table stem → its columns

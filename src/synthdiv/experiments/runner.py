@@ -70,9 +70,11 @@ def run_experiment(
     checkpoint_every: int | None = None,
     log=None,
 ) -> RunResult:
-    from synthdiv.experiments.ladder import copy_to_datasets, ladder_rows
+    from synthdiv.experiments.ladder import add_fluency, copy_to_datasets, ladder_rows
     from synthdiv.experiments.results import gather, gather_generations, write_table
-    from synthdiv.stats.assess import add_matched_diversity, assess, copy_matched_to_results, table_rows, write_evidence
+    from synthdiv.stats.assess import (
+        add_matched_diversity, add_matched_gradient, assess, copy_matched_to_results, table_rows, write_evidence,
+    )
     from synthdiv.stats.ladder import ladder_verdicts
 
     log = log or (lambda msg: print(f"[run] {msg}", file=sys.stderr, flush=True))
@@ -98,9 +100,11 @@ def run_experiment(
     run_graph(graph, st, executor, log, ctx, address=address)
     datasets, results, eval_dirs = gather(spec.name, graph, st)
     add_matched_diversity(datasets, n=spec.metrics.n, tokenizer=spec.metrics.tokenizer)
+    add_matched_gradient(datasets, spec.metrics)
     copy_matched_to_results(datasets, results, [r.get("train_set_key") for r in results])
     evidence = assess(datasets, results, eval_dirs, resamples=spec.evaluation.resamples)
     ladder = ladder_rows(graph, st, spec.metrics.embedder)  # is measured diversity rising with the level?
+    add_fluency(ladder, datasets)  # and do the levels differ in fluency as well?
     evidence.ladder = ladder_verdicts(ladder)
     copy_to_datasets(ladder, datasets)
     tables = write_table(table_rows(datasets), out / layout.DATASETS) + write_table(results, out / layout.RESULTS)

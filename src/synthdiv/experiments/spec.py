@@ -29,6 +29,7 @@ from synthdiv.deprecation import notice
 from synthdiv.errors import UserError, check_choice
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
+from synthdiv.metrics.choices import GRADIENT
 from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
 from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
@@ -171,6 +172,10 @@ class MetricsSpec(Strict):
     tokenizer: str = "regex"
     embedder: str | None = Field("minilm-l6", description="an embedding model, or null / none for lexical metrics only")
     shift: bool = True
+    proxy: str | None = Field(None, description="a causal LM: gradient diversity (G-Vendi) under it; null: none")
+    gradient_params: Literal["lora", "full"] = GRADIENT.params
+    gradient_dim: int = Field(GRADIENT.dim, ge=1, description="gradient diversity: the projection's dimension")
+    reference: str | None = Field(None, description="a causal LM: fluency, self-repetition and length, against the real set; null: none")
 
     @field_validator("embedder")
     @classmethod

@@ -78,6 +78,12 @@ def vendi_score(x: np.ndarray, q: float | Sequence[float] = 1.0) -> float | dict
     return {_q_key(v): vendi_from_eigenvalues(lam, float(v)) for v in q}
 
 
+def draw_vendi(x: np.ndarray, size: int, draws: int, seed: int, q: float = 1.0) -> np.ndarray:
+    """Vendi scores of ``draws`` random subsets of ``size`` rows, drawn without replacement (numpy ``default_rng(seed)``)."""
+    rng = np.random.default_rng(seed)
+    return np.array([vendi_score(x[np.sort(rng.choice(len(x), size, replace=False))], q) for _ in range(draws)])
+
+
 def _q_key(q: float) -> str:
     return "inf" if math.isinf(q) else (str(int(q)) if float(q).is_integer() else str(q))
 

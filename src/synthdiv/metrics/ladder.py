@@ -62,17 +62,11 @@ def _one_temperature(records: Sequence[Record]) -> float | None:
     return found.pop() if len(found) == 1 and None not in found else None
 
 
-def _draw_vendi(vectors: np.ndarray, size: int, draws: int, seed: int) -> np.ndarray:
-    from synthdiv.metrics.embedding import vendi_score
-
-    rng = np.random.default_rng(seed)
-    return np.array([vendi_score(vectors[np.sort(rng.choice(len(vectors), size, replace=False))], 1.0) for _ in range(draws)])
-
-
 def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Embed | None, *,
                    draws: int = DRAWS, seed: int = 0, size: int | None = None) -> list[dict[str, Any]]:
     """One row per set (see the module docstring); ``real``: the seed records by id."""
     from synthdiv.metrics.adherence import distractor_topics, topic_adherence
+    from synthdiv.metrics.embedding import draw_vendi
     from synthdiv.metrics.matched import matched_diversity, matched_size
     from synthdiv.metrics.repetition import seq_rep
     from synthdiv.metrics.seed_copy import seed_copy
@@ -108,7 +102,7 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
             row["adherence"], row["adherence_ci_low"], row["adherence_ci_high"] = mean_interval(rank, seed=seed)
             row["adherence_hit_rate"] = float(hit.mean())
         if embed is not None:
-            vendi = _draw_vendi(np.asarray(embed(set_texts), dtype=np.float32), size, draws, seed)
+            vendi = draw_vendi(np.asarray(embed(set_texts), dtype=np.float32), size, draws, seed)
             low, high = np.quantile(vendi, [0.025, 0.975])
             row.update({"vendi": float(vendi.mean()), "vendi_ci_low": float(low), "vendi_ci_high": float(high)})
         rows.append(row)

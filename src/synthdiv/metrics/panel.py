@@ -1,9 +1,10 @@
 """``diversity_report``: every diversity metric of one set of texts, as a plain dict.
 
 The metrics are the registry's (metrics.registry): by default the lexical ones (distinct-n,
-compression ratio, self-BLEU) run and share one tokenisation, and the embedding metrics run when
-an embedder is given; ``metrics`` chooses among them (self-BLEU is most of the time on a large
-file: 10 s of 15.7 s on 4.1M tokens), and the keys of a metric left out are absent. Each metric's
+compression ratio, self-BLEU) run and share one tokenisation, the embedding metrics run when
+an embedder is given, and the model-based ones (gradient diversity, fluency) when their model is;
+``metrics`` chooses among them (self-BLEU is most of the time on a large file: 10 s of 15.7 s on
+4.1M tokens), and the keys of a metric left out are absent. Each metric's
 ``measure(panel)`` gets a :class:`DiversityInputs`: the texts and the options, and the tokens and
 embeddings made once, by the first metric that needs them. The dict is what ``synthdiv diversity
 --json`` prints for a file and what the experiment runner puts in its results table.
@@ -18,6 +19,7 @@ from typing import Any
 
 from synthdiv.errors import UserError
 from synthdiv.metrics import registry
+from synthdiv.metrics.choices import FLUENCY, GRADIENT
 from synthdiv.metrics.compression import DEFAULT_COMPRESSION
 from synthdiv.metrics.distinct import MODES
 from synthdiv.metrics.self_bleu_score import DEFAULT_SMOOTHING
@@ -39,6 +41,9 @@ class DiversityInputs:
     self_bleu_n: int = 4
     compression: str = DEFAULT_COMPRESSION
     self_bleu_smoothing: str = DEFAULT_SMOOTHING
+    gradient: Any = None  # metrics.choices.GradientSettings: the proxy model and projection of gradient diversity
+    fluency: Any = None  # metrics.choices.FluencySettings: the reference model of fluency
+    real: TextSet | None = None  # the real set the model-based metrics compare with (fluency)
     timings: dict[str, float] = field(default_factory=dict)
     _tokens: Any = None
     _vectors: Any = None
@@ -46,6 +51,11 @@ class DiversityInputs:
     @property
     def texts(self) -> list[str]:
         return self.textset.texts
+
+    @property
+    def records(self):
+        """The records the model-based metrics read (plain texts: one plain-text record each)."""
+        return self.textset.records
 
     @property
     def tokenised(self) -> bool:
@@ -79,11 +89,12 @@ def resolve_mode(mode: str | None, textset: TextSet) -> str:
     return mode
 
 
-def resolve_metrics(metrics: Sequence[str] | None, embedder: bool) -> tuple[str, ...]:
-    """The metrics to compute: None is the registry's defaults (the embedding ones with an embedder)."""
+def resolve_metrics(metrics: Sequence[str] | None, embedder: bool, models: Sequence[str] = ()) -> tuple[str, ...]:
+    """The metrics to compute: None is the registry's defaults (the embedding ones with an embedder), with
+    ``models``: the model-based metrics whose model option was given (``gradient`` for ``--proxy``)."""
     known = registry.metrics(registry.DIVERSITY)
     if metrics is None:
-        return tuple(m.name for m in known if m.default and (embedder or m.needs != "embeddings"))
+        return tuple(m.name for m in known if m.default and (embedder or m.needs != "embeddings")) + tuple(models)
     names = [m.name for m in known]
     chosen = tuple(dict.fromkeys(metrics))
     unknown = [m for m in chosen if m not in names]
@@ -97,6 +108,10 @@ def resolve_metrics(metrics: Sequence[str] | None, embedder: bool) -> tuple[str,
     if embedder and not any(m in needing for m in chosen):
         raise UserError(f"--embedder is given but {' or '.join(needing)} is not among the metrics: add {' or '.join(needing)}, "
                         "or drop --embedder", where="--metrics")
+    for name in models:
+        if name not in chosen:
+            option = registry.METRICS[name].option
+            raise UserError(f"{option} is given but {name} is not among the metrics: add {name}, or drop {option}", where="--metrics")
     return chosen
 
 
@@ -111,6 +126,9 @@ def diversity_report(
     compression: str = DEFAULT_COMPRESSION,
     self_bleu_smoothing: str = DEFAULT_SMOOTHING,
     metrics: Sequence[str] | None = None,
+    gradient=None,
+    fluency=None,
+    real: TextSet | None = None,
 ) -> dict[str, Any]:
     """Distinct-1..n and their sum, compression ratio, self-BLEU and (with ``embedder``
     or ``encoder``) the embedding diversity metrics of ``texts``; ``metrics`` (names of the
@@ -118,12 +136,15 @@ def diversity_report(
 
     ``compression``: ``zstd`` (ours), ``gzip`` (as the ``diversity`` package) or ``both``;
     ``compression_ratio`` is the first of them, and with ``both`` the gzip one is
-    ``compression_ratio_gzip`` (details in ``compression_gzip``)."""
+    ``compression_ratio_gzip`` (details in ``compression_gzip``). ``gradient``: the
+    :class:`~synthdiv.metrics.choices.GradientSettings` of gradient diversity, ``fluency`` the
+    :class:`~synthdiv.metrics.choices.FluencySettings` of fluency (default: theirs); ``real``: the real
+    set fluency is compared with."""
     textset = texts if isinstance(texts, TextSet) else TextSet(path="<texts>", texts=list(texts))
     chosen = resolve_metrics(metrics, bool(embedder or encoder))
     panel = DiversityInputs(textset, n=n, mode=resolve_mode(mode, textset), tokenizer=tokenizer, embedder=embedder,
                             encoder=encoder, self_bleu_n=self_bleu_n, compression=compression,
-                            self_bleu_smoothing=self_bleu_smoothing)
+                            self_bleu_smoothing=self_bleu_smoothing, gradient=gradient or GRADIENT, fluency=fluency or FLUENCY, real=real)
     running = {m.name for m in registry.metrics(registry.DIVERSITY) if m.name in chosen}
     report: dict[str, Any] = {"file": textset.path, "task": textset.task}
     if any(registry.METRICS[m].needs == "tokens" for m in running):

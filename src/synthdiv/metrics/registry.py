@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 # Which way a number is better: more diverse (a diversity metric) or closer to the real set (a shift metric).
 HIGHER, LOWER, NEAR_ONE = "higher", "lower", "near 1"
+NEITHER = "neither"  # no way is better in itself (a length): read it beside the real set
 # How a number's uncertainty is given: none, it is exact (counts of the whole set); none computed (an
 # estimate not resampled); a bootstrap interval beside it; a permutation p-value; its own standard
 # deviation (over k-means seeds, folds …: ``spread``)
@@ -44,7 +45,7 @@ class Stat:
     key: str
     label: str  # what the card calls it
     header: str  # the report table's short column header
-    better: str  # HIGHER, LOWER or NEAR_ONE
+    better: str  # HIGHER, LOWER, NEAR_ONE or NEITHER
     description: str = ""  # what it is, one line (the report)
     unit: str = ""
     reading: str = ""  # which way means what, in words, where the shift output says it
@@ -104,6 +105,7 @@ class Metric:
     timing: str | None = None  # its key in the output's timings_s (default: its name)
     min_samples: int | None = None  # points per side below which its numbers move too much with the sample (a warning)
     counts: bool = False  # its output states the set's samples, tokens and tokenizer (else the panel does)
+    option: str | None = None  # the command-line option naming its model (``--proxy``): giving it computes the metric
 
     def run(self, inputs) -> dict[str, Any]:
         module, _, function = self.measure.partition(":")
@@ -203,6 +205,31 @@ _DIVERSITY = (
         _s("embedding.centroid_radius", "embedding: centroid radius", "radius", HIGHER, "mean distance of embeddings to their centroid"),
         _s("embedding.kmeans_inertia", "embedding: k-means inertia per record", "k-means inertia", HIGHER,
            "k-means inertia of the embeddings, per record"),
+    )),
+    Metric("gradient", DIVERSITY, "synthdiv.metrics.gradient:measure", needs="records", default=False, option="--proxy", stats=(
+        _s("gradient.vendi_score", "gradient diversity: G-Vendi (q=1, proxy-model loss gradients)", "G-Vendi", HIGHER,
+           "Vendi score (q = 1) of each record's loss gradient under a proxy model, projected to 1,024 dimensions "
+           "and unit-normalised (Jung et al. 2025)"),
+        _s("gradient.matched.vendi_score", "size-matched G-Vendi", "size-matched G-Vendi", HIGHER,
+           "G-Vendi on equal-size subsamples of the sets compared, with its 95 % interval over subsamples",
+           interval=BOOTSTRAP, bounds=("gradient.matched.ci_low", "gradient.matched.ci_high"), derived=True),
+    )),
+    Metric("fluency", DIVERSITY, "synthdiv.metrics.fluency:measure", needs="records", default=False, option="--reference", stats=(
+        _s("fluency.loss", "fluency: mean target-token loss under the reference LM (nats; lower = more fluent)", "fluency loss",
+           LOWER, "mean over records of each record's target-token loss under a reference causal LM, with its 95 % bootstrap "
+           "interval over records", unit="nats", interval=BOOTSTRAP, bounds=("fluency.loss_ci_low", "fluency.loss_ci_high")),
+        _s("fluency.repetition", "self-repetition: seq-rep-4, share of repeated word 4-grams in a record", "self-rep.", LOWER,
+           "mean share of a record's word 4-grams that repeat an earlier one of the same record (seq-rep-4), with its 95 % "
+           "bootstrap interval",
+           interval=BOOTSTRAP, bounds=("fluency.repetition_ci_low", "fluency.repetition_ci_high")),
+        _s("fluency.words", "length: words per record", "words", NEITHER,
+           "mean words per record, with its 95 % bootstrap interval", unit="words", interval=BOOTSTRAP,
+           bounds=("fluency.words_ci_low", "fluency.words_ci_high")),
+        _s("fluency.vs_real.loss_difference", "fluency: generated − real loss (nats)", "Δ fluency vs real", NEITHER,
+           "mean fluency loss of the set minus the real set's", unit="nats", interval=PERMUTATION, derived=True),
+        _s("fluency.vs_real.loss_p_value", "fluency vs real: permutation p-value", "fluency p vs real", HIGHER,
+           "two-sided permutation p-value of the fluency difference from the real set; below 0.05: differs from real on fluency",
+           derived=True),
     )),
 )
 

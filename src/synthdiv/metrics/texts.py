@@ -33,6 +33,17 @@ class TextSet:
     task: str | None = None  # None for .txt files
     groups: list | None = None
     fields: dict[str, list[str]] = field(default_factory=dict)  # "text" plus context/question/target
+    source_records: list[Record] | None = None  # the records read (None: plain texts)
+
+    @property
+    def records(self) -> list[Record]:
+        """The records a model-based metric reads (gradient, fluency): those read, or for plain texts
+        one plain-text record (task ``lm``: every token carries the loss) per text."""
+        if self.source_records is not None:
+            return self.source_records
+        from synthdiv.records import Record
+
+        return [Record(id=str(i), task="lm", context="", target=t) for i, t in enumerate(self.texts, 1)]
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -71,6 +82,7 @@ def text_set(records: list[Record], path: str, fields: tuple[str, ...] | None = 
         task=tasks[0],
         groups=groups if any(g is not None for g in groups) else None,
         fields=per_field,
+        source_records=list(records),
     )
 
 

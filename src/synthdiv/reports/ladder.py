@@ -15,6 +15,14 @@ HEADERS = ["set", "records", "|T| asked", "|T| reached", "topics used", "seed st
            "Vendi ↑ [95 % CI]", "adherence ↑ [95 % CI]", "self-repetition ↓ [95 % CI]", "seed copies ↓", "rejects", "generator seed"]
 
 
+FLUENCY_HEADERS = ["fluency loss ↓ [95 % CI]", "fluency p vs real"]
+
+
+def _p(v) -> str:
+    x = _float(v)
+    return f"{x:.3g}" if is_number(x) else "–"
+
+
 def _interval(row, name: str) -> str:
     return format_interval(*(_float(row.get(c)) for c in layout.with_interval(name)), missing="–")
 
@@ -41,6 +49,10 @@ def ladder_table(run: RunData) -> TextTable:
              r.get("seeds_shown") or "–", r.get("temperature") or "–", _interval(r, "distinct"), _interval(r, "vendi"),
              _interval(r, "adherence"), _interval(r, "seq_rep"), _share(r.get("copy_rate")), _share(r.get("reject_rate")),
              r.get("seed", "")] for r in rows]
+    headers = HEADERS
+    if any(r.get("fluency") for r in rows):  # a run with metrics.reference: is fluency held fixed across the levels?
+        headers = [*HEADERS[:-1], *FLUENCY_HEADERS, HEADERS[-1]]
+        body = [[*line[:-1], _interval(r, "fluency"), _p(r.get("fluency_p_vs_real")), line[-1]] for line, r in zip(body, rows)]
     size = rows[0].get("subset_size") if rows else None
     draws = rows[0].get("draws") if rows else None
     from synthdiv.stats.ladder import format_verdict
@@ -53,4 +65,7 @@ def ladder_table(run: RunData) -> TextTable:
             "word 4-grams that repeat one earlier in it (0 for a story that never repeats; human stories score near 0), "
             "records bootstrapped; rejects: share of answers rejected "
             "(docs/generation.md). " + " ".join(f"{v}." for v in verdicts))
-    return TextTable("table_ladder", *LADDER, note, HEADERS, body)
+    if headers is not HEADERS:
+        note += (" Fluency: mean target-token loss under the reference model (nats), records bootstrapped; vs real: the "
+                 "two-sided permutation p-value of its difference from the real training set (below 0.05: differs).")
+    return TextTable("table_ladder", *LADDER, note, headers, body)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from synthdiv.experiments import layout
 from synthdiv.metrics import registry
 
-UP, DOWN, TO_ONE, UNKNOWN = "↑", "↓", "→1", "?"
-MARKS = {UP: "higher is better", DOWN: "lower is better", TO_ONE: "closer to 1 is better", UNKNOWN: "direction not recorded"}
-_MARK = {registry.HIGHER: UP, registry.LOWER: DOWN, registry.NEAR_ONE: TO_ONE}
+UP, DOWN, TO_ONE, BESIDE, UNKNOWN = "↑", "↓", "→1", "↔", "?"
+MARKS = {UP: "higher is better", DOWN: "lower is better", TO_ONE: "closer to 1 is better",
+         BESIDE: "no way is better: read it beside the real set", UNKNOWN: "direction not recorded"}
+_MARK = {registry.HIGHER: UP, registry.LOWER: DOWN, registry.NEAR_ONE: TO_ONE, registry.NEITHER: BESIDE}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ SETTINGS = {
     "shift_embedding_prdc_k": "PRDC nearest neighbours k", "shift_embedding_mauve_buckets": "MAUVE k-means buckets",
     "shift_embedding_classifier_folds": "classifier cross-validation folds",
     "shift_lengths_text_bootstrap": "length statistics: bootstrap resamples",
+    "div_gradient_proxy": "gradient diversity: proxy model", "div_gradient_params": "gradient diversity: parameters",
+    "div_gradient_dim": "gradient diversity: projection dimension", "div_gradient_seed": "gradient diversity: seed",
+    "div_gradient_records": "gradient diversity: records measured",
+    "div_gradient_matched_size": "size-matched G-Vendi: subsample size", "div_gradient_matched_draws": "size-matched G-Vendi: subsamples drawn",
+    "div_gradient_matched_level": "size-matched G-Vendi: interval level",
+    "div_fluency_reference": "fluency: reference model", "div_fluency_records": "fluency: records measured",
+    "div_fluency_vs_real_permutations": "fluency vs real: permutations", "div_fluency_vs_real_verdict": "fluency vs real: verdict",
+    "div_fluency_vs_real_differs": "fluency vs real: differs (p < 0.05)",
 }
 # parts of flattened metric names that are details or settings, not a metric to show
 DETAIL_PARTS = ("_ci95", "_bootstrap", "_samples", "_dimensions", "_seed", "timings", "_real_", "_generated_", "_quantiles",

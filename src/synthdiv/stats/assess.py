@@ -55,15 +55,41 @@ def add_matched_diversity(datasets: list[dict[str, Any]], *, n: int, tokenizer: 
     from synthdiv.metrics.matched import matched_diversity
     from synthdiv.metrics.texts import load_texts
 
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for row in datasets:
-        groups.setdefault((row.get("seed"), row.get("size_asked")), []).append(row)
-    for rows in groups.values():
+    for rows in _comparison_groups(datasets):
         texts = [load_texts(row["path"]) for row in rows]
         for row, m in zip(rows, matched_diversity(texts, n=n, tokenizer=tokenizer, seed=seed)):
             for key in layout.MATCHED_KEYS:
                 row[layout.matched(key)] = m[key]
             row[layout.matched("draw_scores")] = list(m["draw_scores"])  # for the ladder's trend; not a table column
+
+
+GRADIENT_MATCHED = "div_gradient_matched_"  # the prefix of the size-matched G-Vendi's columns
+
+
+def add_matched_gradient(datasets: list[dict[str, Any]], metrics) -> None:
+    """``div_gradient_matched_*``: G-Vendi on equal-size subsamples (half the smallest set of the comparison
+    group, as ``div_matched_*``), with its interval, when the spec measures gradient diversity (``metrics.proxy``).
+    The vectors come from the gradient cache the measure stages filled."""
+    if not metrics.proxy:
+        return
+    from synthdiv.experiments.results import flatten
+    from synthdiv.metrics.choices import GradientSettings
+    from synthdiv.metrics.gradient import gradient_vectors, matched_g_vendi
+    from synthdiv.metrics.texts import load_texts
+
+    settings = GradientSettings(proxy=metrics.proxy, params=metrics.gradient_params, dim=metrics.gradient_dim)
+    for rows in _comparison_groups(datasets):
+        vectors = [gradient_vectors(load_texts(row["path"]).records, settings) for row in rows]
+        for row, m in zip(rows, matched_g_vendi(vectors)):
+            row.update(flatten({"gradient": {"matched": m}}, "div"))
+
+
+def _comparison_groups(datasets: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The sets compared at one size: one seed and asked size (the groups the runner normalises)."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in datasets:
+        groups.setdefault((row.get("seed"), row.get("size_asked")), []).append(row)
+    return list(groups.values())
 
 
 def copy_matched_to_results(datasets: list[dict[str, Any]], results: list[dict[str, Any]], train_set_keys: list[str | None]) -> None:
@@ -73,6 +99,7 @@ def copy_matched_to_results(datasets: list[dict[str, Any]], results: list[dict[s
         measured = by_key.get(key)
         for key in layout.MATCHED_KEYS:
             row[layout.matched(key)] = measured.get(layout.matched(key)) if measured else None
+        row.update({k: v for k, v in (measured or {}).items() if k.startswith(GRADIENT_MATCHED)})
 
 
 def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_dirs: list[Path], *,

@@ -31,6 +31,8 @@ def verdict(rows: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
 
 
 def format_verdict(v: dict[str, Any]) -> str:
+    if v["metric"] == "fluency":
+        return _format_fluency(v)
     name = LABELS.get(v["metric"], v["metric"])
     if v.get("repeated"):  # two sets of one level: their order says nothing about the level
         twice = " and ".join(v["repeated"])
@@ -52,7 +54,29 @@ def ladder_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for metric in ("distinct", "vendi"):
             if any(r.get(metric) is not None for r in group):
                 out.append({"seed": key[0], "model": key[1], **verdict(group, metric)})
+        if any(r.get("fluency_vs_real") for r in group):
+            out.append({"seed": key[0], "model": key[1], **fluency_verdict(group)})
     return out
+
+
+def fluency_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which levels differ from the real set on fluency (metrics.fluency: a permutation test per level)."""
+    from synthdiv.metrics.fluency import DIFFERS
+
+    measured = [r for r in rows if r.get("fluency_vs_real")]
+    return {"metric": "fluency", "levels": [r["level"] for r in measured],
+            "differs": [r["level"] for r in measured if r["fluency_vs_real"] == DIFFERS],
+            "p_values": [r.get("fluency_p_vs_real") for r in measured]}
+
+
+def _format_fluency(v: dict[str, Any]) -> str:
+    """Which levels differ from real on fluency (the ladder rows' permutation tests)."""
+    if not v["differs"]:
+        return f"ladder, fluency: no level differs from real on fluency ({', '.join(v['levels'])}; permutation tests, p ≥ 0.05)"
+    same = [lv for lv in v["levels"] if lv not in v["differs"]]
+    tail = f"; {', '.join(same)} {'does' if len(same) == 1 else 'do'} not" if same else ""
+    return (f"ladder, fluency: {', '.join(v['differs'])} {'differs' if len(v['differs']) == 1 else 'differ'} from real on fluency"
+            f"{tail} (permutation tests, p < 0.05): the levels differ in more than diversity")
 
 
 def format_ladder(verdicts: list[dict[str, Any]]) -> list[str]:
