@@ -316,26 +316,29 @@ def fits(rows: list[dict], baseline_mb: float) -> dict[str, dict]:
     for stage in dict.fromkeys(r["stage"] for r in rows):
         ok = [r for r in rows if r["stage"] == stage and r["exit"] == 0]
         sizes = [r["size"] for r in ok]
-        out[stage] = {"time_exponent": slope(sizes, [r["seconds"] for r in ok]),
+        times = [r["seconds"] for r in ok]
+        out[stage] = {"time_exponent": slope(sizes, times),
+                      "time_exponent_last_two": slope(sizes[-2:], times[-2:]),  # start-up weighs least here
                       "memory_exponent": slope(sizes, [max(r["peak_rss_mb"] - baseline_mb, 0.0) for r in ok])}
     return out
 
 
-def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[str, int]) -> str:
-    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | memory exp. |"
-    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: |"]
+def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[str, int], planned: set) -> str:
+    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | last two | memory exp. |"
+    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: |"]
     for stage, exp in exponents.items():
         cells = []
         for s in sizes:
             r = next((r for r in rows if r["stage"] == stage and r["size"] == s), None)
             if r is None:
-                cells.append("stopped" if stage in skipped and s > skipped[stage] else "")
+                cells.append("stopped" if stage in skipped and s > skipped[stage] and (stage, s) in planned else "")
             elif r["exit"]:
                 cells.append(f"exit {r['exit']}")
             else:
                 cells.append(f"{r['seconds']:.1f} s, {r['peak_rss_mb']:,.0f} MB")
         fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
-        lines.append(f"| {stage} | " + " | ".join(cells) + f" | {fmt(exp['time_exponent'])} | {fmt(exp['memory_exponent'])} |")
+        exps = (exp["time_exponent"], exp["time_exponent_last_two"], exp["memory_exponent"])
+        lines.append(f"| {stage} | " + " | ".join(cells) + " | " + " | ".join(fmt(v) for v in exps) + " |")
     return "\n".join(lines)
 
 
@@ -354,16 +357,24 @@ def main() -> None:
     parser.add_argument("--stage-limit", type=float, default=180.0, help="seconds; a stage past it stops growing")
     parser.add_argument("--workdir", type=Path, help="keeps the inputs between runs (default: a temporary folder)")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument("--rows", type=Path, help="measure nothing: print the table and fit of the JSON rows this script printed")
     args = parser.parse_args()
+    if args.rows:
+        lines = [json.loads(x) for x in args.rows.read_text(encoding="utf-8").splitlines() if x.startswith('{"stage"')]
+        baseline = next(r for r in lines if r["stage"] == "baseline")
+        rows = [r for r in lines if r["stage"] != "baseline"]
+        skipped = {}
+        for r in rows:
+            if r["exit"] or r["seconds"] > args.stage_limit:
+                skipped.setdefault(r["stage"], r["size"])
+        return summarise(rows, baseline, skipped, set(plan_of(args)), args.markdown)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     cache = work / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     models = Path(os.environ.get("SYNTHDIV_CACHE") or Path.home() / ".cache" / "synthdiv") / "models"
     if models.exists() and not (cache / "models").exists():
         (cache / "models").symlink_to(models)  # the SmolLM2 tokenizer and MiniLM, built once on this machine
-    plan = [(s, n) for n in args.sizes for s in args.stages]
-    plan += [(s, n) for n in args.big_sizes for s in args.stages if s in BIG_STAGES]
-    plan += [("shift-minilm", n) for n in args.minilm]
+    plan = plan_of(args)
     baseline = measure("baseline", 0, Inputs(work / "baseline", 0), cache, 600)
     print(json.dumps(baseline), flush=True)
     rows, skipped = [], {}
@@ -375,14 +386,24 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         if row["exit"] or row["seconds"] > args.stage_limit:
             skipped[stage] = n
+    summarise(rows, baseline, skipped, set(plan), args.markdown)
+
+
+def plan_of(args) -> list[tuple[str, int]]:
+    plan = [(s, n) for n in args.sizes for s in args.stages]
+    plan += [(s, n) for n in args.big_sizes for s in args.stages if s in BIG_STAGES]
+    return plan + [("shift-minilm", n) for n in args.minilm]
+
+
+def summarise(rows: list[dict], baseline: dict, skipped: dict[str, int], planned: set, markdown_path: Path | None) -> None:
     exponents = fits(rows, baseline["peak_rss_mb"])
     all_sizes = sorted({r["size"] for r in rows})
-    table = markdown(rows, exponents, all_sizes, skipped)
+    table = markdown(rows, exponents, all_sizes, skipped, planned)
     print(json.dumps({"baseline_peak_rss_mb": baseline["peak_rss_mb"], "baseline_s": baseline["seconds"], "exponents": exponents,
                       "stopped_after": skipped}))
     print(table)
-    if args.markdown:
-        args.markdown.write_text(table + "\n", encoding="utf-8")
+    if markdown_path:
+        markdown_path.write_text(table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
