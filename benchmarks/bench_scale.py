@@ -319,13 +319,14 @@ def fits(rows: list[dict], baseline_mb: float) -> dict[str, dict]:
         times = [r["seconds"] for r in ok]
         out[stage] = {"time_exponent": slope(sizes, times),
                       "time_exponent_last_two": slope(sizes[-2:], times[-2:]),  # start-up weighs least here
+                      "cpu_exponent": slope(sizes, [r["cpu_s"] for r in ok]),  # less swayed by the machine's load than wall time
                       "memory_exponent": slope(sizes, [max(r["peak_rss_mb"] - baseline_mb, 0.0) for r in ok])}
     return out
 
 
 def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[str, int], planned: set) -> str:
-    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | last two | memory exp. |"
-    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: |"]
+    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | last two | CPU exp. | memory exp. |"
+    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: | ---: |"]
     for stage, exp in exponents.items():
         cells = []
         for s in sizes:
@@ -337,7 +338,7 @@ def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[
             else:
                 cells.append(f"{r['seconds']:.1f} s, {r['peak_rss_mb']:,.0f} MB")
         fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
-        exps = (exp["time_exponent"], exp["time_exponent_last_two"], exp["memory_exponent"])
+        exps = (exp["time_exponent"], exp["time_exponent_last_two"], exp["cpu_exponent"], exp["memory_exponent"])
         lines.append(f"| {stage} | " + " | ".join(cells) + " | " + " | ".join(fmt(v) for v in exps) + " |")
     return "\n".join(lines)
 
