@@ -311,6 +311,15 @@ def slope(xs: list[float], ys: list[float]) -> float | None:
     return round(float(np.polyfit(lx, ly, 1)[0]), 2)
 
 
+def mb_per_1k(two: list[dict]) -> float | None:
+    """Peak RSS added per 1,000 records between the two largest sizes: what extrapolates to larger sets,
+    whatever a stage's imports weigh."""
+    if len(two) < 2:
+        return None
+    (a, b) = two
+    return round((b["peak_rss_mb"] - a["peak_rss_mb"]) / (b["size"] - a["size"]) * 1000, 1)
+
+
 def fits(rows: list[dict], baseline_mb: float) -> dict[str, dict]:
     out = {}
     for stage in dict.fromkeys(r["stage"] for r in rows):
@@ -320,13 +329,14 @@ def fits(rows: list[dict], baseline_mb: float) -> dict[str, dict]:
         out[stage] = {"time_exponent": slope(sizes, times),
                       "time_exponent_last_two": slope(sizes[-2:], times[-2:]),  # start-up weighs least here
                       "cpu_exponent": slope(sizes, [r["cpu_s"] for r in ok]),  # less swayed by the machine's load than wall time
-                      "memory_exponent": slope(sizes, [max(r["peak_rss_mb"] - baseline_mb, 0.0) for r in ok])}
+                      "memory_exponent": slope(sizes, [max(r["peak_rss_mb"] - baseline_mb, 0.0) for r in ok]),
+                      "mb_per_1k_last_two": mb_per_1k(ok[-2:])}
     return out
 
 
 def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[str, int], planned: set) -> str:
-    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | last two | CPU exp. | memory exp. |"
-    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: | ---: |"]
+    head = "| stage | " + " | ".join(f"{s:,}" for s in sizes) + " | time exp. | last two | CPU exp. | memory exp. | MB per 1k |"
+    lines = [head, "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: | ---: | ---: |"]
     for stage, exp in exponents.items():
         cells = []
         for s in sizes:
@@ -338,7 +348,7 @@ def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[
             else:
                 cells.append(f"{r['seconds']:.1f} s, {r['peak_rss_mb']:,.0f} MB")
         fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
-        exps = (exp["time_exponent"], exp["time_exponent_last_two"], exp["cpu_exponent"], exp["memory_exponent"])
+        exps = (exp["time_exponent"], exp["time_exponent_last_two"], exp["cpu_exponent"], exp["memory_exponent"], exp["mb_per_1k_last_two"])
         lines.append(f"| {stage} | " + " | ".join(cells) + " | " + " | ".join(fmt(v) for v in exps) + " |")
     return "\n".join(lines)
 
