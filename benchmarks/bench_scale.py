@@ -343,6 +343,8 @@ def markdown(rows: list[dict], exponents: dict, sizes: list[int], skipped: dict[
             r = next((r for r in rows if r["stage"] == stage and r["size"] == s), None)
             if r is None:
                 cells.append("stopped" if stage in skipped and s > skipped[stage] and (stage, s) in planned else "")
+            elif r["exit"] == -9:  # the time limit killed it
+                cells.append(f"killed at {r['seconds']:.0f} s ({r['peak_rss_mb']:,.0f} MB by then)")
             elif r["exit"]:
                 cells.append(f"exit {r['exit']}")
             else:
