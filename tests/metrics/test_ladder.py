@@ -37,3 +37,13 @@ def test_rows_count_topics_copies_rejects_and_measure_both_diversities():
     assert d0["vendi"] < 1.01 and d3["vendi"] > d0["vendi"]  # eight copies of one text: one effective item
     assert 0 <= d3["adherence_ci_low"] <= d3["adherence"] <= d3["adherence_ci_high"] <= 1
     assert verdict(rows, "distinct")["monotone"] and verdict(rows, "vendi")["not_separated"] == []
+
+
+def test_records_that_name_no_real_examples_count_none_shown_and_none_copied():
+    """Generated records from another tool (or a strategy without examples) carry seed_ids None."""
+    sets = [_set("D0", ["the cat sat on the mat"] * 4, ["Cats"] * 4, []), _set("D3", ["a dog ran", "a cow slept"] * 2, list("ABCD"), [])]
+    for s in sets:
+        for r in s.records:
+            r.provenance.seed_ids = None
+    rows = measure_ladder(sets, {}, None, draws=10)
+    assert [r["seeds_shown"] for r in rows] == [0, 0] and [r["copy_rate"] for r in rows] == [0.0, 0.0]

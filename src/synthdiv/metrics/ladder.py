@@ -82,11 +82,11 @@ def measure_ladder(sets: Sequence[LevelSet], real: dict[str, Record], embed: Emb
         row: dict[str, Any] = {"set": s.label, "level": s.level, "records": len(s.records), "topics_asked": s.topics_asked}
         topics = [r.provenance.topic for r in s.records]
         row["topics_used"] = len({t for t in topics if t})
-        row["seeds_shown"] = len({i for r in s.records for i in r.provenance.seed_ids})  # distinct real stories the prompts showed
+        row["seeds_shown"] = len({i for r in s.records for i in (r.provenance.seed_ids or ())})  # distinct real stories the prompts showed
         row["temperature"] = _one_temperature(s.records)
         row["topic_set_reached"] = next((r.provenance.extra.get("topic_set_size_effective") for r in s.records
                                          if r.provenance.extra.get("topic_set_size_effective") is not None), None)
-        copies = [seed_copy(t, [(i, story_text(real[i])) for i in r.provenance.seed_ids if i in real])
+        copies = [seed_copy(t, [(i, story_text(real[i])) for i in (r.provenance.seed_ids or ()) if i in real])
                   for t, r in zip(set_texts, s.records, strict=True)]
         row["copy_rate"] = float(np.mean([c.is_copy() for c in copies])) if copies else None
         row["copy_rouge_l_mean"] = float(np.mean([c.rouge_l for c in copies])) if copies else None
