@@ -41,7 +41,7 @@ def _rows(group: dict[str, Any]) -> list[list[str]]:
     for rank, r in enumerate(ranking["properties"], start=1):
         gain = "–" if r["loo_gain"] is None else f"{r['loo_gain']:+.2f} [{r['loo_gain_ci_low']:+.2f}, {r['loo_gain_ci_high']:+.2f}]"
         out.append([group_title(group), str(rank), r["label"], f"{r['rho']:+.2f} [{r['rho_ci_low']:+.2f}, {r['rho_ci_high']:+.2f}]",
-                    f"{r['p_holm']:.3g}", f"{r['loo_rmse']:.4f} ({r['loo_rmse_mean_only']:.4f})", gain,
+                    f"{r['p_holm']:.3g}", f"{r['loo_rmse']:.5f} ({r['loo_rmse_mean_only']:.5f})", gain,
                     _verdict(r, ranking["lead_only"])])
     return out
 
@@ -52,7 +52,8 @@ def table_predictors(run: RunData) -> TextTable:
     if not groups:
         raise SkipFigure("no trained sets")
     rows = [row for g in groups for row in _rows(g)]
-    counts = "; ".join(f"{group_title(g)}: {g['ranking']['sets']} sets, up to {g['ranking']['seeds']} seeds a set"
+    counts = "; ".join(f"{group_title(g)}: {g['ranking']['sets']} sets, "
+                       + ("one seed" if g["ranking"]["seeds"] == 1 else f"up to {g['ranking']['seeds']} seeds a set")
                        for g in groups if g.get("ranking"))
     note = ("Each row is one property measured on the training sets (every diversity and shift number, the size-matched "
             "diversity, the size), against the test loss of the student trained on each set. ρ: Spearman's rank correlation "
