@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from synthdiv.stats.trends import average_ranks, loss_draws
 from synthdiv.stats.uncertainty import LEVEL, RESAMPLES, SEED, percentile_interval
 
 MIN_SETS = 4  # below this no ρ is computed: 3 points have 6 orders
@@ -70,8 +71,6 @@ def set_groups(results: list[dict[str, Any]]) -> list[list[tuple[int, dict[str, 
 def group_draws(per: list, *, resamples: int, seed: int) -> np.ndarray | None:
     """(resamples, k) bootstrap draws of k rows' test losses on resampled test records, or None when a
     row has no per-record losses or the rows were scored on different records."""
-    from synthdiv.stats.trends import loss_draws
-
     if not per or any(p is None for p in per) or any(p.ids != per[0].ids for p in per):
         return None
     return loss_draws([p.nll for p in per], [p.tokens for p in per], resamples=resamples, seed=seed)
@@ -92,15 +91,9 @@ def property_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(c, label) for c, label in out if rows and all(number(r.get(c)) is not None for r in rows)]
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
-    from synthdiv.stats.trends import average_ranks
-
-    return average_ranks(values)
-
-
 def spearman_pairs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman's ρ of each row of ``x`` with the same row of ``y`` (rows, k); 0 where a row is constant."""
-    rx, ry = _ranks(np.atleast_2d(x)), _ranks(np.atleast_2d(y))
+    rx, ry = average_ranks(np.atleast_2d(x)), average_ranks(np.atleast_2d(y))
     rx = rx - rx.mean(axis=1, keepdims=True)
     ry = ry - ry.mean(axis=1, keepdims=True)
     denom = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
