@@ -168,7 +168,8 @@ def generate(*, n: int, level: str = "D3", strategy: str | None = None, task: st
     max_cost, api_key_env, concurrency, timeout, batch_size, device, cache_dir, constrain …)."""
     import tempfile
 
-    from synthdiv.generation.runner import check_complete, generation_config, run_generation, summary_dict
+    from synthdiv.generation.config import generation_config
+    from synthdiv.generation.runner import check_complete, run_generation, summary_dict
 
     real_records = None if real is None or isinstance(real, (str, os.PathLike)) else _records(real, "real")
     with tempfile.TemporaryDirectory(prefix="synthdiv-generate-") as tmp:

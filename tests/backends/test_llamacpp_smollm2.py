@@ -10,7 +10,8 @@ from synthdiv.backends import get_backend
 from synthdiv.backends.base import ChatRequest, SamplingParams
 from synthdiv.data.loaders import load_story_cloze
 from synthdiv.data.records_io import read_records, write_records
-from synthdiv.generation.runner import GenerationConfig, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import run_generation
 
 pytestmark = [
     pytest.mark.integration,
@@ -38,7 +39,7 @@ def test_llamacpp_writes_parsed_stories_and_reruns_from_the_cache(tmp_path, stor
     cfg = GenerationConfig(
         task="story_completion", strategy="topic", level="D6", n=6, out=tmp_path / "gen.jsonl", real=real, topics="builtin",
         backend="llamacpp", model="smollm2-135m-instruct", backend_options={"n_threads": 2, "n_ctx": 2048},
-        sampling=SamplingParams(temperature=0.7, max_tokens=120, seed=0), level_overrides={"k": 2}, max_attempts=4,
+        temperature=0.7, max_tokens=120, level_overrides={"k": 2}, max_attempts=4,
         cache_dir=tmp_path / "cache", progress=False,
     )
     summary = run_generation(cfg)

@@ -106,6 +106,6 @@ def test_generation_max_cost_needs_prices_and_stays_out_of_the_stage_keys():
     mechanics = generation_mechanics(load_spec("demo", ["generation.max_cost=5", "generation.price_in=1", "generation.price_out=2"]))
     assert {k: mechanics[k] for k in ("price_in", "price_out", "max_cost")} == {"price_in": 1.0, "price_out": 2.0, "max_cost": 5.0} \
         and "max_cost" not in str(gen.params)
-    with pytest.raises(UserError, match=r"demo.yaml: generation: max_cost needs prices .* generation.price_in"):
+    with pytest.raises(UserError, match=r"demo.yaml: generation: max_cost: a cap needs prices .*generation.price_in"):
         load_spec("demo", ["generation.max_cost=5"])  # smollm2 on transformers has no built-in price
     load_spec("demo", ["generation.backend=openai", "generation.model=gpt-4o-mini", "generation.max_cost=5"])  # a built-in price

@@ -77,11 +77,12 @@ def test_a_warm_rerun_of_the_demo_graph_computes_nothing(tmp_path, tiny_model_di
 def test_a_generation_setting_checked_in_a_stage_is_named_as_the_spec_key(tmp_path):
     from synthdiv.errors import UserError
     from synthdiv.experiments.context import RunContext
-    from synthdiv.experiments.graph import generation_mechanics
     from synthdiv.experiments.kinds.generate import generation_config
 
-    spec = load_spec("demo", ["generation.backend_options={concurrency: 0}"])
+    with pytest.raises(UserError, match=r"generation: backend_options.concurrency: must be at least 1 \(got 0\)$"):
+        load_spec("demo", ["generation.backend_options={concurrency: 0}"])  # refused with the spec, before any stage runs
+    spec = load_spec("demo", ["generation.backend_options={concurrency: 2}"])
     node = build_graph(spec).of_kind("generate")[0]
-    ctx = RunContext(request_mechanics=generation_mechanics(spec))
+    ctx = RunContext(request_mechanics={"backend_options": {"concurrency": 0}})  # a stage's own check names the spec key
     with pytest.raises(UserError, match=r"^generation.backend_options.concurrency: must be at least 1 \(got 0\)$"):
         generation_config(node, tmp_path, {"real": tmp_path}, ctx)

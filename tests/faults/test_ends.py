@@ -15,11 +15,11 @@ import pytest
 from faultkit import last_error_line, story_records, tree
 
 from synthdiv import fileio
-from synthdiv.backends.base import SamplingParams
 from synthdiv.backends.dummy import DummyBackend
 from synthdiv.data.records_io import write_records
 from synthdiv.fileio import atomic_write, remove_stale_temps
-from synthdiv.generation.runner import GenerationConfig, PartialGeneration, check_complete, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import PartialGeneration, check_complete, run_generation
 
 GEN = ["generate", "--backend", "dummy", "--model", "dummy", "--topics", "builtin", "--no-progress", "--level", "D1"]
 
@@ -51,7 +51,7 @@ def test_allow_partial_accepts_fewer(cli, real_file, tmp_path, rejecting_model):
 def test_a_partial_run_through_the_api_reports_its_shortfall(tmp_path, real_file):
     cfg = GenerationConfig(task="story_completion", strategy="topic", level="D1", n=30, out=tmp_path / "g.jsonl", real=real_file,
                            topics="builtin", backend="dummy", model="dummy", backend_options={"reject_every": 1},
-                           cache_dir=tmp_path / "cache", progress=False, sampling=SamplingParams(seed=0))
+                           cache_dir=tmp_path / "cache", progress=False)
     summary = run_generation(cfg)
     assert (summary.requested, summary.records, summary.failures) == (30, 0, 0) and summary.rejects > 30
     assert summary.lines()[0] == f"records: 0 of 30 asked -> {tmp_path / 'g.jsonl'}"

@@ -264,7 +264,8 @@ def llama_server(tmp_path):
 @pytest.mark.integration
 @pytest.mark.skipif(_llama_server_missing() is not None, reason=str(_llama_server_missing()))
 def test_llama_cpp_python_server(llama_server, tmp_path, capsys):
-    from synthdiv.generation.runner import GenerationConfig, run_generation
+    from synthdiv.generation.config import GenerationConfig
+    from synthdiv.generation.runner import run_generation
 
     check_openai(llama_server, NO_KEY, timeout=60.0, model="smollm2-135m-instruct")
     check_openai(llama_server, NO_KEY, timeout=60.0, model="smollm2-typo")  # it answers to any name: no refusal
@@ -279,8 +280,8 @@ def test_llama_cpp_python_server(llama_server, tmp_path, capsys):
     def run(temperature: float, max_tokens: int, n: int, out: str):
         cfg = GenerationConfig(
             task="story_completion", strategy="topic", level="D6", n=n, out=tmp_path / out, real=real, topics="builtin",
-            backend="openai", model="smollm2-135m-instruct", backend_options={"base_url": llama_server, "concurrency": 1},
-            sampling=SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=0), level_overrides={"k": 2},
+            backend="openai", model="smollm2-135m-instruct", base_url=llama_server, backend_options={"concurrency": 1},
+            temperature=temperature, max_tokens=max_tokens, level_overrides={"k": 2},
             max_attempts=3, cache_dir=tmp_path / "cache", progress=False)
         return run_generation(cfg)
 

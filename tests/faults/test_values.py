@@ -51,8 +51,8 @@ def test_sampling_settings_are_refused_where_they_are_defined():
 
 
 @pytest.mark.parametrize(("override", "says"), [
-    ("generation.temperature=nan", "generation.temperature: Input should be greater than or equal to 0"),
-    ("generation.top_p=2", "generation.top_p: Input should be less than or equal to 1"),
+    ("generation.temperature=nan", "generation: temperature: must be a finite number, 0 or more"),  # SamplingParams' check
+    ("generation.top_p=2", "generation: top_p: must be in (0, 1]"),
     ("seeds=[-1]", "a seed is 0 or more"),
     ("mixing.sizes=[0]", "a size is a number of records: at least 1"),
 ])

@@ -41,12 +41,12 @@ def qa_file(tmp_path):
 
 def generate_level(out, real, level: str, n: int, level_overrides: dict, temperature: float = 0.7) -> list[Record]:
     """``n`` stories of ``level`` from the dummy backend with the A.4 topics and these level overrides."""
-    from synthdiv.backends.base import SamplingParams
     from synthdiv.data.records_io import read_records
-    from synthdiv.generation.runner import GenerationConfig, run_generation
+    from synthdiv.generation.config import GenerationConfig
+    from synthdiv.generation.runner import run_generation
 
     run_generation(GenerationConfig(task="story_completion", strategy="topic", level=level, n=n, out=out, real=real,
                                     topics="builtin", backend="dummy", model="dummy", cache=False, progress=False,
-                                    sampling=SamplingParams(temperature=temperature, max_tokens=160),
+                                    temperature=temperature, max_tokens=160,
                                     level_overrides=level_overrides))
     return read_records(out)

@@ -13,7 +13,8 @@ from synthdiv.errors import UserError
 from synthdiv.generation import cost
 from synthdiv.generation.cache import NullCache, ResponseCache
 from synthdiv.generation.engine import Engine
-from synthdiv.generation.runner import CostCapReached, GenerationConfig, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import CostCapReached, run_generation
 
 MAX_TOKENS = 50
 
@@ -21,7 +22,7 @@ MAX_TOKENS = 50
 def cfg_of(tmp_path, real, **kw):
     base = dict(task="story_completion", strategy="topic", level="D3", n=10, out=tmp_path / "out.jsonl", real=real, topics="builtin",
                 backend="dummy", model="dummy", cache_dir=tmp_path / "cache", progress=False,
-                sampling=SamplingParams(seed=0, max_tokens=MAX_TOKENS))
+                max_tokens=MAX_TOKENS)
     base.update(kw)
     return GenerationConfig(**base)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from synthdiv.backends.base import SamplingParams
 from synthdiv.data.loaders import load_story_cloze
 from synthdiv.data.records_io import read_records, write_records
-from synthdiv.generation.runner import GenerationConfig, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import run_generation
 
 
 @pytest.mark.integration
@@ -20,7 +20,7 @@ def test_smollm2_writes_twenty_parsed_stories(tmp_path, story_cloze_csv):
     cfg = GenerationConfig(
         task="story_completion", strategy="topic", level="D6", n=20, out=tmp_path / "gen.jsonl", real=real, topics="builtin",
         backend="transformers", model="smollm2-135m-instruct", backend_options={"batch_size": 24, "device": "cpu"},
-        sampling=SamplingParams(temperature=0.7, max_tokens=100, seed=0), level_overrides={"k": 2},
+        temperature=0.7, max_tokens=100, level_overrides={"k": 2},
         cache_dir=tmp_path / "cache", progress=False,
     )
     summary = run_generation(cfg)

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from synthdiv.backends.base import SamplingParams
 from synthdiv.cli.main import main
 from synthdiv.data import read_input
 from synthdiv.data.records_io import write_records
@@ -14,7 +13,8 @@ from synthdiv.errors import UserError
 from synthdiv.generation.instruct import shipped_examples
 from synthdiv.generation.parse import parse_instruction
 from synthdiv.generation.prompts import instruction_messages
-from synthdiv.generation.runner import GenerationConfig, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import run_generation
 from synthdiv.generation.strategies import resolve_strategy
 from synthdiv.records import Record
 
@@ -34,7 +34,7 @@ def generate(tmp_path, real, level="D3", n=8, **overrides) -> list[Record]:
     out = tmp_path / f"gen-{level}.jsonl"
     run_generation(GenerationConfig(task="sft", strategy="instruct", level=level, n=n, out=out, real=path, topics="builtin",
                                     backend="dummy", model="dummy", cache=False, progress=False,
-                                    sampling=SamplingParams(max_tokens=200), level_overrides=overrides))
+                                    max_tokens=200, level_overrides=overrides))
     return read_input(out)
 
 

@@ -35,4 +35,4 @@ def test_the_command_runs_a_registered_strategy(retell, tmp_path):
 def test_a_spec_and_its_graph_take_a_registered_strategy(retell):
     spec = load_spec("demo", ["generation.strategy=retell", "generation.level_overrides={k: 2}"])
     generate = build_graph(spec).of_kind("generate")
-    assert {n.params.strategy for n in generate} == {"retell"} and {n.params.max_tokens for n in generate} == {120}
+    assert {n.params["strategy"] for n in generate} == {"retell"} and {n.params["max_tokens"] for n in generate} == {120}

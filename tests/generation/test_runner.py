@@ -8,16 +8,16 @@ from collections import Counter
 
 import pytest
 
-from synthdiv.backends.base import SamplingParams
 from synthdiv.cli.main import main
 from synthdiv.data.records_io import read_records
 from synthdiv.generation.topics import read_topics
-from synthdiv.generation.runner import GenerationConfig, run_generation
+from synthdiv.generation.config import GenerationConfig
+from synthdiv.generation.runner import run_generation
 
 
 def story_cfg(tmp_path, stories_file, **kw):
     base = dict(task="story_completion", strategy="topic", level="D3", n=40, out=tmp_path / "out.jsonl", real=stories_file,
-                backend="dummy", model="dummy", cache_dir=tmp_path / "cache", progress=False, sampling=SamplingParams(seed=0))
+                backend="dummy", model="dummy", cache_dir=tmp_path / "cache", progress=False)
     base.update(kw)
     return GenerationConfig(**base)
 

@@ -31,7 +31,7 @@ def test_a_field_the_strategy_does_not_have_is_refused_where_it_was_set():
 
 def test_the_default_answer_budget_is_the_strategys_everywhere():
     graph = build_graph(load_spec("demo"))
-    assert {n.params.max_tokens for n in graph.of_kind("generate")} == {STRATEGIES["topic"].max_tokens}
+    assert {n.params["max_tokens"] for n in graph.of_kind("generate")} == {STRATEGIES["topic"].max_tokens}
     with pytest.raises(UserError, match="unknown strategy 'topics'; did you mean 'topic'"):
         load_spec("demo", ["generation.strategy=topics"])
     generate = typer.main.get_command(app).commands["generate"]

@@ -4,7 +4,7 @@ Stories:      synthdiv generate --strategy topic --level D3 --n 1000 -o gen.json
 Instructions: synthdiv generate --strategy instruct --real my_sft.jsonl --level D3 --n 1000 -o gen.jsonl
 QA:           synthdiv generate --strategy paraphrase --real qa.jsonl --level D3 --n 1000 -o gen.jsonl
 
-The options a run usually sets have flags; every generation setting (generation.settings) is also
+The options a run usually sets have flags; every generation setting (generation.config) is also
 ``--set NAME=VALUE``, and every level field ``--level-option FIELD=VALUE``, as a sweep's spec sets
 them (torchtune's shape: one config, overrides by key), so the help fits a screen. The flags these
 replaced keep working for one release (cli.deprecated). Nothing heavy is imported until the command runs.
@@ -18,7 +18,7 @@ import typer
 
 from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
 from synthdiv.cli.deprecated import Old, old_spellings
-from synthdiv.generation.settings import EVERY_SETTING
+from synthdiv.generation.config import EVERY_SETTING
 from synthdiv.generation.strategies import STRATEGIES
 from synthdiv.records import TASKS
 
@@ -36,7 +36,7 @@ SET_HELP = "Any generation setting, e.g. top_p=0.9: " + ", ".join(name for name,
 
 
 def _option(name: str, *flags: str, **extra):
-    """The flag of generation setting ``name``: its default, help and panel from generation.settings."""
+    """The flag of generation setting ``name``: its default, help and panel from generation.config."""
     setting = EVERY_SETTING[name]
     return typer.Option(setting.default, *flags, help=extra.pop("help", setting.help), rich_help_panel=setting.panel, **extra)
 
@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
         cache_dir: Path = _option("cache_dir"),
     ) -> None:
         from synthdiv.errors import UserError
-        from synthdiv.generation.runner import CostCapReached, check_complete, check_paths, generation_config, run_generation
+        from synthdiv.generation.config import generation_config
+        from synthdiv.generation.runner import CostCapReached, check_complete, check_paths, run_generation
 
         flags = {"base_url": base_url, "api_key_env": api_key_env, "temperature": temperature, "max_tokens": max_tokens,
                  "max_attempts": max_attempts, "price_in": price_in, "price_out": price_out, "max_cost": max_cost,

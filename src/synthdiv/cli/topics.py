@@ -20,7 +20,7 @@ import typer
 
 from synthdiv.backends import BACKENDS
 from synthdiv.cli.deprecated import Old, old_spellings
-from synthdiv.generation.settings import EVERY_SETTING
+from synthdiv.generation.config import EVERY_SETTING
 from synthdiv.generation.topic_tree import PoolRecipe
 
 _RECIPE = PoolRecipe(size=1)  # the recipe's defaults: one definition for this command and a sweep's topics stage

@@ -159,7 +159,7 @@ def build_graph(spec: ExperimentSpec) -> Graph:
                 name = level_label(level) + (" pool" if spec.selection is not None else "")
                 params = _generation_params(spec, level, seed)
                 if spec.selection is not None:
-                    params = replace(params, n=spec.selection.pool)  # the same key as a plain generation of that many records
+                    params = replace(params, config=replace(params.config, n=spec.selection.pool))  # the same key as a plain generation of that many records
                 gen = b.add(Node("generate", f"generate {name} (seed {seed})", params, {"real": real, **_topic_pool(b, spec, level, seed)},
                                  info={"dataset": name, "role": "generated", "level": level, "seed": seed}))
                 b.add(Node("measure", f"measure {name} (seed {seed})", MeasureParams.of(spec.metrics, seed),
@@ -338,18 +338,8 @@ def _topic_pool(b: _Builder, spec: ExperimentSpec, level: str, seed: int) -> dic
 def _generation_params(spec: ExperimentSpec, level: str, seed: int) -> GenerateParams:
     g = spec.generation
     assert g is not None
-    topics = g.topics
+    config = g.config(spec.task, level, seed)
     grown = _grows_pool(spec)  # then the pool's size and growth are its topics stage's
-    return GenerateParams(
-        task=spec.task, strategy=g.strategy, level=level, n=g.n, seed=seed,
-        backend=g.backend, model=g.model, base_url=keyed_base_url(g.base_url),
-        topics=topics, topics_content=fingerprint(topics) if topics not in (None, "builtin") else None,
-        pool_size=None if grown else g.pool_size, level_overrides=g.level_overrides, temperature=g.temperature, top_p=g.top_p,
-        max_tokens=g.max_tokens or STRATEGIES[g.strategy].max_tokens, max_attempts=g.max_attempts,
-        # Options that change the text (an adapter, a device's numerics) are in here; names of
-        # environment variables may be, their values (keys) never are.
-        backend_options=_keyed_options(g.backend_options),
-        overdraw=g.overdraw,
-        pool_growth=g.pool_growth if topics is None and not grown else None,  # a generated pool's growth changes the topics
-        min_topic_adherence=g.min_topic_adherence, constrain=g.constrain,
-    )
+    topics = config.topics
+    return GenerateParams(replace(config, pool_size=None) if grown else config, pool_stage=grown,
+                          topics_content=fingerprint(topics) if topics not in (None, "builtin") else None)

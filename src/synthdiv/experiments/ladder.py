@@ -15,7 +15,7 @@ from synthdiv.experiments.store import Store
 
 
 def _generate_nodes(graph: Graph) -> list:
-    return [n for n in graph.nodes if n.kind == "generate" and n.params.generation is None]
+    return [n for n in graph.nodes if n.kind == "generate" and n.params.config.generation is None]
 
 
 def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0) -> list[dict[str, Any]]:
@@ -28,7 +28,7 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
 
     by_seed: dict[Any, list] = {}
     for node in _generate_nodes(graph):
-        by_seed.setdefault((node.params.seed, node.params.model), []).append(node)
+        by_seed.setdefault((node.params.config.seed, node.params.config.model), []).append(node)
     rows: list[dict[str, Any]] = []
     embed = None
     if embedder:
@@ -38,7 +38,7 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
             return embed_texts(texts, embedder)
 
     for (gen_seed, model), nodes in by_seed.items():
-        if len({n.params.level for n in nodes}) < 2:
+        if len({n.params.config.level for n in nodes}) < 2:
             continue
         sets, real = [], {}
         for node in nodes:
@@ -46,7 +46,7 @@ def ladder_rows(graph: Graph, store: Store, embedder: str | None, seed: int = 0)
             rejects_file = folder / "rejects.jsonl"
             rejects = [json.loads(x).get("reason", "") for x in rejects_file.read_text(encoding="utf-8").splitlines() if x.strip()] \
                 if rejects_file.is_file() else None
-            p = node.params
+            p = node.params.config
             asked = getattr(get_strategy(p.strategy).level(p.level, p.level_overrides), "topic_set_size", None)
             sets.append(LevelSet(layout.level_label(p.level), p.level, read_records(folder / "records.jsonl"), rejects, asked))
             real_node = node.deps.get("real")

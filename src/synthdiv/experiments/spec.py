@@ -30,7 +30,7 @@ from synthdiv.errors import UserError, check_choice
 from synthdiv.experiments.layout import SCENARIOS, Scenario
 from synthdiv.generation.levels import LEVELS
 from synthdiv.metrics.choices import GRADIENT
-from synthdiv.generation.settings import POOL_GROWTHS, SETTINGS, check_prices
+from synthdiv.generation.config import SETTINGS, GenerationConfig, check_settings, generation_config
 from synthdiv.generation.strategies import STRATEGIES, resolve_strategy
 from synthdiv.records import TASKS
 from synthdiv.selection.settings import NEEDS_EMBEDDINGS, STRATEGY_NAMES, SelectionSettings
@@ -71,51 +71,48 @@ class RealSpec(Strict):
 
 
 def _setting(name: str, **constraints: Any) -> Any:
-    """The spec field of generation setting ``name``: its default and help from generation.settings."""
+    """The spec field of generation setting ``name``: its default and help from generation.config."""
     setting = SETTINGS[name]
     return Field(setting.default, description=constraints.pop("description", setting.help), **constraints)
 
 
-class GenerationSpec(Strict):
+def _generation_fields() -> dict[str, Any]:
+    """The spec's generation keys: every setting of GenerationConfig a sweep may set, with its type, default and help."""
+    hints = typing.get_type_hints(GenerationConfig)
+    return {f.name: (hints[f.name], _setting(f.name)) for f in dataclasses.fields(GenerationConfig)
+            if "setting" in f.metadata and f.metadata.get("in_spec", True)}
+
+
+_GenerationBase = create_model("_GenerationBase", __base__=Strict, **_generation_fields())
+
+
+class GenerationSpec(_GenerationBase):  # type: ignore[misc, valid-type]
+    """The generation settings of GenerationConfig (their defaults and help), and what a sweep adds: its levels, how
+    many records each, the topics, the level fields and the backend's options."""
+
     strategy: str | None = Field(None, description="a generation.strategies name; default: the task's (topic for stories, paraphrase for QA)")
-    backend: str = _setting("backend")
-    model: str = _setting("model")
     levels: list[str] = Field(default_factory=lambda: list(LEVELS))
     n: int = Field(100, ge=1, description="records generated per level")
     topics: str | None = Field("builtin", description="'builtin' (paper A.4), a file, or null to generate a pool")
-    pool_size: int | None = _setting("pool_size", ge=1)
-    pool_growth: Literal[POOL_GROWTHS] = _setting("pool_growth")  # type: ignore[valid-type]
-    min_topic_adherence: float | None = _setting("min_topic_adherence", ge=0, le=1)
-    constrain: bool = _setting("constrain")
     level_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {k: 3, topic_set_size: 50} for every level")
-    temperature: float = _setting("temperature", ge=0)
-    top_p: float = _setting("top_p", gt=0, le=1)
-    max_tokens: int | None = _setting("max_tokens", ge=1)
-    max_attempts: int = _setting("max_attempts", ge=1)
-    overdraw: float = _setting("overdraw", ge=1.0, le=10.0)
-    base_url: str | list[str] | None = _setting("base_url")
-    api_key_env: str = _setting("api_key_env")
     backend_options: dict[str, Any] = Field(default_factory=dict, description="concurrency, rpm, tpm, timeout, batch_size, device …")
-    price_in: float | None = _setting("price_in")
-    price_out: float | None = _setting("price_out")
-    max_cost: float | None = _setting("max_cost", ge=0, description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
+    max_cost: float | None = _setting("max_cost", description="USD per generate stage: no request is sent that could pass it (docs/generation.md)")
 
     @model_validator(mode="after")
-    def _prices(self):
+    def _checked_by_generation_config(self):
         try:
-            check_prices(self.price_in, self.price_out)
-        except UserError as exc:  # the settings' own check, naming this spec's key
-            raise ValueError(exc.for_key()) from None
+            check_settings(self.model_dump(exclude={"levels", "strategy", "n", "topics", "level_overrides"}))
+        except UserError as exc:  # the config's own range checks, naming this spec's key
+            raise ValueError(("backend_options." if exc.field in self.backend_options else "") + exc.for_key()) from None
         return self
 
-    @model_validator(mode="after")
-    def _max_cost_has_prices(self):
-        from synthdiv.generation.cost import resolve_prices
-
-        if self.max_cost is not None and resolve_prices(self.backend, self.model, self.price_in, self.price_out) is None:
-            raise ValueError(f"max_cost needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
-                             "set generation.price_in and generation.price_out")
-        return self
+    def config(self, task: str, level: str, seed: int) -> GenerationConfig:
+        """The generation config of ``level`` and ``seed``: what a sweep's generate stage runs and keys."""
+        # what a run may spend reaches its stages through the run's context (graph.generation_mechanics), never a stage
+        settings = self.model_dump(include=set(SETTINGS) - {"price_in", "price_out", "max_cost"})
+        return generation_config(n=self.n, level=level, strategy=self.strategy, task=task, seed=seed, topics=self.topics,
+                                 level_options=self.level_overrides, backend_options=self.backend_options, progress=True,
+                                 **settings)
 
     @field_validator("backend")
     @classmethod

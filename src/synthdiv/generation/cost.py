@@ -59,7 +59,7 @@ class Prices:
 
 
 def resolve_prices(backend: str, model: str, price_in: float | None, price_out: float | None) -> Prices | None:
-    """The given prices (both, checked by generation.settings.check_prices), else the table's for an OpenAI model, else None."""
+    """The given prices (both, checked by generation.config.check_prices), else the table's for an OpenAI model, else None."""
     if price_in is not None or price_out is not None:
         return Prices(price_in or 0.0, price_out or 0.0, "given")
     if _priced(backend):  # the table prices OpenAI's API, not a local server
@@ -223,14 +223,15 @@ class CostOptions:
     max_cost: float | None = None
 
     def __post_init__(self) -> None:
-        from synthdiv.generation.settings import check_prices
+        from synthdiv.generation.config import check_prices
 
         if self.max_cost is not None and not (math.isfinite(self.max_cost) and self.max_cost >= 0):
             raise UserError(f"must be a number of USD, 0 or more (got {self.max_cost})", field="max_cost")
         check_prices(self.price_in, self.price_out)
         if self.max_cost is not None and self.prices is None:
             raise UserError(f"a cap needs prices and there is no built-in price for {self.model!r} on {self.backend}: "
-                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)")
+                            "pass --price-in/--price-out (generation.price_in/price_out)", where="--max-cost (generation.max_cost)",
+                            field="max_cost")
 
     @property
     def prices(self) -> Prices | None:
@@ -339,7 +340,7 @@ def _backend_facts(cfg) -> tuple[dict[str, Any], float, int | None, str | None]:
     from synthdiv.backends import backend_class, get_backend
 
     try:
-        backend = get_backend(cfg.backend, model=cfg.model, **cfg.backend_options)
+        backend = get_backend(cfg.backend, model=cfg.model, **cfg.backend_kwargs())
     except UserError:
         cls = backend_class(cfg.backend)
         ident = {"backend": cls.cache_as or cfg.backend, "model": cfg.model}

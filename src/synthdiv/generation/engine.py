@@ -32,7 +32,7 @@ from synthdiv.backends.base import Backend, ChatRequest, SamplingParams
 from synthdiv.errors import UserError
 from synthdiv.generation.cache import KeyMaker, canonical_json
 from synthdiv.generation.parse import Parsed
-from synthdiv.generation.settings import default
+from synthdiv.generation.config import default
 
 Messages = list[dict[str, str]]
 

@@ -23,7 +23,7 @@ from synthdiv.generation.engine import Engine, fill_slots
 from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_instruction, word_count
 from synthdiv.generation.prompts import instruction_messages
-from synthdiv.generation.settings import default
+from synthdiv.generation.config import default
 from synthdiv.generation.topic_guided import adherence_check, counting, draw_example_pool, reject_reason, topic_pool, topic_record
 from synthdiv.generation.topics import draw_topic_set
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS

@@ -27,7 +27,7 @@ from synthdiv.generation.levels import ParaphraseLevel
 from synthdiv.generation.parse import Parsed, parse_paraphrase, parse_qa_pair
 from synthdiv.generation.prompts import paraphrase_messages, qa_pair_messages
 from synthdiv.records import Provenance, Record
-from synthdiv.generation.settings import default
+from synthdiv.generation.config import default
 
 
 @dataclass(frozen=True)

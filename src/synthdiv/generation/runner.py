@@ -17,7 +17,6 @@ failing to parse) still writes what it made; the CLI then ends with
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from contextlib import contextmanager
@@ -30,115 +29,11 @@ from synthdiv.backends.servers import describe_counts
 from synthdiv.errors import UserError
 from synthdiv.fileio import atomic_write
 from synthdiv.generation.engine import Engine
-from synthdiv.generation.settings import POOL_GROWTHS, default
+from synthdiv.generation.config import GenerationConfig
 from synthdiv.generation.strategies import get_strategy
 from synthdiv.records import Record
 from synthdiv.console import say
 
-
-
-@dataclass
-class GenerationConfig:
-    task: str
-    strategy: str
-    level: str
-    n: int
-    out: Path
-    real: Path | None = None
-    real_records: list[Record] | None = field(default=None, repr=False)  # the seeds as records (the Python API), instead of a file
-    topics: str | None = None  # a file, "builtin", or None = generate a pool with the model
-    pool_size: int | None = default("pool_size")  # the level's topic-set size
-    pool_growth: str = default("pool_growth")  # 'tree' (topic_tree) or 'flat' (one list prompt, topics.py)
-    min_topic_adherence: float | None = default("min_topic_adherence")  # metrics.adherence
-    constrain: bool = default("constrain")  # a five-sentence constraint (backends.constraints) where the backend can
-    backend: str = default("backend")
-    model: str = default("model")
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-    level_overrides: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    cache: bool = True
-    cache_dir: Path | None = None
-    rejects: Path | None = None
-    max_attempts: int = default("max_attempts")
-    prompts_dir: str | None = None
-    price_in: float | None = default("price_in")  # currency per 1M prompt tokens
-    price_out: float | None = default("price_out")  # currency per 1M completion tokens
-    progress: bool = True
-    generation: int | None = None  # a recursive-training loop's generation: in provenance and ids
-    overdraw: float = default("overdraw")  # requests in flight per missing record (engine.fill_slots)
-    max_cost: float | None = default("max_cost")  # USD: no request is sent that could take this run's spend past it (generation.cost)
-
-    def __post_init__(self) -> None:
-        # refused where the settings live: the CLI, the experiment stage and the API get the same checks
-        at_least_one = {"n": self.n, "max_attempts": self.max_attempts, "pool_size": self.pool_size,
-                        "concurrency": self.backend_options.get("concurrency"),
-                        "batch_size": self.backend_options.get("batch_size")}
-        for name, value in at_least_one.items():
-            if value is not None and value < 1:
-                raise UserError(f"must be at least 1 (got {value})", field=name)
-        retries = self.backend_options.get("max_retries")
-        if retries is not None and retries < 0:
-            raise UserError(f"must be 0 or more (got {retries})", field="max_retries")
-        for name in ("timeout", "rpm", "tpm"):
-            value = self.backend_options.get(name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                raise UserError(f"must be a positive number (got {value})", field=name)
-        if not (math.isfinite(self.overdraw) and 1 <= self.overdraw <= 10):
-            raise UserError(f"must be between 1 and 10 (got {self.overdraw})", field="overdraw")
-        if self.pool_growth not in POOL_GROWTHS:
-            raise UserError(f"unknown pool growth {self.pool_growth!r}; use one of {', '.join(POOL_GROWTHS)}", field="pool_growth")
-        if self.min_topic_adherence is not None and not 0 <= self.min_topic_adherence <= 1:
-            raise UserError(f"must lie in [0, 1] (got {self.min_topic_adherence}; 0.5 is chance)", field="min_topic_adherence")
-        from synthdiv.generation.cost import CostOptions
-
-        CostOptions(self.backend, self.model, self.price_in, self.price_out, self.max_cost)  # the money options' own checks
-
-
-BACKEND_OPTIONS = ("adapter", "base_url", "api_key_env", "concurrency", "rpm", "tpm", "timeout", "max_retries", "batch_size", "device")
-
-
-def generation_config(*, n: int, out: Path, level: str = "D3", strategy: str | None = None, task: str | None = None,
-                      seed: int = 0, level_options: dict[str, Any] | None = None, **options: Any) -> GenerationConfig:
-    """The config of one generation run from flat options, as ``synthdiv generate`` and ``synthdiv.generate``
-    take them: ``strategy`` and ``task`` resolve each other, the level's fields are checked against the
-    strategy's, the backend's options and the sampling settings are gathered; an option left out (or None)
-    takes its setting's default (generation.settings, backends.base.OPTION_DEFAULTS)."""
-    from synthdiv.backends.base import OPTION_DEFAULTS
-    from synthdiv.backends.servers import as_base_url
-    from synthdiv.generation.settings import SETTINGS
-    from synthdiv.generation.strategies import resolve_strategy
-
-    chosen = resolve_strategy(strategy, task)
-    overrides = dict(level_options or {})
-    chosen.level(level, overrides, where="--level-option")  # refuses a field the strategy's levels do not have
-    unknown = sorted(set(options) - set(SETTINGS) - set(BACKEND_OPTIONS) - set(_RUN_OPTIONS))
-    if unknown:
-        raise UserError(f"unknown generation setting {unknown[0]!r}; use one of {', '.join(sorted({*SETTINGS, *BACKEND_OPTIONS, *_RUN_OPTIONS}))}")
-    value = {name: options.get(name) if options.get(name) is not None else SETTINGS[name].default for name in SETTINGS}
-    backend_options = {name: options.get(name, OPTION_DEFAULTS.get(name)) for name in BACKEND_OPTIONS}
-    url = value["base_url"]  # one URL, or several (a repeated --base-url, a list): requests spread over them
-    backend_options["base_url"] = as_base_url(url) if isinstance(url, (list, tuple)) else url
-    backend_options["api_key_env"] = value["api_key_env"]
-    if backend_options["adapter"] is not None:
-        backend_options["adapter"] = str(backend_options["adapter"])
-    max_tokens = value["max_tokens"] if value["max_tokens"] is not None else chosen.max_tokens
-    run = {name: options[name] for name in _RUN_OPTIONS if options.get(name) is not None}
-    if "prompts_dir" in run:
-        run["prompts_dir"] = str(run["prompts_dir"])
-    return GenerationConfig(
-        task=chosen.task, strategy=chosen.name, level=level, n=n, out=Path(out), seed=seed, level_overrides=overrides,
-        pool_size=value["pool_size"], pool_growth=value["pool_growth"],
-        min_topic_adherence=value["min_topic_adherence"], constrain=value["constrain"], backend=value["backend"],
-        model=value["model"], backend_options=backend_options,
-        sampling=SamplingParams(temperature=value["temperature"], top_p=value["top_p"], seed=seed, max_tokens=max_tokens),
-        max_attempts=value["max_attempts"], overdraw=value["overdraw"], price_in=value["price_in"], price_out=value["price_out"],
-        max_cost=value["max_cost"], **run,
-    )
-
-
-# run mechanics a caller may set beside the settings (paths and switches of this one run, in no stage key)
-_RUN_OPTIONS = ("real", "real_records", "topics", "cache", "cache_dir", "rejects", "prompts_dir", "progress")
 
 
 @dataclass
@@ -247,7 +142,7 @@ def topics_path(cfg: GenerationConfig) -> Path:
 
 def check_paths(cfg: GenerationConfig) -> None:
     """Refuse, before any work, outputs that are inputs or each other, or that cannot be written."""
-    from synthdiv.generation.settings import option_name as named
+    from synthdiv.generation.config import option_name as named
     from synthdiv.paths import check_io
 
     topics_file = cfg.topics if cfg.topics and cfg.topics != "builtin" else None
@@ -331,7 +226,7 @@ def run_generation(cfg: GenerationConfig) -> Summary:
     start = time.monotonic()
     cache_folder = cfg.cache_dir or default_cache_dir()
     # state_dir: what a backend must keep across runs (the batch backend's submitted batches), beside the cache
-    backend = get_backend(cfg.backend, model=cfg.model, **{"state_dir": str(cache_folder / "batches"), **cfg.backend_options})
+    backend = get_backend(cfg.backend, model=cfg.model, **{"state_dir": str(cache_folder / "batches"), **cfg.backend_kwargs()})
     cache = ResponseCache(cache_folder) if cfg.cache else NullCache()
     progress = Progress(cfg.n, cfg.progress)
     engine = Engine(backend, cfg.sampling, cache, progress, budget=budget_for(cfg, backend))

@@ -22,7 +22,7 @@ from synthdiv.generation.topics import draw_topic_set, normalise_topic
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
 from synthdiv.records import Provenance, Record
 from synthdiv.console import say
-from synthdiv.generation.settings import default
+from synthdiv.generation.config import default
 
 
 @dataclass(frozen=True)

@@ -2,88 +2,66 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdiv.console import say
 from synthdiv.errors import UserError
 from synthdiv.experiments.kinds import StageKind, write_json
-from synthdiv.experiments.params import WHEN_SET, StageParams
-from synthdiv.generation.settings import default
+from synthdiv.experiments.params import StageParams
+from synthdiv.generation.config import GenerationConfig
 
 if TYPE_CHECKING:
     from synthdiv.experiments.context import RunContext
     from synthdiv.experiments.graph import Node
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GenerateParams(StageParams):
-    task: str
-    strategy: str
-    level: str
-    n: int
-    seed: int
-    backend: str
-    model: str
-    base_url: str | None
-    topics: str | None
-    topics_content: dict[str, Any] | None  # a topics file's fingerprint
-    pool_size: int | None
-    level_overrides: dict[str, Any]
-    temperature: float
-    top_p: float
-    max_tokens: int
-    max_attempts: int
-    # options that change the text (an adapter, a device's numerics); never the run mechanics
-    backend_options: dict[str, Any]
-    overdraw: float = field(default=default("overdraw"), metadata=WHEN_SET)
-    # how a generated pool grows: None when the topics are given (then it changes nothing)
-    pool_growth: str | None = field(default=None, metadata=WHEN_SET)
-    min_topic_adherence: float | None = field(default=None, metadata=WHEN_SET)
-    constrain: bool = field(default=False, metadata=WHEN_SET)
-    generation: int | None = field(default=None, metadata=WHEN_SET)  # a recursive-training loop's generation
+    """A level's generation config (generation.config, built from the spec) and what its key adds to it."""
+
+    config: GenerationConfig
+    topics_content: dict[str, Any] | None = None  # a topics file's fingerprint: editing the file changes the key
+    pool_stage: bool = False  # the topics come from a topics stage, whose key holds how the pool grows
+
+    def key_fields(self) -> dict[str, Any]:
+        out = {**self.config.computation(), "topics_content": self.topics_content}
+        if self.pool_stage:
+            out.pop("pool_growth", None)
+        return out
+
+    def __repr__(self) -> str:  # what keys the stage; the run's mechanics are not its own
+        return f"GenerateParams({self.key_fields()!r})"
 
     def for_generation(self, k: int, model: str, n: int) -> GenerateParams:
         """Generation ``k`` of a loop: the student ``model`` writes ``n`` records from the same prompts."""
-        return replace(self, model=model, n=n, generation=k)
+        return replace(self, config=replace(self.config, model=model, n=n, generation=k))
 
 
-def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext):
-    """The GenerationConfig of a generate stage (its run and the plan of ``synthdiv run --dry-run``):
-    its parameters, and the request mechanics, prices and cost cap of the run (``ctx.request_mechanics``).
-    A setting's own check names it as the spec's key (``generation.backend_options.concurrency``)."""
+def generation_config(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> GenerationConfig:
+    """The config a generate stage runs (and the plan of ``synthdiv run --dry-run`` counts): its level's config,
+    with this stage's paths, the topic pool of its topics stage, the loop's generator, and the run's request
+    mechanics, prices and cost cap (``ctx.request_mechanics``: outside every key). A setting's own check names it
+    as the spec's key (``generation.backend_options.concurrency``)."""
     mechanics = dict(ctx.request_mechanics)
-    options = {"base_url": node.params.base_url, **node.params.backend_options, **mechanics.pop("backend_options", {})}
+    options = {**node.params.config.backend_options, **mechanics.pop("backend_options", {})}
     if "generator" in deps:  # a loop generation: the previous generation's student writes the data
         options["adapter"] = str(deps["generator"])
-    params = node.params
+    run: dict[str, Any] = {}
+    if "base_url" in options:  # several servers: replicas of one model, in no key
+        run["base_url"] = options.pop("base_url")
     if "topics" in deps:  # the generated pool; a dry run's plan before it exists counts with the built-in topics
         pool = deps["topics"] / "topics.txt"
-        params = replace(params, topics=str(pool) if pool.exists() else "builtin")
+        run["topics"] = str(pool) if pool.exists() else "builtin"
     try:
-        return _generation_config(params, folder, deps["real"] / "train.jsonl", options, mechanics)
+        return replace(node.params.config, out=folder / "records.jsonl", real=deps["real"] / "train.jsonl",
+                       rejects=folder / "rejects.jsonl", backend_options=options, **run, **mechanics)
     except UserError as exc:
         if exc.field is None:
             raise
         section = "generation.backend_options" if exc.field in options else "generation"
         raise UserError(exc.message, where=f"{section}.{exc.field}") from None
-
-
-def _generation_config(p, folder: Path, real: Path, options: dict[str, Any], mechanics: dict[str, Any]):
-    from synthdiv.backends.base import SamplingParams
-    from synthdiv.generation.runner import GenerationConfig
-
-    return GenerationConfig(
-        task=p.task, strategy=p.strategy, level=p.level, n=p.n, out=folder / "records.jsonl",
-        real=real, topics=p.topics, pool_size=p.pool_size, backend=p.backend,
-        model=p.model, backend_options=options,
-        sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p, seed=p.seed, max_tokens=p.max_tokens),
-        level_overrides=p.level_overrides, seed=p.seed, max_attempts=p.max_attempts,
-        rejects=folder / "rejects.jsonl", progress=True, generation=p.generation, overdraw=p.overdraw,
-        pool_growth=p.pool_growth or default("pool_growth"), min_topic_adherence=p.min_topic_adherence, constrain=p.constrain,
-        **mechanics,  # prices and generation.max_cost
-    )
 
 
 def run_generate(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -> dict[str, Any]:
