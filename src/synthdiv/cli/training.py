@@ -105,7 +105,7 @@ def train_cmd(
     resumed = f", resumed from step {r['resumed_from']}" if r["resumed_from"] else ""
     typer.echo(
         f"trained {r['steps']} steps on {r['records']} records ({r['truncated_records']} prompts truncated){resumed}: "
-        f"{_loss_line(r)}, {r['tokens_per_s']:.0f} tokens/s; adapter in {out}"
+        f"{_loss_line(r)}, {r['tokens_per_s']:.0f} tokens/s in {r['precision']}; adapter in {out}"
     )
     if "test" in summary:
         t = summary["test"]
