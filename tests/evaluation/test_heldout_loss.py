@@ -104,3 +104,32 @@ def test_truncated_records_are_counted(tiny_gpt2, records_of):
     res = evaluate(model, tok, recs, max_length=longest - 5)
     assert res.truncated_records >= 1 and res.max_length == longest - 5
     assert sum(p["truncated_tokens"] > 0 for p in res.per_sample) == res.truncated_records
+
+
+def test_the_test_loss_is_fp32_inside_a_callers_bf16_autocast(tiny_llama, records_of):
+    """An fp32 model is scored in fp32 even inside a bf16 autocast region (a bf16 training run's, a user's):
+    the same numbers as outside it, while the scorer itself would have given bf16-rounded ones there."""
+    model, tok = tiny_llama
+    recs = records_of(6)
+    exact = evaluate(model, tok, recs, batch_size=3)
+    first = encode_records(recs[:1], tok, max_length=512).examples[0]
+    ids, labels = torch.tensor([first.input_ids]), torch.tensor([first.labels])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = evaluate(model, tok, recs, batch_size=3)
+        with torch.no_grad():
+            rounded, _ = TargetNLL(model.eval())(ids, torch.ones_like(ids), labels)
+    assert inside.test_loss == exact.test_loss
+    assert [p["nll"] for p in inside.per_sample] == [p["nll"] for p in exact.per_sample]
+    assert rounded.dtype == torch.float32 and float(rounded[0]) != pytest.approx(exact.per_sample[0]["nll"], abs=1e-6)
+
+
+def test_a_bf16_model_is_scored_with_fp32_losses(tiny_llama, records_of):
+    """A model loaded in bf16 (the user's choice) still gets fp32 log-probabilities and a float64 sum: finite, within
+    bf16's rounding of the fp32 model's test loss."""
+    model, tok = tiny_llama
+    recs = records_of(6)
+    exact = evaluate(model, tok, recs, batch_size=3)
+    halved = evaluate(model.to(torch.bfloat16), tok, recs, batch_size=3)
+    assert math.isfinite(halved.test_loss) and halved.test_loss == pytest.approx(exact.test_loss, abs=5e-2)
+    assert halved.test_loss != exact.test_loss
+    assert all(isinstance(p["nll"], float) for p in halved.per_sample)

@@ -84,3 +84,4 @@ def test_train_reports_the_mean_loss_of_its_first_and_last_epoch(tiny_model_dir,
         means.append(sum(r["loss"] * r["target_tokens"] for r in mine) / sum(r["target_tokens"] for r in mine))
     line = capsys.readouterr().out
     assert f"mean training loss {means[0]:.4f} in epoch 1 -> {means[1]:.4f} in epoch 2" in line
+    assert " tokens/s in fp32; adapter in " in line  # what the run computed in (auto: fp32 on a CPU)

@@ -44,7 +44,8 @@ def train_cmd(
     loss_on: str = typer.Option(TrainConfig.loss_on, "--loss-on",
                                 help="What the loss is on: target (the completion only; the paper) | text (the whole record)."),
     checkpoint_every: int = typer.Option(TrainConfig.checkpoint_every, "--checkpoint-every", help="Optimizer steps between checkpoints (0: none)."),
-    precision: str = typer.Option(TrainConfig.precision, "--precision", help="Precision: auto (bf16 on a capable GPU, else fp32) | bf16 | fp32."),
+    precision: str = typer.Option(TrainConfig.precision, "--precision",
+                                  help="Precision: auto (bf16 on a capable GPU, else fp32) | bf16 (also on a CPU with AVX512-BF16 or AMX-BF16) | fp32."),
     processes: int = typer.Option(TrainConfig.processes, "--processes", help=PROCESSES_HELP),
     test: Optional[str] = typer.Option(None, "--test", help="Also report the test loss on these records, before and after."),
     eval_batch_size: int = typer.Option(8, "--eval-batch-size", help="Records per batch of the --test evaluation; changes the speed, not the loss."),
@@ -104,7 +105,7 @@ def train_cmd(
     resumed = f", resumed from step {r['resumed_from']}" if r["resumed_from"] else ""
     typer.echo(
         f"trained {r['steps']} steps on {r['records']} records ({r['truncated_records']} prompts truncated){resumed}: "
-        f"{_loss_line(r)}, {r['tokens_per_s']:.0f} tokens/s; adapter in {out}"
+        f"{_loss_line(r)}, {r['tokens_per_s']:.0f} tokens/s in {r['precision']}; adapter in {out}"
     )
     if "test" in summary:
         t = summary["test"]

@@ -59,7 +59,10 @@ class TrainConfig:
     # --- run mechanics: do not change what is computed
     checkpoint_every: int = 200  # optimizer steps between checkpoints (0: none)
     keep_checkpoints: int = 2
-    precision: str = "auto"  # auto: bf16 on a GPU that supports it, else fp32; or "bf16", "fp32"
+    # auto: bf16 on a GPU that supports it, else fp32 (a bf16 CPU too: synthdiv.training.precision says why);
+    # bf16: also on a CPU with AVX512-BF16 or AMX-BF16; fp32. Not a mechanic (it changes the numbers), so it
+    # is in computation() and a stage's key, as written, not as resolved
+    precision: str = "auto"
     # processes on this machine (one GPU each where there are GPUs; synthdiv.training.launch): they share every
     # micro-batch, so the steps, the global batch and the schedule are one process's, the numbers equal to rounding
     processes: int = 1

@@ -16,7 +16,9 @@ Trainer subclass), so every guarantee below is visible in the code:
   optimizer step (not a mean of micro-batch means, which over-weights tokens of
   short batches);
 * seeded: same seed, same data, same numbers on the CPU;
-* bf16 autocast on a GPU that supports it;
+* bf16 mixed precision (``precision``, :mod:`synthdiv.training.precision`): fp32 weights, gradients and
+  optimizer, bf16 matrix products under autocast, the loss and its reduction in fp32; on a GPU that
+  supports it, or on request on a CPU with native bf16 (AVX512-BF16, AMX-BF16);
 * several processes (``synthdiv train --processes N``, :mod:`synthdiv.training.launch`; or
   ``accelerate launch`` / ``torchrun``): an optimizer step holds the same records as with one
   process, each process takes its share of every micro-batch (records ``rank::N``), and one
@@ -42,6 +44,7 @@ from synthdiv.records import Record
 from synthdiv.training.checkpoints import Position, prepare_out, restore, run_fingerprint, save_after_step
 from synthdiv.training.config import TrainConfig, default_target_modules
 from synthdiv.training.encoding import EncodedSet, collate, encode_records, length_grouped_batches
+from synthdiv.training.precision import resolve_precision
 from synthdiv.training.saving import save_adapter
 
 
@@ -58,6 +61,7 @@ class TrainResult:
     tokens_per_s: float  # real (non-pad) tokens trained on per second, this session
     elapsed_s: float
     resumed_from: int  # optimizer step of the checkpoint this session started from (0: fresh)
+    precision: str = "fp32"  # what config.precision resolved to on this machine: bf16 (mixed) or fp32
     epoch_losses: list[float] = field(default_factory=list)  # token-weighted mean loss of each epoch (train_log.csv)
     model: Any = None  # the PEFT model, for evaluation in the same process
     tokenizer: Any = None
@@ -67,17 +71,6 @@ class TrainResult:
 
     def to_dict(self) -> dict:
         return self.summary()
-
-
-def _mixed_precision(precision: str) -> str:
-    import torch
-
-    if precision == "fp32":
-        return "no"
-    gpu_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if precision == "bf16" and not gpu_bf16:
-        raise UserError("--precision bf16 needs a GPU with bf16 support; use --precision fp32 on this machine", where="--precision")
-    return "bf16" if gpu_bf16 else "no"
 
 
 def add_lora(model, config: TrainConfig):
@@ -133,6 +126,7 @@ class _Run:
     n_epochs: int
     fingerprint: dict  # what a checkpoint must match to be resumed
     pad_multiple: int | None
+    precision: str  # bf16 (mixed) or fp32, resolved for this machine
 
 
 @dataclass
@@ -189,12 +183,15 @@ def train(
     out = Path(out)
     # cpu=True without a GPU: with several processes accelerate then joins them with gloo (else it would
     # leave each one alone); with one, nothing changes
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config.precision), cpu=not torch.cuda.is_available())
+    precision = resolve_precision(config.precision)  # a bf16 request this machine cannot honour fails here
+    # fp32 to accelerate whatever the precision: the bf16 autocast is ours (_optimizer_step), because accelerate's
+    # state is one per process and refuses a second run in another precision (a sweep, the tests, the benchmark)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
     main = accelerator.is_main_process
     set_seed(config.seed)  # python, numpy, torch: LoRA's initial weights and dropout follow it
     prepare_out(out, {"config": run_fingerprint(config, None, accelerator.num_processes)["config"]}, resume)  # before the model loads
     tracker, own_tracker = training_tracker(config, out, tracker, main)  # a missing package fails here
-    run = _setup(records, config, accelerator, model, tokenizer)
+    run = _setup(records, config, accelerator, model, tokenizer, precision)
     if accelerator.num_processes > 1:
         set_seed(config.seed, device_specific=True)  # the LoRA weights are alike everywhere; dropout differs per process
     start = restore(out, run.fingerprint, resume, run.model, run.optimizer, run.scheduler, rank=accelerator.process_index)
@@ -227,7 +224,7 @@ def train(
     return _finish(run, config, out, progress, resumed_from=start.step)
 
 
-def _setup(records: list[Record], config: TrainConfig, accelerator, model, tokenizer) -> _Run:
+def _setup(records: list[Record], config: TrainConfig, accelerator, model, tokenizer, precision: str) -> _Run:
     """The model and tokenizer (loaded from ``config.model`` unless given), the encoded records,
     LoRA, and AdamW on the LoRA weights only with warm-up then decay."""
     import torch
@@ -262,6 +259,7 @@ def _setup(records: list[Record], config: TrainConfig, accelerator, model, token
         optimizer=optimizer, scheduler=scheduler, total_steps=total_steps, n_epochs=math.ceil(total_steps / steps_per_epoch),
         fingerprint=run_fingerprint(config, data, accelerator.num_processes),
         pad_multiple=8 if accelerator.device.type == "cuda" else None,  # tensor-core friendly shapes
+        precision=precision,
     )  # fmt: skip
 
 
@@ -286,7 +284,8 @@ def _optimizer_step(run: _Run, config: TrainConfig, group: list[list[int]]) -> t
     step_sums = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # summed NLL, real tokens
     for idx in _share(group, accelerator.process_index, accelerator.num_processes):
         batch = {k: v.to(accelerator.device) for k, v in collate([examples[i] for i in idx], run.tokenizer.pad_token_id, run.pad_multiple).items()}
-        with accelerator.autocast():
+        # bf16 matrix products over fp32 weights; TargetNLL returns fp32 losses, so the sum and the division are fp32
+        with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=run.precision == "bf16"):
             per_sample, _ = run.loss_module(**batch)
         accelerator.backward(per_sample.sum() / n_target)
         step_sums[0] += per_sample.detach().sum().double()
@@ -353,6 +352,7 @@ def _finish(run: _Run, config: TrainConfig, out: Path, progress: _Progress, resu
         out=out, steps=progress.step, epochs=run.n_epochs, first_loss=progress.first_loss, final_loss=progress.final_loss,
         records=len(data), target_tokens=data.target_tokens, truncated_records=data.truncated_records,
         tokens_per_s=progress.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed, resumed_from=resumed_from,
+        precision=run.precision,
         epoch_losses=epoch_losses(log_path) if (log_path := out / "train_log.csv").is_file() else [],
         model=peft_model, tokenizer=run.tokenizer,
     )  # fmt: skip
