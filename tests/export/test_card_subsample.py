@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pyarrow.parquet as pq
 
 from synthdiv.cli.main import main
@@ -15,20 +14,11 @@ from synthdiv.export.settings import ExportSettings
 from synthdiv.metrics import registry
 from synthdiv.metrics.shift import shift_report
 from synthdiv.metrics.texts import load_texts
-
-
-def letters(texts):
-    """A stand-in for the sentence embedder: bag of letters (no model is loaded)."""
-    out = np.zeros((len(texts), 26), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for ch in t.lower():
-            if "a" <= ch <= "z":
-                out[i, ord(ch) - 97] += 1
-    return out + 1e-3
+from tests.metrics.test_shift_warnings import letter_counts  # a stand-in embedder: letter counts, no model
 
 
 def given_embeddings(monkeypatch):
-    monkeypatch.setattr("synthdiv.metrics.embed_cache._default_encoder", lambda model, batch_size: letters)
+    monkeypatch.setattr("synthdiv.metrics.embed_cache._default_encoder", lambda model, batch_size: letter_counts)
 
 
 def cap(monkeypatch, **caps: int) -> None:

@@ -10,18 +10,9 @@ from synthdiv.metrics import registry, shift_report
 from synthdiv.metrics.mauve_score import mauve
 from synthdiv.metrics.shift import SUBSAMPLE_SEED_OFFSET, max_points
 from synthdiv.metrics.shift_embedding import prdc
+from tests.metrics.test_shift_warnings import letter_counts  # a stand-in embedder: letter counts, no model
 
 WORDS = ["cat", "dog", "sun", "rain", "house", "tree", "bird", "river", "stone", "cloud"]
-
-
-def letters(texts):
-    """A deterministic stand-in for a sentence embedder: bag of letters."""
-    out = np.zeros((len(texts), 26))
-    for i, t in enumerate(texts):
-        for ch in t:
-            if "a" <= ch <= "z":
-                out[i, ord(ch) - 97] += 1
-    return out + 1e-3
 
 
 def texts(n: int, seed: int, words=WORDS) -> list[str]:
@@ -41,7 +32,7 @@ def test_the_registry_declares_the_caps_once_and_overrides_replace_them():
 
 def test_a_capped_metric_runs_on_the_stated_subsample_and_says_so():
     real, gen = texts(90, 0), texts(90, 1, WORDS[:6])
-    rep = shift_report(real, gen, encoder=letters, seed=3, mauve_seeds=(0,), mmd_permutations=20, bootstrap=10,
+    rep = shift_report(real, gen, encoder=letter_counts, seed=3, mauve_seeds=(0,), mmd_permutations=20, bootstrap=10,
                        max_samples={"mauve": 40, "prdc": 50})
     emb = rep["embedding"]
     assert rep["samples_compared"] == 90
@@ -49,7 +40,7 @@ def test_a_capped_metric_runs_on_the_stated_subsample_and_says_so():
     assert emb["subsample_seed"] == 3 + SUBSAMPLE_SEED_OFFSET
     assert emb["mauve_buckets"] == 4  # round(40 / 10): the buckets follow the subsample
 
-    x, y = (letters(t).astype(np.float32).astype(np.float64) for t in (real, gen))  # as the panel gets them
+    x, y = (letter_counts(t).astype(np.float32).astype(np.float64) for t in (real, gen))  # as the panel gets them
 
     def draw(points):  # real, then generated, from one generator seeded subsample_seed; kept in order
         rng = np.random.default_rng(emb["subsample_seed"])
@@ -61,7 +52,7 @@ def test_a_capped_metric_runs_on_the_stated_subsample_and_says_so():
     expected = prdc(x[xi], y[yi])
     assert {k: emb[k] for k in expected} == expected
     # the uncapped metrics still see every compared point
-    full = shift_report(real, gen, encoder=letters, seed=3, mauve_seeds=(0,), mmd_permutations=20, bootstrap=10)
+    full = shift_report(real, gen, encoder=letter_counts, seed=3, mauve_seeds=(0,), mmd_permutations=20, bootstrap=10)
     assert full["embedding"]["frechet_distance"] == emb["frechet_distance"]
     assert full["embedding"]["mauve_samples"] == 90 and full["embedding"]["mauve_buckets"] == 9
 
