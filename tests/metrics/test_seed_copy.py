@@ -36,3 +36,40 @@ def test_the_closest_of_several_seeds_is_named():
     s = seed_copy(SEED, [("far", "Nothing alike here at all."), ("near", SEED)])
     assert s.seed_id == "near" and s.rouge_l == 1.0
     assert seed_copy("anything", []).seed_id is None
+
+
+def _textbook_run(a, b):
+    best, prev = 0, [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def _textbook_lcs(a, b):
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+def test_the_bit_parallel_scores_are_the_textbook_tables():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(400):
+        vocab = "abcdefgh"[: rng.randint(1, 8)]
+        a = rng.choices(vocab, k=rng.randint(0, 70))
+        b = rng.choices(vocab, k=rng.randint(0, 70))
+        if rng.random() < 0.3 and a:  # a copied stretch, as in a seed copy
+            i = rng.randint(0, len(a) - 1)
+            b = b[: len(b) // 2] + a[i : i + rng.randint(1, 30)] + b[len(b) // 2 :]
+        assert longest_common_run(a, b) == _textbook_run(a, b)
+        assert lcs_length(a, b) == _textbook_lcs(a, b)

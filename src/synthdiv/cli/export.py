@@ -38,6 +38,8 @@ def export_cmd(
                 print(f"warning: {config}: {note.removeprefix('warning: ')}", file=sys.stderr)
     configs = ", ".join(f"{name} ({n})" for name, n in summary["configs"].items())
     typer.echo(f"wrote {summary['records']} records in {len(summary['configs'])} config(s) [{configs}] as {summary['format']} to {summary['out']}")
+    for config, text in summary["subsamples"].items():
+        typer.echo(f"card: {config}: {text}")
     if summary["url"]:
         typer.echo(f"pushed to {summary['url']}")
 

@@ -386,8 +386,17 @@ def shift_settings(payload: dict[str, Any]) -> list[str]:
         bandwidth = emb.get("mmd_bandwidth")
         lines.append(f"MMD² on {emb.get('mmd_samples')} per side, RBF bandwidth {fmt(bandwidth)} (median distance), "
                      f"{emb.get('mmd_permutations')} permutations")
-        lines.append(f"PRDC k = {emb.get('prdc_k')}; MAUVE {emb.get('mauve_buckets')} buckets; classifier {emb.get('classifier_folds')}-fold")
+        lines.append(f"PRDC k = {emb.get('prdc_k')} on {emb.get('prdc_samples')} per side; MAUVE {emb.get('mauve_buckets')} buckets "
+                     f"on {emb.get('mauve_samples')} per side; classifier {emb.get('classifier_folds')}-fold")
+        lines.extend(_subsamples(payload["samples_compared"], emb))
     return lines
+
+
+def _subsamples(compared: int, emb: dict[str, Any]) -> list[str]:
+    from synthdiv.metrics.shift import max_points, subsample_text, subsampled
+
+    points = subsampled({name: emb.get(f"{name}_samples") for name in max_points()}, compared)
+    return [subsample_text(points, compared, emb.get("subsample_seed"))] if points else []
 
 
 def _bootstrap(payload: dict[str, Any]) -> str:

@@ -38,9 +38,9 @@ def export(
 
     measure = fmt == HF  # only the dataset card shows metrics
     if run:
-        inp = load_run(source, settings.embedder_name, settings.seed, measure=measure)
+        inp = load_run(source, settings.embedder_name, settings.seed, measure=measure, shift_caps=settings.shift_caps)
     else:
-        inp = load_file(source, _path(real), settings.embedder_name, measure=measure)
+        inp = load_file(source, _path(real), settings.embedder_name, measure=measure, shift_caps=settings.shift_caps)
     _write(inp, fmt, out, settings, push_to_hub, run)
     url = None
     if push_to_hub:
@@ -48,7 +48,16 @@ def export(
 
         url = push_folder(out, push_to_hub, token, private=settings.private, timeout=settings.hub_timeout)
     return {"out": str(out), "format": fmt, "records": inp.records, "configs": {s.config: len(s.records) for s in inp.sets},
-            "notes": {s.config: s.notes for s in inp.sets if s.notes}, "url": url}
+            "notes": {s.config: s.notes for s in inp.sets if s.notes}, "subsamples": _subsamples(inp, fmt), "url": url}
+
+
+def _subsamples(inp, fmt: str) -> dict[str, str]:
+    """Per config, the card's sentence on the shift metrics measured on a subsample (points per side, seed)."""
+    if fmt != HF:
+        return {}
+    from synthdiv.export.panels import shift_subsamples
+
+    return shift_subsamples(inp.sets)
 
 
 def _hub_checks(push_to_hub: str | None, fmt: str) -> str | None:

@@ -9,12 +9,11 @@ from typing import Any
 
 import yaml
 
-from synthdiv.export.panels import diversity_table, generation_table, shift_table
+from synthdiv.export.panels import diversity_table, generation_table, shift_subsamples, shift_table
 from synthdiv.export.provenance import origin_names, real_sources, source_datasets, template_hashes
 from synthdiv.export.settings import DEFAULT_CONFIG, ExportSettings, size_category
 from synthdiv.export.sources import ExportInput
 from synthdiv.tasks import TASKS
-
 
 
 def card_metadata(inp: ExportInput, shards: dict[str, list[str]], settings: ExportSettings) -> dict[str, Any]:
@@ -100,7 +99,8 @@ def _shift_section(inp: ExportInput) -> str:
     return (f"## Shift from real data\n\nEach config against {inp.real_label or 'the real data'}, compared at equal size "
             "(the larger side subsampled with a fixed seed): `n` is the number of records per side, `?` where the run "
             "did not record it. Lower is closer to the real data, except precision/recall/density/coverage and MAUVE "
-            "(higher is closer) and the classifier AUC (0.5 is indistinguishable).\n\n" + body + "\n")
+            "(higher is closer) and the classifier AUC (0.5 is indistinguishable).\n\n" + body + "\n"
+            + "".join(f"\n{config}: {text}.\n" for config, text in shift_subsamples(inp.sets).items()))
 
 
 def _generation_section(inp: ExportInput) -> str:

@@ -104,6 +104,23 @@ def shift_table(sets: list[ExportSet]) -> str | None:
     return table(header, rows)
 
 
+def shift_subsamples(sets: list[ExportSet]) -> dict[str, str]:
+    """Per config, the sentence naming the shift metrics measured on a subsample (their points per side and
+    the draw's seed), for the configs that have one."""
+    from synthdiv.metrics.shift import max_points, subsample_text, subsampled
+
+    out = {}
+    for s in sets:
+        compared = _numeric(s.metrics, "shift_samples_compared")
+        if compared is None:
+            continue
+        points = subsampled({name: _numeric(s.metrics, f"shift_embedding_{name}_samples") for name in max_points()}, int(compared))
+        if points:
+            seed = _numeric(s.metrics, "shift_embedding_subsample_seed")
+            out[s.config] = subsample_text(points, int(compared), "?" if seed is None else int(seed))
+    return out
+
+
 # ----- generation -------------------------------------------------------------------
 def _values(pairs: list[tuple[Any, int]], total: int) -> str:
     """One value as is; several with their record counts."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from synthdiv.errors import UserError, check_choice
@@ -26,7 +27,9 @@ class ExportSettings:
     ``overwrite``: replace an existing output; ``seed``: the run seed exported from a run folder
     (None: the lowest one); ``license``: the card's licence id, written only when given;
     ``hub_timeout``: seconds ``--push-to-hub`` waits for the Hub to connect or send the next byte
-    (a minute: the Hub answers in well under a second, an upload streams its bytes)."""
+    (a minute: the Hub answers in well under a second, an upload streams its bytes); ``shift_caps``: points
+    per side the card's MMD², PRDC and MAUVE run on at most (metric name -> cap; None: the registry's caps,
+    ``synthdiv.metrics.shift.max_points``), past which they run on a seeded subsample the card states."""
 
     embedder: str = "minilm-l6"
     shard_rows: int = 50_000
@@ -36,6 +39,7 @@ class ExportSettings:
     seed: int | None = None
     license: str | None = None
     hub_timeout: float = 60.0
+    shift_caps: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.shard_rows < 1:

@@ -10,6 +10,7 @@ recomputed where the run has the numbers.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,10 @@ def check_input(path: Path) -> None:
         require_file(path)
 
 
-def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: bool = True) -> ExportInput:
-    """The file as one set; measured only when ``measure`` (TRL files carry no card)."""
+def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: bool = True,
+              shift_caps: Mapping[str, int] | None = None) -> ExportInput:
+    """The file as one set; measured only when ``measure`` (TRL files carry no card), the shift's capped
+    metrics on at most ``shift_caps`` points per side (None: the registry's caps)."""
     from synthdiv.data import read_input
     from synthdiv.export.measure import measure_file
 
@@ -84,7 +87,7 @@ def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: b
     if real_records and real_tasks != tasks:  # in every format: the card measures against it, a TRL file would ignore it
         raise UserError(f"the real data is {', '.join(real_tasks)} but the exported set is {tasks[0]}; give real data of the "
                         "same task", where="--real")
-    metrics, notes = measure_file(str(path), None if real is None else str(real), embedder) if measure else ({}, [])
+    metrics, notes = measure_file(str(path), None if real is None else str(real), embedder, shift_caps) if measure else ({}, [])
     levels = sorted({r.provenance.level for r in records if r.provenance.level})
     one = ExportSet(DEFAULT_CONFIG, path.name, records, metrics, MEASURED_HERE, notes,
                     level=levels[0] if len(levels) == 1 else None, kind="records")
@@ -93,7 +96,8 @@ def load_file(path: Path, real: Path | None, embedder: str | None, *, measure: b
 
 
 # ----- run folders --------------------------------------------------------------
-def load_run(run_dir: Path, embedder: str | None, seed: int | None, *, measure: bool = True) -> ExportInput:
+def load_run(run_dir: Path, embedder: str | None, seed: int | None, *, measure: bool = True,
+             shift_caps: Mapping[str, int] | None = None) -> ExportInput:
     """One set per generated level and per mix of ``seed`` (default: the run's lowest). With
     ``measure``, a set the run has no metrics for is measured here."""
     from synthdiv.experiments import layout
@@ -120,7 +124,7 @@ def load_run(run_dir: Path, embedder: str | None, seed: int | None, *, measure: 
         if measure and not any(k.startswith("div_distinct") for k in metrics):
             from synthdiv.export.measure import measure_file
 
-            metrics, notes = measure_file(row["path"], real_path, embedder)
+            metrics, notes = measure_file(row["path"], real_path, embedder, shift_caps)
             measured_by = f"{MEASURED_HERE} (datasets.csv has no metrics for it)"
         elif "div_samples" not in metrics and row.get("records") is not None:
             metrics["div_samples"] = row["records"]  # the measure stage's sample count

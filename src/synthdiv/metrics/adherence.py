@@ -63,9 +63,10 @@ def topic_adherence(texts: Sequence[str], topics: Sequence[str], embed: Embed, d
     row = {t: i for i, t in enumerate(unique_topics)}
     own = vecs[[row[t] for t in topics]]
     dis = vecs[[row[t] for t in distractors]]
-    own_keys = [normalise_topic(t) for t in topics]
-    dis_keys = [normalise_topic(t) for t in distractors]
-    same = np.array([[ok == dk for dk in dis_keys] for ok in own_keys], dtype=bool)
+    key_ids: dict[str, int] = {}  # normalised topic -> a number, so "same topic" is one array comparison
+    own_keys = np.array([key_ids.setdefault(normalise_topic(t), len(key_ids)) for t in topics])
+    dis_keys = np.array([key_ids.setdefault(normalise_topic(t), len(key_ids)) for t in distractors])
+    same = own_keys[:, None] == dis_keys[None, :]
     story_vecs = np.asarray(embed(list(texts)), dtype=np.float32)
     return adherence_ranks(story_vecs, own, dis, same)
 

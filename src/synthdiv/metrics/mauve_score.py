@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthdiv.metrics.choices import DEFAULT_MAUVE_SETTING
+from synthdiv.metrics.embedding import single_threaded
 
 SCALING = 5.0  # compute_mauve's mauve_scaling_factor
 CURVE_POINTS = 25  # its divergence_curve_discretization_size
@@ -111,17 +112,6 @@ def histograms(labels: np.ndarray, n_q: int, num_clusters: int) -> tuple[np.ndar
     q_counts = np.bincount(labels[:n_q], minlength=num_clusters).astype(np.float64)
     p_counts = np.bincount(labels[n_q:], minlength=num_clusters).astype(np.float64)
     return p_counts / p_counts.sum(), q_counts / q_counts.sum()
-
-
-def single_threaded():
-    """One BLAS and one OpenMP thread for the PCA and the k-means. These matrices (a few
-    thousand rows) gain little from threads, and on a busy machine threads that spin-wait
-    for each other cost 20x or more: the SVD of 1,742 x 384 took 2.5 s with 2 BLAS threads
-    and 0.12 s with 1; MAUVE of 300 vs 300 points 4.6 s and 0.06 s. The values are the
-    same to the last bit (checked on 300 to 2,000 points per side, and by the tests)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1)
 
 
 def mauve(p_features, q_features, seeds: Sequence[int] | None = None, num_buckets: int | None = None,

@@ -104,6 +104,9 @@ class Metric:
     default: bool = True  # computed unless a --metrics list leaves it out
     timing: str | None = None  # its key in the output's timings_s (default: its name)
     min_samples: int | None = None  # points per side below which its numbers move too much with the sample (a warning)
+    # points per side it runs on at most: its cost grows with the square of the points, so past this it runs on a
+    # seeded subsample, and its output states the subsample (``{name}_samples``, ``subsample_seed``; metrics.shift)
+    max_samples: int | None = None
     counts: bool = False  # its output states the set's samples, tokens and tokenizer (else the panel does)
     option: str | None = None  # the command-line option naming its model (``--proxy``): giving it computes the metric
 
@@ -251,13 +254,17 @@ _SHIFT = (
         _s("embedding.frechet_distance", "Fréchet distance (embeddings)", "Fréchet", LOWER, "Fréchet distance of embedding Gaussians",
            reading=_LOWER_SHIFT, interval=NOT_RESAMPLED),
     )),
-    Metric("mmd", SHIFT, "synthdiv.metrics.shift_embedding:measure_mmd", needs="embeddings", stats=(
+    # the caps: MMD²'s pooled kernel matrix is (2m)² floats; PRDC's k-NN balls take
+    # m² distances three times (10,000 as in Naeem et al.'s, 2020, examples); MAUVE's k-means has m/10 clusters, so its
+    # cost is m² as well (5,000 a side as Pillutla et al., 2021, measure it). Measured cost: docs/benchmarks/scale.md
+    Metric("mmd", SHIFT, "synthdiv.metrics.shift_embedding:measure_mmd", needs="embeddings", max_samples=2_000, stats=(
         _s("embedding.mmd2", "MMD² (embeddings)", "MMD²", LOWER, "unbiased squared MMD, RBF kernel", reading=_LOWER_SHIFT,
            interval=PERMUTATION),
         _s("embedding.mmd2_p_value", "MMD² permutation p-value", "MMD p", HIGHER,
            "permutation p-value of MMD²; small = the sets differ, '≤' = at the permutation floor 1/(B+1)", row=False),
     )),
-    Metric("prdc", SHIFT, "synthdiv.metrics.shift_embedding:measure_prdc", needs="embeddings", min_samples=200, stats=(
+    Metric("prdc", SHIFT, "synthdiv.metrics.shift_embedding:measure_prdc", needs="embeddings", min_samples=200,
+           max_samples=10_000, stats=(
         _s("embedding.precision", "precision (PRDC)", "precision", HIGHER, "share of generated samples inside the real manifold (k-NN)",
            reading="higher = closer (generated inside the real support)", interval=NOT_RESAMPLED),
         _s("embedding.recall", "recall (PRDC)", "recall", HIGHER, "share of real samples inside the generated manifold",
@@ -267,7 +274,8 @@ _SHIFT = (
         _s("embedding.coverage", "coverage (PRDC)", "coverage", HIGHER, "PRDC coverage: share of real neighbourhoods with a generated sample",
            reading="higher = closer", interval=NOT_RESAMPLED),
     )),
-    Metric("mauve", SHIFT, "synthdiv.metrics.mauve_score:measure", needs="embeddings", min_samples=200, stats=(
+    Metric("mauve", SHIFT, "synthdiv.metrics.mauve_score:measure", needs="embeddings", min_samples=200, max_samples=5_000,
+           stats=(
         _s("embedding.mauve", "MAUVE", "MAUVE", HIGHER, "MAUVE; ± its sd over k-means seeds", reading="higher = closer (1 same)",
            interval=SD, spread="embedding.mauve_sd"),
     )),

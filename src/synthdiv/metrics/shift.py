@@ -11,7 +11,11 @@ need an embedder.
 The report states its sample sizes (``n_real``, ``n_generated``, and
 ``samples_compared`` per side) and lists in ``warnings`` each statistic whose
 value is not stable at that size (thresholds in :data:`MIN_POINTS`, reasons in
-docs/uncertainty.md). An MMD permutation p-value at its floor 1/(B+1) is flagged
+docs/uncertainty.md). A metric whose cost grows with the square of the points
+(MMD², PRDC, MAUVE: the registry's ``max_samples``) runs on at most that many
+points per side, a subsample drawn with numpy seed ``seed + 7``; the report
+states each one's points (``mmd_samples``, ``prdc_samples``, ``mauve_samples``)
+and the draw's seed (``subsample_seed``). An MMD permutation p-value at its floor 1/(B+1) is flagged
 (``mmd_p_at_floor``) and displayed as "≤ 1/(B+1)" (``mmd2_p_value_text``): no
 permutation was as extreme, so the p-value is only bounded, not measured.
 """
@@ -20,7 +24,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +45,22 @@ def min_points() -> dict[str, int]:
 
 
 MIN_POINTS = min_points()  # mauve, prdc: k-means buckets and k-NN radii swing below 200; classifier AUC below 50
+# The capped metrics' subsample is drawn with numpy seed ``seed + SUBSAMPLE_SEED_OFFSET``, apart from the
+# equal-size draw's (``seed``); 7 is what MMD²'s subsample has always used, so its numbers stay as they were.
+SUBSAMPLE_SEED_OFFSET = 7
+
+
+def max_points(overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Points per side each capped shift metric runs on at most: the registry's ``max_samples``, with
+    ``overrides`` (metric name -> cap) over them."""
+    caps = {m.name: m.max_samples for m in registry.metrics(registry.SHIFT) if m.max_samples}
+    for name, cap in (overrides or {}).items():
+        if name not in caps:
+            raise ValueError(f"no capped shift metric {name!r}; the capped ones are {', '.join(caps)}")
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 2:
+            raise ValueError(f"the cap of {name} must be a whole number of at least 2 (got {cap!r})")
+        caps[name] = cap
+    return caps
 
 
 def equal_size_indices(n_real: int, n_gen: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +96,6 @@ class ShiftInputs:
     bootstrap: int = 200
     embedder: str | None = None
     encoder: Any = None
-    mmd_max_samples: int = 2000
     mmd_permutations: int = 200
     mauve_seeds: Sequence[int] = (0, 1, 2)
     mauve_setting: str = DEFAULT_MAUVE_SETTING
@@ -114,6 +134,22 @@ class ShiftInputs:
         return self._xy
 
     @property
+    def subsample_seed(self) -> int:
+        return self.seed + SUBSAMPLE_SEED_OFFSET
+
+    def capped(self, points: int) -> ShiftInputs:
+        """The panel on at most ``points`` per side: each side's subsample drawn without replacement (real, then
+        generated, from one generator seeded ``subsample_seed``), kept in order; the panel itself when it is smaller."""
+        n = int(self.ri.size)
+        if n <= points:
+            return self
+        rng = np.random.default_rng(self.subsample_seed)
+        xi = np.sort(rng.choice(n, points, replace=False))
+        yi = np.sort(rng.choice(n, points, replace=False))
+        x, y = self._embeddings()
+        return replace(self, ri=self.ri[xi], gi=self.gi[yi], _xy=(x[xi], y[yi]))
+
+    @property
     def x(self) -> np.ndarray:
         return self._embeddings()[0]
 
@@ -130,14 +166,16 @@ def shift_report(
     encoder=None,
     tokenizer: str = "regex",
     seed: int = 0,
-    mmd_max_samples: int = 2000,
     mmd_permutations: int = 200,
     mauve_seeds: Sequence[int] = (0, 1, 2),
     bootstrap: int = 200,
     mauve_setting: str = DEFAULT_MAUVE_SETTING,
+    max_samples: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The shift panel between ``real`` and ``generated`` (texts or loaded files): every registered shift
-    metric, the embedding ones (under ``embedding``) only with an embedder or encoder."""
+    metric, the embedding ones (under ``embedding``) only with an embedder or encoder. ``max_samples``
+    (metric name -> points per side) overrides the registry's caps of the capped metrics (:func:`max_points`)."""
+    caps = max_points(max_samples)
     real, gen = _as_textset(real, "<real>"), _as_textset(generated, "<generated>")
     if real.task and gen.task and real.task != gen.task:
         raise UserError(
@@ -148,7 +186,7 @@ def shift_report(
         raise UserError("each set needs at least two texts to compare distributions", where=f"{real.path} vs {gen.path}")
     ri, gi = equal_size_indices(len(real), len(gen), seed)
     panel = ShiftInputs(real, gen, ri, gi, tokenizer=tokenizer, seed=seed, bootstrap=bootstrap, embedder=embedder,
-                        encoder=encoder, mmd_max_samples=mmd_max_samples, mmd_permutations=mmd_permutations,
+                        encoder=encoder, mmd_permutations=mmd_permutations,
                         mauve_seeds=mauve_seeds, mauve_setting=mauve_setting)
     report: dict[str, Any] = {
         "real": {"file": real.path, "samples": len(real)},
@@ -163,18 +201,48 @@ def shift_report(
         target = report
         if metric.needs == "embeddings":
             if "embedding" not in report:
-                report |= {"embedder": embedder, "embedding": {"dimensions": int(panel.x.shape[1])} if panel.embedded else None}
+                report |= {"embedder": embedder, "embedding": _embedding_header(panel)}
             if report["embedding"] is None:
                 continue
             target = report["embedding"]
         t0 = time.perf_counter()
-        target |= metric.run(panel)
+        if metric.name in caps:
+            points = min(caps[metric.name], int(ri.size))
+            target |= metric.run(panel.capped(points)) | {f"{metric.name}_samples": points}
+        else:
+            target |= metric.run(panel)
         panel.timings[metric.timing or metric.name] = time.perf_counter() - t0
     report.setdefault("embedder", embedder)
     report.setdefault("embedding", None)
     report["warnings"] = sample_size_warnings(int(ri.size), report["embedding"])
     report["timings_s"] = {k: round(v, 4) for k, v in panel.timings.items()}
     return report
+
+
+def subsampled(points: Mapping[str, Any], compared: int) -> dict[str, int]:
+    """The capped metrics that ran on fewer points than were compared: name -> points per side. ``points``
+    maps each capped metric's name to its ``{name}_samples`` (absent or None: not run)."""
+    out = {}
+    for name in max_points():
+        n = points.get(name)
+        if isinstance(n, (int, float)) and not isinstance(n, bool) and int(n) < compared:
+            out[name] = int(n)
+    return out
+
+
+def subsample_text(points: Mapping[str, int], compared: int, seed: Any) -> str:
+    """One sentence, e.g. ``MAUVE on 5000 and PRDC on 10000 of the 30000 records per side: seeded subsamples
+    (numpy seed 7), since their cost grows with the square of the points``."""
+    named = [f"{name.upper()} on {n}" for name, n in points.items()]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return (f"{listed} of the {compared} records per side: seeded subsamples (numpy seed {seed}), since their cost "
+            "grows with the square of the points")
+
+
+def _embedding_header(panel: ShiftInputs) -> dict[str, Any] | None:
+    if not panel.embedded:
+        return None
+    return {"dimensions": int(panel.x.shape[1]), "subsample_seed": panel.subsample_seed}
 
 
 def sample_size_warnings(points: int, embedding: dict[str, Any] | None) -> list[str]:
