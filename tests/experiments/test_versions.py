@@ -34,7 +34,7 @@ SHIPPED_KEYS = {
     "story-mixing-fixed": (64, "0bd725d18a981d16"),  # its grown topic pool is a stage (topics v1)
     "story-mixing-variable": (116, "305be2a1d16e1631"),  # its grown topic pool is a stage (topics v1)
     "story-sizes": (259, "545ed90eaa8464a8"),  # its grown topic pool is a stage (topics v1)
-    "what-matters": (49, "6d940e4f240a2ab1"),  # new: the demo's generate stages and four of its trainings, shared
+    "what-matters": (49, "22484e43e3fc3d2c"),  # new: its own D0/D3/D6 stories through llama.cpp, 128 test records
 }
 
 
