@@ -14,13 +14,22 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_training.py"
 
 
-@pytest.fixture(scope="module")
-def lines(story_cloze_csv, tmp_path_factory):
-    from conftest import build_tiny_model, build_tiny_tokenizer
+def _root_conftest():
+    """tests/conftest.py by its path: every test folder has a conftest.py, so ``import conftest`` gets whichever
+    pytest imported last."""
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("synthdiv_tests_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def lines(story_cloze_csv, tmp_path_factory, tiny_tokenizer):
     folder = tmp_path_factory.mktemp("bench") / "tiny-llama"
-    tokenizer = build_tiny_tokenizer()
-    model = build_tiny_model("llama", len(tokenizer))
+    tokenizer = tiny_tokenizer
+    model = _root_conftest().build_tiny_model("llama", len(tokenizer))
     model.config.pad_token_id, model.config.eos_token_id = tokenizer.pad_token_id, tokenizer.eos_token_id
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
