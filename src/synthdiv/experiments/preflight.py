@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synthdiv.data.corpus import SOURCES as CORPUS_SOURCES
 from synthdiv.errors import UserError
 from synthdiv.experiments.graph import Graph
 from synthdiv.experiments.spec import ExperimentSpec
@@ -61,7 +62,7 @@ def preflight(spec: ExperimentSpec, graph: Graph, store: Store) -> dict:
         if name:
             check_model(name, embedder=True, field=field)
     for field, source in (("real.source", spec.real.source), ("real.test_source", spec.real.test_source)):
-        if source and source != "corpus" and not Path(source).exists() and not _looks_like_hub_id(source):
+        if source and source not in CORPUS_SOURCES and not Path(source).exists() and not _looks_like_hub_id(source):
             raise UserError(f"data file {source!r} does not exist", where=field)
     (real,) = graph.of_kind("real")
     from synthdiv.experiments.cluster import ran_on

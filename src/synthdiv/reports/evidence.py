@@ -138,6 +138,9 @@ def real_data_description(run: RunData) -> str | None:
     elif source == "corpus":
         name = ("the embedded corpus web-prose-v1: five-sentence windows of the World English Bible's prose books "
                 "(four sentences of context, the fifth as target); not Story Cloze")
+    elif source == "corpus-dense":
+        name = ("the embedded corpus web-prose-v1-dense: every five-sentence window of the World English Bible's prose "
+                "books (stride one: contexts overlap, each target is a different sentence), split by chapter; not Story Cloze")
     else:
         name = f"{source} (format {real.get('format', 'auto')})"
     frame = run.results

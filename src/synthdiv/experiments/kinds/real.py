@@ -63,10 +63,10 @@ def run_real(node: Node, folder: Path, deps: dict[str, Path], ctx: RunContext) -
 
     p = node.params
     task, source = p.task, p.source_name
-    if source == "corpus":
-        from synthdiv.data.corpus import load_corpus_stories
+    from synthdiv.data.corpus import SOURCES, corpus_split
 
-        train, test = load_corpus_stories("train"), load_corpus_stories("test")
+    if source in SOURCES:
+        train, test = corpus_split(source, p.test_fraction, p.seed)
     else:
         records = load_source(source, p.format, task, p.columns)
         if p.per_group:
