@@ -73,3 +73,20 @@ def test_the_bit_parallel_scores_are_the_textbook_tables():
             b = b[: len(b) // 2] + a[i : i + rng.randint(1, 30)] + b[len(b) // 2 :]
         assert longest_common_run(a, b) == _textbook_run(a, b)
         assert lcs_length(a, b) == _textbook_lcs(a, b)
+
+
+def test_prepared_seeds_score_as_their_texts():
+    import random
+
+    from synthdiv.metrics.seed_copy import prepared
+
+    rng = random.Random(1)
+    vocab = "the a cat dog ran sat on mat hat and".split()
+    for _ in range(200):
+        text = " ".join(rng.choices(vocab, k=rng.randint(0, 40)))
+        seeds = [(f"s{i}", " ".join(rng.choices(vocab, k=rng.randint(0, 40)))) for i in range(rng.randint(0, 4))]
+        assert seed_copy(text, [prepared(*s) for s in seeds]) == seed_copy(text, seeds)
+        for seed_id, seed_text in seeds:  # one seed at a time: the textbook scores
+            one = seed_copy(text, [prepared(seed_id, seed_text)])
+            a, b = words(text), words(seed_text)
+            assert (one.longest_run, one.rouge_l, one.seed_id) == (_textbook_run(a, b), rouge_l(a, b), seed_id)

@@ -44,37 +44,75 @@ def _positions(b: Sequence[str]) -> dict[str, int]:
 # 60-word stories, which the ladder scores for every generated record (tests/metrics/test_seed_copy.py
 # checks them against the textbook tables).
 def longest_common_run(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common contiguous word run. Level k holds, per word of ``a``, the positions of
-    ``b`` where a common run of k words ends; level k+1 keeps those whose run also held one word earlier."""
-    masks = _positions(b)
-    level = [masks.get(x, 0) for x in a]
+    """Length of the longest common contiguous word run."""
+    return _longest_run(a, _lanes(_positions(b), len(b)))
+
+
+def _lanes(masks: dict[str, int], width: int) -> dict[str, bytes]:
+    """The position masks of a ``width``-word text as little-endian bytes of one length, at least one bit
+    longer than ``width`` (:func:`_longest_run` lays them side by side)."""
+    size = width // 8 + 1
+    return {word: mask.to_bytes(size, "little") for word, mask in masks.items()}
+
+
+def _longest_run(a: Sequence[str], lanes: dict[str, bytes]) -> int:
+    """The longest common run of ``a`` and the text whose :func:`_lanes` are ``lanes``.
+    Level k holds, per word of ``a``, the positions of ``b`` where a common run of k words ends; level
+    k+1 keeps those whose run also held one word earlier. The levels of all words of ``a`` sit in one
+    integer, word i in the i-th lane of ``8 * size`` bits (the top bit of each stays 0, so a shifted run
+    never spills into the next word), and a level step is one shift and one AND."""
+    size = len(next(iter(lanes.values()))) if lanes else 1
+    zero = bytes(size)
+    level = int.from_bytes(b"".join([lanes.get(x, zero) for x in a]), "little")
     best = 0
-    while any(level):
+    while level:
         best += 1
-        level = [0] + [cur & (prev << 1) for prev, cur in zip(level, level[1:])]
+        level &= level << (8 * size + 1)  # word i-1 at position j-1 -> word i at position j
     return best
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Longest common subsequence of two word lists: the bit-parallel form of the textbook table
     (Allison & Dix, 1986; Hyyrö, 2004), whose zero bits count the common subsequence's words."""
-    masks, full = _positions(b), (1 << len(b)) - 1
+    return _lcs(a, _positions(b), len(b))
+
+
+def _lcs(a: Sequence[str], masks: dict[str, int], width: int) -> int:
+    full = (1 << width) - 1
     v = full
     for x in a:
         u = v & masks.get(x, 0)
         v = ((v + u) | (v - u)) & full
-    return len(b) - v.bit_count()
+    return width - v.bit_count()
 
 
 def rouge_l(a: Sequence[str], b: Sequence[str]) -> float:
     """ROUGE-L F1 (β = 1) of two word sequences; 0 when either is empty."""
-    if not a or not b:
+    return _f1(len(a), len(b), lcs_length(a, b) if a and b else 0)
+
+
+def _f1(len_a: int, len_b: int, lcs: int) -> float:
+    if not len_a or not len_b or not lcs:
         return 0.0
-    lcs = lcs_length(a, b)
-    if not lcs:
-        return 0.0
-    precision, recall = lcs / len(a), lcs / len(b)
+    precision, recall = lcs / len_a, lcs / len_b
     return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed's words and their position masks, made once (:func:`prepared`) for every text scored against it:
+    a generator shows the same real stories in thousands of prompts."""
+
+    id: str
+    words: tuple[str, ...]
+    masks: dict[str, int]
+    lanes: dict[str, bytes]
+
+
+def prepared(seed_id: str, text: str) -> Seed:
+    mine = tuple(words(text))
+    masks = _positions(mine)
+    return Seed(seed_id, mine, masks, _lanes(masks, len(mine)))
 
 
 @dataclass(frozen=True)
@@ -91,15 +129,18 @@ class SeedCopy:
                 f"(limits: {COPY_RUN_WORDS} words, {COPY_ROUGE_L})")
 
 
-def seed_copy(text: str, seeds: Sequence[tuple[str, str]]) -> SeedCopy:
-    """The copy scores of ``text`` against ``seeds`` (pairs of seed id and text)."""
+def seed_copy(text: str, seeds: Sequence[tuple[str, str] | Seed]) -> SeedCopy:
+    """The copy scores of ``text`` against ``seeds`` (pairs of seed id and text, or :func:`prepared` seeds)."""
     mine = words(text)
     best = SeedCopy(0, 0.0, None)
-    for seed_id, seed_text in seeds:
-        theirs = words(seed_text)
-        run, score = longest_common_run(mine, theirs), rouge_l(mine, theirs)
+    for seed in seeds:
+        if not isinstance(seed, Seed):
+            seed = prepared(*seed)
+        width = len(seed.words)
+        run = _longest_run(mine, seed.lanes)
+        score = _f1(len(mine), width, _lcs(mine, seed.masks, width) if mine and width else 0)
         if score > best.rouge_l or best.seed_id is None:
-            best = SeedCopy(max(run, best.longest_run), score, seed_id)
+            best = SeedCopy(max(run, best.longest_run), score, seed.id)
         else:
             best = SeedCopy(max(run, best.longest_run), best.rouge_l, best.seed_id)
     return best
