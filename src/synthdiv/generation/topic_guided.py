@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from synthdiv.errors import UserError
 from synthdiv.generation.engine import Engine, fill_slots, stable_id
@@ -154,11 +155,18 @@ def topic_record(acc, task: str, strategy: str, context: str, target: str, topic
             dataset="generated", strategy=strategy, level=level.name, topic=topic, seed_ids=[s.id for s in examples],
             backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
             sampling={**engine.params_dict, "sample_index": acc.sample},
-            extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
+            extra={"level_params": dict(_level_params(level)), "topic_set_size_effective": topics,
                    **({"seed_pool_effective": example_pool} if level.seed_pool_size is not None else {})},
         ),
         meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
     )
+
+
+@lru_cache(maxsize=64)
+def _level_params(level: TopicLevel) -> dict:
+    """``level.to_dict()`` made once per level (dataclasses.asdict deep-copies: a tenth of a record's making);
+    each record gets its own shallow copy of it (the values are plain numbers and strings)."""
+    return level.to_dict()
 
 
 def reject_reason(text: str, key: str, topic: str, examples: list[Seed], seen: set[str], opts, adherence, what: str) -> str | None:
