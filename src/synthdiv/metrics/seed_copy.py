@@ -19,6 +19,7 @@ order fails; docs/benchmarks/generation.md gives the measured rates on the offli
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -100,17 +101,17 @@ def _f1(len_a: int, len_b: int, lcs: int) -> float:
 
 @dataclass(frozen=True)
 class Seed:
-    """A seed's words and their position masks, made once (:func:`prepared`) for every text scored against it:
-    a generator shows the same real stories in thousands of prompts."""
+    """A seed's word count and its words' position masks, made once (:func:`prepared`) for every text scored
+    against it: a generator shows the same real stories in thousands of prompts."""
 
     id: str
-    words: tuple[str, ...]
+    width: int
     masks: dict[str, int]
 
 
 def prepared(seed_id: str, text: str) -> Seed:
-    mine = tuple(words(text))
-    return Seed(seed_id, mine, _positions(mine))
+    mine = [sys.intern(w) for w in words(text)]  # thousands of seeds share their common words
+    return Seed(seed_id, len(mine), _positions(mine))
 
 
 @dataclass(frozen=True)
@@ -136,18 +137,18 @@ def seed_copy(text: str, seeds: Sequence[tuple[str, str] | Seed]) -> SeedCopy:
     offsets, width = [], 0
     for seed in seeds:  # lane k: bits [offsets[k], offsets[k] + len(words)), then its guard bit
         offsets.append(width)
-        width += len(seed.words) + 1
+        width += seed.width + 1
     present, masks = set(mine), {}
     for seed, offset in zip(seeds, offsets):
         for x in seed.masks.keys() & present:  # only the words the two share
             masks[x] = masks.get(x, 0) | seed.masks[x] << offset
-    full = sum(((1 << len(seed.words)) - 1) << offset for seed, offset in zip(seeds, offsets))
+    full = sum(((1 << seed.width) - 1) << offset for seed, offset in zip(seeds, offsets))
     row = _lcs_row(mine, masks, full)
     run = _longest_run(mine, masks, width)  # the longest run with any seed: the score keeps only the maximum
     best = SeedCopy(run, 0.0, None)
     for seed, offset in zip(seeds, offsets):
-        lcs = len(seed.words) - ((row >> offset) & ((1 << len(seed.words)) - 1)).bit_count()
-        score = _f1(len(mine), len(seed.words), lcs)
+        lcs = seed.width - ((row >> offset) & ((1 << seed.width) - 1)).bit_count()
+        score = _f1(len(mine), seed.width, lcs)
         if score > best.rouge_l or best.seed_id is None:
             best = SeedCopy(run, score, seed.id)
     return best
