@@ -118,3 +118,48 @@ def test_cache_is_durable_wal_and_never_holds_the_key(tmp_path, monkeypatch):
     again.close()
     for f in tmp_path.iterdir():
         assert b"sk-never-stored" not in f.read_bytes()
+
+
+def _stored(cache: ResponseCache) -> int:
+    """Rows another process would find: read through a connection of its own."""
+    return sqlite3.connect(cache.path).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+
+def test_answers_are_committed_in_batches_and_none_is_left_behind(tmp_path, monkeypatch):
+    from synthdiv.generation import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "COMMIT_SECONDS", 3600.0)  # a fast backend: answers arrive within a batch's time
+    monkeypatch.setattr(cache_module, "COMMIT_ROWS", 3)
+    cache = ResponseCache(tmp_path)
+    cache.put("k0", "dummy", "m", "first", 1, 1)  # the first answer after a quiet spell is committed at once
+    assert _stored(cache) == 1
+    cache.put("k1", "dummy", "m", "t", 1, 1)
+    cache.put("k2", "dummy", "m", "t", 1, 1)
+    assert _stored(cache) == 1  # waiting for the batch
+    cache.put("k3", "dummy", "m", "t", 1, 1)  # the third waiting answer fills it
+    assert _stored(cache) == 4
+    cache.put("k4", "dummy", "m", "t", 1, 1)
+    assert cache.get("k4") == ("t", 1, 1) and _stored(cache) == 5  # a read commits first
+    cache.put("k5", "dummy", "m", "t", 1, 1)
+    cache.flush()
+    assert _stored(cache) == 6
+    cache.put("k6", "dummy", "m", "t", 1, 1)
+    cache.close()
+    assert _stored(cache) == 7
+
+
+def test_a_slow_backend_commits_every_answer_and_the_engine_commits_when_the_backend_returns(tmp_path, monkeypatch):
+    from synthdiv.generation import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "COMMIT_SECONDS", 0.0)  # answers further apart than a batch's time
+    slow = ResponseCache(tmp_path / "slow")
+    for i in range(3):
+        slow.put(f"k{i}", "dummy", "m", "t", 1, 1)
+        assert _stored(slow) == i + 1
+    slow.close()
+    monkeypatch.setattr(cache_module, "COMMIT_SECONDS", 3600.0)
+    cache = ResponseCache(tmp_path / "fast")
+    engine = Engine(get_backend("dummy"), SamplingParams(seed=1), cache)
+    engine.answer([([{"role": "user", "content": f"story {i}"}], 0) for i in range(20)])
+    assert _stored(cache) == 20  # all of them, with the cache still open
+    cache.close()

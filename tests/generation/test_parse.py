@@ -76,3 +76,24 @@ def test_statements_are_not_paraphrased_questions():
     assert parse_paraphrase("In what year did the war end", "When did the war end?").value == "In what year did the war end"
     assert [is_question(t) for t in ("Tom left?", "Did Tom leave", "In the house, what was hidden", "In the house a cat slept.", "")] == \
         [True, True, True, False, False]
+
+
+def test_the_abbreviation_hint_misses_no_spelling_the_case_insensitive_pattern_matches():
+    """split_sentences runs the case-insensitive abbreviation pattern only where a cheap casefold test says it may
+    match: every spelling it matches (any case, "K" for k, "ſ" for s, "ı" for i, …) must pass that test."""
+    import re
+
+    from synthdiv.generation.parse import _ABBREVIATIONS, _may_abbreviate
+
+    letters = set("mrsdtjpofvecgi")
+    variants = {c: [chr(cp) for cp in range(0x10000) if re.fullmatch(c, chr(cp), re.IGNORECASE)] for c in letters}
+    assert "ſ" in variants["s"] and "ı" in variants["i"]  # letters whose casefold is not the ASCII one
+    for abbreviation in ("Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Prof", "vs", "etc", "e.g", "i.e"):
+        for i, c in enumerate(abbreviation):
+            for v in variants.get(c.lower(), [c]):
+                text = f"She met {abbreviation[:i]}{v}{abbreviation[i + 1:]}. Smith at noon."
+                if _ABBREVIATIONS.search(text):
+                    assert _may_abbreviate(text), text
+    plain = "The old river found the kitten. It was warm."
+    assert not _may_abbreviate(plain) and split_sentences(plain) == ["The old river found the kitten.", "It was warm."]
+    assert split_sentences("Mr. Smith came. He left.") == ["Mr. Smith came.", "He left."]

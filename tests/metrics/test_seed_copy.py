@@ -73,3 +73,24 @@ def test_the_bit_parallel_scores_are_the_textbook_tables():
             b = b[: len(b) // 2] + a[i : i + rng.randint(1, 30)] + b[len(b) // 2 :]
         assert longest_common_run(a, b) == _textbook_run(a, b)
         assert lcs_length(a, b) == _textbook_lcs(a, b)
+
+
+def test_all_seeds_at_once_score_as_each_seed_alone():
+    """seed_copy scores a record's seeds side by side in one integer: the same as the textbook tables seed by seed."""
+    import random
+
+    from synthdiv.metrics.seed_copy import SeedCopy, prepared
+
+    rng = random.Random(1)
+    vocab = "the a cat dog ran sat on mat hat and".split()
+    for _ in range(300):
+        text = " ".join(rng.choices(vocab[: rng.randint(1, 10)], k=rng.randint(0, 70)))
+        seeds = [(f"s{i}", " ".join(rng.choices(vocab, k=rng.randint(0, 70)))) for i in range(rng.randint(0, 4))]
+        expected = SeedCopy(0, 0.0, None)
+        for seed_id, seed_text in seeds:  # the rule: the longest run of any seed, the seed of the highest ROUGE-L
+            a, b = words(text), words(seed_text)
+            run, score = max(_textbook_run(a, b), expected.longest_run), rouge_l(a, b)
+            expected = SeedCopy(run, score, seed_id) if score > expected.rouge_l or expected.seed_id is None else \
+                SeedCopy(run, expected.rouge_l, expected.seed_id)
+        assert seed_copy(text, seeds) == expected
+        assert seed_copy(text, [prepared(*s) for s in seeds]) == expected

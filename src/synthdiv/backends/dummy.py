@@ -62,16 +62,16 @@ class DummyBackend(Backend):
         rng = random.Random(digest)
         if self.reject_every and int.from_bytes(digest[:4], "big") % self.reject_every == 0:
             return "Sorry, I cannot help with that"
-        text = " ".join(m["content"] for m in messages).lower()
-        # the step is named in our templates' system turn; fall back to the whole prompt
-        step = messages[0]["content"].lower() if messages and messages[0]["role"] == "system" else text
+        # the step is named in our templates' system turn; fall back to the whole prompt (lower-cased only
+        # where it is read: a story prompt's few-shot turns are long)
+        step = messages[0]["content"].lower() if messages and messages[0]["role"] == "system" else self._whole(messages)
         if "paraphrase" in step:
             return f"What {rng.choice(VERBS)} the {rng.choice(ADJS)} {rng.choice(WORDS)} near the {rng.choice(WORDS)}?"
         if "question-answer pair" in step:
             q = f"Who {rng.choice(VERBS)} the {rng.choice(ADJS)} {rng.choice(WORDS)}?"
             return f"Question: {q}\nAnswer: The {rng.choice(WORDS)} by the {rng.choice(WORDS)}."
         if "topics" in step:
-            count = int(m.group(1)) if (m := re.search(r"(\d+) (?:new |short )?topics", text)) else 10
+            count = int(m.group(1)) if (m := re.search(r"(\d+) (?:new |short )?topics", self._whole(messages))) else 10
             return "\n".join(f"{i + 1}. {rng.choice(ADJS).title()} {rng.choice(WORDS)}" for i in range(count))
         if "instruction" in step:
             topic = m.group(1) if (m := re.search(r'about "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
@@ -81,6 +81,10 @@ class DummyBackend(Backend):
         topic = m.group(1) if (m := re.search(r'topic "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
         words = int(m.group(1)) if (m := re.search(r"about (\d+) words", messages[-1]["content"])) else 45
         return " ".join(self._sentence(rng, topic, max(4, words // 5)) for _ in range(5))
+
+    @staticmethod
+    def _whole(messages: Messages) -> str:
+        return " ".join(m["content"] for m in messages).lower()
 
     @staticmethod
     def _sentence(rng: random.Random, topic: str, length: int) -> str:

@@ -184,7 +184,7 @@ class Engine:
             if key in answers:  # answered from the cache; sent only to keep the batch as it was
                 return
             if comp.ok:
-                # stored before anyone uses it: a kill after this line loses nothing
+                # stored before anyone uses it (committed within cache.COMMIT_SECONDS, and when this call returns)
                 self.cache.put(key, self.backend.name, self.backend.model, comp.texts[0], comp.prompt_tokens, comp.completion_tokens)
                 answers[key] = Answer(comp.texts[0])
             else:
@@ -193,7 +193,10 @@ class Engine:
             if self.progress is not None:
                 self.progress.tick(self)
 
-        self.backend.generate([requests[k] for k in batch], self.params, on_result=store)
+        try:
+            self.backend.generate([requests[k] for k in batch], self.params, on_result=store)
+        finally:
+            self.cache.flush()
 
     def greedy_warning(self) -> str | None:
         """The one line saying why some slots stopped retrying early, or None."""

@@ -24,7 +24,8 @@ from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_instruction, word_count
 from synthdiv.generation.prompts import instruction_messages
 from synthdiv.generation.config import default
-from synthdiv.generation.topic_guided import adherence_check, counting, draw_example_pool, reject_reason, topic_pool, topic_record
+from synthdiv.generation.topic_guided import (adherence_check, counting, draw_example_pool, prepared_examples, reject_reason, topic_pool,
+                                              topic_record)
 from synthdiv.generation.topics import draw_topic_set
 from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS
 from synthdiv.records import Record
@@ -77,6 +78,7 @@ def generate_instructions(engine: Engine, real: list[Record], n: int, level: Top
     example_pool = draw_example_pool(real, level.seed_pool_size, seed)
     response_words = {id(r): word_count(r.target) for r in real}
     seen: set[str] = set()
+    shown = prepared_examples(lambda s: f"{s.context.strip()} {s.target.strip()}")
     slots: dict[int, tuple[str, list[Record], int]] = {}
     adherence = adherence_check(pool, seed, opts.min_topic_adherence)
 
@@ -97,8 +99,7 @@ def generate_instructions(engine: Engine, real: list[Record], n: int, level: Top
         parsed = parse_instruction(text, words, min_ratio=opts.min_ratio, max_ratio=opts.max_ratio)
         if not parsed.ok:
             return parsed
-        shown = [(s.id, f"{s.context.strip()} {s.target.strip()}") for s in examples]
-        reason = reject_reason(" ".join(parsed.value), parsed.value[0], topic, shown, seen, opts, adherence, "instruction")
+        reason = reject_reason(" ".join(parsed.value), parsed.value[0], topic, shown(examples), seen, opts, adherence, "instruction")
         return parsed if reason is None else Parsed(reason=reason)
 
     accepted = fill_slots(engine, "instruction", {"pairs": n}, make_prompt, parse, max_attempts=opts.max_attempts,

@@ -15,6 +15,11 @@ from typing import Any
 # whitespace. Abbreviations such as "Mr." are protected before splitting.
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _ABBREVIATIONS = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|e\.g|i\.e)\.", re.IGNORECASE)
+# A text holds a match of _ABBREVIATIONS only if its casefold holds one of these (casefold maps every letter
+# that IGNORECASE matches to these letters, except "İ" and "ı" for i): the cheap test first, the
+# case-insensitive search (most of split_sentences' time) only where it can match.
+_ABBREVIATION_HINTS = ("mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "prof.", "vs.", "etc.", "e.g.", "i.e.")
+_COMPLETE = re.compile(r"[.!?][\"'”’)\]]*$")  # a sentence that ends as one
 _LABEL = re.compile(r"^\s*\**\s*(?:story|new story|title|example)\s*\d*\s*\**\s*[:.-]\s*\**\s*", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _PREAMBLE = re.compile(r"^(?:sure|here|okay|ok|certainly|of course)\b.*:\s*$", re.IGNORECASE)
@@ -39,13 +44,20 @@ def word_count(text: str) -> int:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of one paragraph of prose; abbreviations do not end a sentence."""
-    protected = _ABBREVIATIONS.sub(lambda m: m.group(0)[:-1] + "\x00", text.strip())
+    protected = text.strip()
+    if _may_abbreviate(protected):
+        protected = _ABBREVIATIONS.sub(lambda m: m.group(0)[:-1] + "\x00", protected)
     parts, start = [], 0
     for m in _SENTENCE_END.finditer(protected):
         parts.append(protected[start : m.end()])
         start = m.end()
     parts.append(protected[start:])
     return [p.replace("\x00", ".").strip() for p in parts if p.strip()]
+
+
+def _may_abbreviate(text: str) -> bool:
+    folded = text.casefold()
+    return any(hint in folded for hint in _ABBREVIATION_HINTS) or "İ" in text or "ı" in text
 
 
 def _story_lines(raw: str) -> list[str]:
@@ -90,7 +102,7 @@ def parse_story(raw: str, target_words: float, *, min_ratio: float = 0.5, max_ra
     lines = _story_lines(_json_sentences(raw))
     if not lines:
         return Parsed(reason="empty output")
-    sentences = [s for s in split_sentences(" ".join(lines)) if re.search(r"[.!?][\"'”’)\]]*$", s)]
+    sentences = [s for s in split_sentences(" ".join(lines)) if _COMPLETE.search(s)]
     if len(sentences) < 5:
         return Parsed(reason=f"found {len(sentences)} complete sentences, need 5")
     notes = {}

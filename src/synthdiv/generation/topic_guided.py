@@ -11,7 +11,9 @@ context sentences and a fifth target sentence. Diversity is controlled by |T|.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from synthdiv.errors import UserError
 from synthdiv.generation.engine import Engine, fill_slots, stable_id
@@ -19,7 +21,7 @@ from synthdiv.generation.levels import TopicLevel
 from synthdiv.generation.parse import Parsed, parse_story, word_count
 from synthdiv.generation.prompts import story_messages, story_text
 from synthdiv.generation.topics import draw_topic_set, normalise_topic
-from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, seed_copy
+from synthdiv.metrics.seed_copy import COPY_ROUGE_L, COPY_RUN_WORDS, Seed, prepared, seed_copy
 from synthdiv.records import Provenance, Record
 from synthdiv.console import say
 from synthdiv.generation.config import default
@@ -99,6 +101,7 @@ def generate_stories(
     example_pool = draw_example_pool(real, level.seed_pool_size, seed)
     seen_texts: set[str] = set()
     example_words = {id(r): word_count(story_text(r)) for r in real}  # counted once, used by every prompt
+    shown = prepared_examples(story_text)
     slots: dict[int, tuple[str, list[Record], int]] = {}
 
     def plan(j: int) -> tuple[str, list[Record], int]:
@@ -122,7 +125,7 @@ def generate_stories(
         if not parsed.ok:
             return parsed
         story = " ".join(parsed.value)
-        reason = reject_reason(story, story, topic, [(s.id, story_text(s)) for s in examples], seen_texts, opts, adherence, "story")
+        reason = reject_reason(story, story, topic, shown(examples), seen_texts, opts, adherence, "story")
         return parsed if reason is None else Parsed(reason=reason)
 
     accepted = fill_slots(engine, "story", {"stories": n}, make_prompt, parse, max_attempts=opts.max_attempts,
@@ -152,15 +155,22 @@ def topic_record(acc, task: str, strategy: str, context: str, target: str, topic
             dataset="generated", strategy=strategy, level=level.name, topic=topic, seed_ids=[s.id for s in examples],
             backend=engine.backend.name, model=engine.backend.model, prompt_hash=acc.prompt_hash,
             sampling={**engine.params_dict, "sample_index": acc.sample},
-            extra={"level_params": level.to_dict(), "topic_set_size_effective": topics,
+            extra={"level_params": dict(_level_params(level)), "topic_set_size_effective": topics,
                    **({"seed_pool_effective": example_pool} if level.seed_pool_size is not None else {})},
         ),
         meta={"slot": acc.slot[1], "target_words": words, **acc.notes},
     )
 
 
-def reject_reason(text: str, key: str, topic: str, examples: list[tuple[str, str]], seen: set[str], opts, adherence, what: str) -> str | None:
-    """Why a parsed answer is rejected, or None: it copies one of its examples (``examples``: id and text; metrics.seed_copy),
+@lru_cache(maxsize=64)
+def _level_params(level: TopicLevel) -> dict:
+    """``level.to_dict()`` made once per level (dataclasses.asdict deep-copies: a tenth of a record's making);
+    each record gets its own shallow copy of it (the values are plain numbers and strings)."""
+    return level.to_dict()
+
+
+def reject_reason(text: str, key: str, topic: str, examples: list[Seed], seen: set[str], opts, adherence, what: str) -> str | None:
+    """Why a parsed answer is rejected, or None: it copies one of its examples (``examples``: :func:`prepared_examples`; metrics.seed_copy),
     strays from its topic (``adherence``), or its ``key`` repeats an earlier accepted one's (then ``seen`` keeps it)."""
     copied = seed_copy(text, examples)
     if copied.is_copy(opts.copy_run_words, opts.copy_rouge_l):
@@ -172,6 +182,23 @@ def reject_reason(text: str, key: str, topic: str, examples: list[tuple[str, str
         return f"duplicate of an earlier generated {what}"
     seen.add(normal)
     return None
+
+
+def prepared_examples(text_of: Callable[[Record], str]) -> Callable[[list[Record]], list[Seed]]:
+    """``shown(examples)``: real examples as metrics.seed_copy's prepared seeds (their words and position masks),
+    each prepared once: a level shows the same real records in thousands of prompts."""
+    done: dict[int, Seed] = {}
+
+    def shown(examples: list[Record]) -> list[Seed]:
+        out = []
+        for record in examples:
+            seed = done.get(id(record))
+            if seed is None:
+                seed = done[id(record)] = prepared(record.id, text_of(record))
+            out.append(seed)
+        return out
+
+    return shown
 
 
 def counting(engine: Engine):

@@ -19,6 +19,7 @@ order fails; docs/benchmarks/generation.md gives the measured rates on the offli
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,39 +43,75 @@ def _positions(b: Sequence[str]) -> dict[str, int]:
 # Both scores run on bit masks of word positions (Python integers of len(b) bits): a row of the textbook
 # dynamic programme is a handful of integer operations instead of len(b) Python steps, 20-40x faster on
 # 60-word stories, which the ladder scores for every generated record (tests/metrics/test_seed_copy.py
-# checks them against the textbook tables).
+# checks them against the textbook tables). :func:`seed_copy` scores all seeds of a record in one pass:
+# their masks sit side by side in one integer ("lanes", each followed by a zero guard bit that stops
+# a carry or a shifted bit from reaching the next lane), so the per-word loop runs once, not once a seed.
 def longest_common_run(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common contiguous word run. Level k holds, per word of ``a``, the positions of
-    ``b`` where a common run of k words ends; level k+1 keeps those whose run also held one word earlier."""
-    masks = _positions(b)
-    level = [masks.get(x, 0) for x in a]
+    """Length of the longest common contiguous word run."""
+    return _longest_run(a, _positions(b), len(b) + 1)
+
+
+def _longest_run(a: Sequence[str], masks: dict[str, int], width: int) -> int:
+    """The longest common run of ``a`` with any lane of ``masks`` (each word's positions in a ``width``-bit
+    row whose lanes end in zero guard bits). Level k holds, per word of ``a``, the positions where a common
+    run of k words ends; level k+1 keeps those whose run also held one word earlier. The levels of all
+    words of ``a`` sit in one integer, word i in the i-th row, and a level step is one shift and one AND
+    (word i-1's bit j moves to word i's bit j+1; a lane's last bit moves onto its guard bit and drops)."""
+    size = width // 8 + 1  # whole bytes, at least one bit to spare
+    zero = bytes(size)
+    rows = {word: mask.to_bytes(size, "little") for word, mask in masks.items()}
+    level = int.from_bytes(b"".join([rows.get(x, zero) for x in a]), "little")
     best = 0
-    while any(level):
+    while level:
         best += 1
-        level = [0] + [cur & (prev << 1) for prev, cur in zip(level, level[1:])]
+        level &= level << (8 * size + 1)
     return best
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Longest common subsequence of two word lists: the bit-parallel form of the textbook table
     (Allison & Dix, 1986; Hyyrö, 2004), whose zero bits count the common subsequence's words."""
-    masks, full = _positions(b), (1 << len(b)) - 1
+    full = (1 << len(b)) - 1
+    return len(b) - _lcs_row(a, _positions(b), full).bit_count()
+
+
+def _lcs_row(a: Sequence[str], masks: dict[str, int], full: int) -> int:
+    """The last row of the bit-parallel LCS table of ``a`` against every lane of ``masks`` at once
+    (``full``: the lanes' bits, guard bits 0). A lane's LCS is its width minus its one bits. ``v + u``
+    carries at most into a lane's guard bit, which ``& full`` clears; ``v - u`` never borrows (u ⊆ v)."""
     v = full
     for x in a:
-        u = v & masks.get(x, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(b) - v.bit_count()
+        if m := masks.get(x):  # a word of no lane leaves the row as it is
+            u = v & m
+            v = ((v + u) | (v - u)) & full
+    return v
 
 
 def rouge_l(a: Sequence[str], b: Sequence[str]) -> float:
     """ROUGE-L F1 (β = 1) of two word sequences; 0 when either is empty."""
-    if not a or not b:
+    return _f1(len(a), len(b), lcs_length(a, b) if a and b else 0)
+
+
+def _f1(len_a: int, len_b: int, lcs: int) -> float:
+    if not len_a or not len_b or not lcs:
         return 0.0
-    lcs = lcs_length(a, b)
-    if not lcs:
-        return 0.0
-    precision, recall = lcs / len(a), lcs / len(b)
+    precision, recall = lcs / len_a, lcs / len_b
     return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed's word count and its words' position masks, made once (:func:`prepared`) for every text scored
+    against it: a generator shows the same real stories in thousands of prompts."""
+
+    id: str
+    width: int
+    masks: dict[str, int]
+
+
+def prepared(seed_id: str, text: str) -> Seed:
+    mine = [sys.intern(w) for w in words(text)]  # thousands of seeds share their common words
+    return Seed(seed_id, len(mine), _positions(mine))
 
 
 @dataclass(frozen=True)
@@ -91,15 +128,27 @@ class SeedCopy:
                 f"(limits: {COPY_RUN_WORDS} words, {COPY_ROUGE_L})")
 
 
-def seed_copy(text: str, seeds: Sequence[tuple[str, str]]) -> SeedCopy:
-    """The copy scores of ``text`` against ``seeds`` (pairs of seed id and text)."""
+def seed_copy(text: str, seeds: Sequence[tuple[str, str] | Seed]) -> SeedCopy:
+    """The copy scores of ``text`` against ``seeds`` (pairs of seed id and text, or :func:`prepared` seeds)."""
+    seeds = [seed if isinstance(seed, Seed) else prepared(*seed) for seed in seeds]
+    if not seeds:
+        return SeedCopy(0, 0.0, None)
     mine = words(text)
-    best = SeedCopy(0, 0.0, None)
-    for seed_id, seed_text in seeds:
-        theirs = words(seed_text)
-        run, score = longest_common_run(mine, theirs), rouge_l(mine, theirs)
+    offsets, width = [], 0
+    for seed in seeds:  # lane k: bits [offsets[k], offsets[k] + len(words)), then its guard bit
+        offsets.append(width)
+        width += seed.width + 1
+    present, masks = set(mine), {}
+    for seed, offset in zip(seeds, offsets):
+        for x in seed.masks.keys() & present:  # only the words the two share
+            masks[x] = masks.get(x, 0) | seed.masks[x] << offset
+    full = sum(((1 << seed.width) - 1) << offset for seed, offset in zip(seeds, offsets))
+    row = _lcs_row(mine, masks, full)
+    run = _longest_run(mine, masks, width)  # the longest run with any seed: the score keeps only the maximum
+    best = SeedCopy(run, 0.0, None)
+    for seed, offset in zip(seeds, offsets):
+        lcs = seed.width - ((row >> offset) & ((1 << seed.width) - 1)).bit_count()
+        score = _f1(len(mine), seed.width, lcs)
         if score > best.rouge_l or best.seed_id is None:
-            best = SeedCopy(max(run, best.longest_run), score, seed_id)
-        else:
-            best = SeedCopy(max(run, best.longest_run), best.rouge_l, best.seed_id)
+            best = SeedCopy(run, score, seed.id)
     return best
