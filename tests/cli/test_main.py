@@ -59,7 +59,7 @@ def test_running_one_command_imports_only_the_command_modules_up_to_it(tmp_path)
     code = (
         "import sys; from synthdiv.cli.main import main; "
         f"rc = main(['diversity', {str(texts)!r}, '--metrics', 'distinct', '--json']); "
-        "print(rc, [m for m in ('synthdiv.cli.metrics', 'synthdiv.cli.training', 'synthdiv.cli.ladder') if m in sys.modules], "
+        "print(rc, [m for m in ('synthdiv.cli.metrics', 'synthdiv.cli.data', 'synthdiv.cli.training', 'synthdiv.cli.ladder') if m in sys.modules], "
         "file=sys.stderr)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

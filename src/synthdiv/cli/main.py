@@ -31,11 +31,12 @@ _app = typer.Typer(  # ``app`` (below) is this with every command registered
 )
 
 # Each module defines ``register(app)``. ``synthdiv --help`` lists the commands in this
-# order, then the command groups (data, models) in this order.
+# order, then the command groups (data, models) in this order. The most used come first:
+# running a command registers the modules up to the one that defines it.
 COMMAND_MODULES = (
+    "synthdiv.cli.metrics",
     "synthdiv.cli.data",
     "synthdiv.cli.models",
-    "synthdiv.cli.metrics",
     "synthdiv.cli.generate",
     "synthdiv.cli.mix",
     "synthdiv.cli.training",
