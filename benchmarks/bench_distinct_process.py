@@ -11,7 +11,9 @@ sides takes the default tokeniser instead) and counts with
 metric benchmarks' Markov text (benchmarks/_corpus.py); the script checks that both sides count the
 same n-grams. One untimed synthdiv run first fills the file cache (and, on a fresh install, builds
 the compiled loops: synthdiv.metrics.ngrams.compiled); then the two alternate ``--repeat`` times and
-the medians are compared, so a change in the machine's load moves both. ``--phases`` also prints
+the medians are compared, so a change in the machine's load moves both; their CPU times (user +
+system) are compared too, since waiting for a core on a busy machine stretches the short synthdiv
+process's wall time more than the long reference's. ``--phases`` also prints
 where one synthdiv process spends its time (imports, parsing the command line, reading, tokenising,
 counting, printing, exit).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -84,6 +87,20 @@ def run(argv: list[str], env: dict) -> tuple[float, str, str]:
     return time.perf_counter() - t0, proc.stdout, proc.stderr
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of the children that have exited so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(argv: list[str], env: dict, cpu: list[float]) -> tuple[float, str]:
+    """Wall seconds and stdout of one run; its CPU seconds are appended to ``cpu``."""
+    before = cpu_seconds()
+    seconds, stdout, _ = run(argv, env)
+    cpu.append(cpu_seconds() - before)
+    return seconds, stdout
+
+
 def synthdiv_counts(stdout: str) -> list[list[int]]:
     payload = json.loads(stdout)
     return [[payload["unique_ngrams"][k], payload["ngrams"][k]] for k in sorted(payload["ngrams"], key=int)]
@@ -95,6 +112,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tokenizer", choices=("whitespace", "regex"), default="whitespace")
     parser.add_argument("--phases", action="store_true", help="also time the phases of one synthdiv process")
+    parser.add_argument("--with-jit", action="store_true",
+                        help="also time synthdiv with the loops through numba's JIT (SYNTHDIV_PREBUILT=0), as before their build")
     args = parser.parse_args()
 
     texts, source = markov_texts(args.tokens)
@@ -112,15 +131,25 @@ def main() -> None:
         result["synthdiv_first_run_s"] = round(first, 3)
         counts = synthdiv_counts(stdout)
         result["tokens"] = counts[0][1]
-        ours, ref = [], []
+        jit_env = dict(env, SYNTHDIV_PREBUILT="0")
+        if args.with_jit:
+            run(ours_cmd, jit_env)  # numba compiles into its cache on the first run
+        ours, ref, jit, ours_cpu, ref_cpu, jit_cpu = [], [], [], [], [], []
         for _ in range(args.repeat):
-            seconds, stdout, _ = run(ref_cmd, env)
+            seconds, stdout = timed_run(ref_cmd, env, ref_cpu)
             assert json.loads(stdout) == counts, "the reference counts other n-grams"
             ref.append(seconds)
-            seconds, stdout, _ = run(ours_cmd, env)
+            seconds, stdout = timed_run(ours_cmd, env, ours_cpu)
             assert synthdiv_counts(stdout) == counts
             ours.append(seconds)
-            print(json.dumps({"reference_s": round(ref[-1], 3), "synthdiv_s": round(ours[-1], 3)}), flush=True)
+            line = {"reference_s": round(ref[-1], 3), "synthdiv_s": round(ours[-1], 3),
+                    "reference_cpu_s": round(ref_cpu[-1], 3), "synthdiv_cpu_s": round(ours_cpu[-1], 3)}
+            if args.with_jit:
+                seconds, stdout = timed_run(ours_cmd, jit_env, jit_cpu)
+                assert synthdiv_counts(stdout) == counts
+                jit.append(seconds)
+                line.update(synthdiv_jit_s=round(seconds, 3), synthdiv_jit_cpu_s=round(jit_cpu[-1], 3))
+            print(json.dumps({**line, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
         if args.phases:
             seconds, _, stderr = run([sys.executable, "-c", PHASES, *ours_cmd[len(entry_point()):]], env)
             phases = json.loads(stderr.strip().splitlines()[-1])
@@ -132,6 +161,15 @@ def main() -> None:
             load_average_after=[round(x, 2) for x in os.getloadavg()],
         )
         result["speedup"] = round(result["reference_median_s"] / result["synthdiv_median_s"], 1)
+        result["speedup_per_pair"] = [round(r / o, 1) for r, o in zip(ref, ours)]
+        # CPU time (user + system): what each process computed, less moved by waiting for a core on a busy machine
+        result["speedup_cpu"] = round(statistics.median(ref_cpu) / statistics.median(ours_cpu), 1)
+        result["cpu_s"] = {"reference": [round(s, 3) for s in ref_cpu], "synthdiv": [round(s, 3) for s in ours_cpu]}
+        if jit:
+            result.update(synthdiv_jit_s=[round(s, 3) for s in jit], synthdiv_jit_median_s=round(statistics.median(jit), 3),
+                          speedup_jit=round(result["reference_median_s"] / statistics.median(jit), 1),
+                          speedup_jit_cpu=round(statistics.median(ref_cpu) / statistics.median(jit_cpu), 1))
+            result["cpu_s"]["synthdiv_jit"] = [round(s, 3) for s in jit_cpu]
         result["target"] = TARGET
         result["met"] = result["speedup"] >= TARGET
     print(json.dumps(result, indent=2))

@@ -93,3 +93,14 @@ def _python(code: str, **env: str) -> str:
     """What a fresh interpreter running ``code`` prints."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, **env}).stdout.strip()
+
+
+def test_synthdiv_prebuilt_0_runs_the_loops_through_numbas_jit():
+    pytest.importorskip("numba")
+    code = (
+        "import sys; from synthdiv.metrics.ngrams import compiled\n"
+        "from synthdiv.metrics.distinct import distinct_n\n"
+        "r = distinct_n(['a b a b', 'b a'], n=2, tokenizer='whitespace', backend='numba')\n"
+        "print(compiled.prebuilt(), r.unique_ngrams, 'numba' in sys.modules)"
+    )
+    assert _python(code, SYNTHDIV_PREBUILT="0") == "None {'1': 2, '2': 3} True"

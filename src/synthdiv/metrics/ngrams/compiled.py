@@ -13,6 +13,8 @@ compile) is kept where numba keeps its cache: ``$NUMBA_CACHE_DIR``, else this pa
 ``__pycache__`` when writable, else ``~/.cache/synthdiv``. It covers 32-bit token ids and
 positions (every corpus under 2**31 tokens); larger inputs, and machines where the build fails
 (no C compiler: the failure is remembered beside it), run the same functions through the JIT.
+``SYNTHDIV_PREBUILT=0`` in the environment does the same everywhere (to compare, or to rule the
+build out).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def kernels(wide: bool = False) -> SimpleNamespace | ModuleType:
 @lru_cache(maxsize=1)
 def prebuilt() -> ModuleType | None:
     """The ahead-of-time module when it was built for this source, else None. Imports no numba."""
+    if not _wanted():
+        return None
     path = _module_path()
     if not path.exists():
         return None
@@ -72,9 +76,13 @@ def prebuilt() -> ModuleType | None:
     return module
 
 
+def _wanted() -> bool:
+    return os.environ.get("SYNTHDIV_PREBUILT", "1") != "0"
+
+
 def _prebuilt_or_build() -> ModuleType | None:
     module = prebuilt()
-    if module is None and not _failed_path().exists() and build():
+    if module is None and _wanted() and not _failed_path().exists() and build():
         prebuilt.cache_clear()
         module = prebuilt()
     return module
