@@ -8,8 +8,8 @@ them builds them once, ahead of time (``numba.pycc``), into a plain extension mo
 functions; later processes load that module in about a millisecond, without importing numba.
 Same source, same compiler: the same results.
 
-The build (about a minute, once per version of the loops' source, in place of numba's first
-compile) is kept where numba keeps its cache: ``$NUMBA_CACHE_DIR``, else this package's
+The build (20-30 s on the 2-core development machine, once per version of the loops' source, in
+place of numba's first compile) is kept where numba keeps its cache: ``$NUMBA_CACHE_DIR``, else this package's
 ``__pycache__`` when writable, else ``~/.cache/synthdiv``. It covers 32-bit token ids and
 positions (every corpus under 2**31 tokens); larger inputs, and machines where the build fails
 (no C compiler: the failure is remembered beside it), run the same functions through the JIT.
