@@ -1,5 +1,7 @@
 """``backend``: every exactness test runs on the numpy path and, when numba is
-installed, on the compiled path too (skipped, not failed, without numba)."""
+installed, on the compiled path too (skipped, not failed, without numba): with the loops'
+ahead-of-time build ("numba"), and with the same loops through numba's JIT ("numba-jit",
+which larger inputs and machines without a C compiler use)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,21 @@ import importlib.util
 import pytest
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed"))]
+_NEEDS_NUMBA = pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+BACKENDS = ["numpy", pytest.param("numba", marks=_NEEDS_NUMBA), pytest.param("numba-jit", marks=_NEEDS_NUMBA)]
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
-def backend(request) -> str:
-    return request.param
+def backend(request):
+    if request.param != "numba-jit":
+        yield request.param
+        return
+    from synthdiv.metrics.ngrams import compiled, compiled_count, compiled_tokenize
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (compiled_count, compiled_tokenize):
+            patch.setattr(module, "kernels", lambda wide=False: compiled._jit())
+        yield "numba"
 
 
 # Reference packages (diversity, mauve-text with faiss-cpu, fast-bleu) are never dependencies.

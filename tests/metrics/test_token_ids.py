@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -48,7 +49,7 @@ def test_numba_ids_are_the_numpy_ids_on_any_unicode_text(texts, tokenizer):
 
 def test_unicode_space_table_is_str_isspace():
     pytest.importorskip("numba")
-    from synthdiv.metrics.ngrams.jit_tokenize import unicode_space_table
+    from synthdiv.metrics.ngrams.compiled_tokenize import unicode_space_table
 
     table = unicode_space_table()
     assert [cp for cp in range(table.size) if table[cp]] == [cp for cp in range(0x110000) if chr(cp).isspace()]
@@ -64,17 +65,42 @@ def test_importing_the_metrics_package_loads_nothing_heavy():
     assert _python(code) == "[]"
 
 
-def test_a_process_where_numba_cannot_import_uses_numpy():
-    code = (
-        "import sys; sys.modules['numba'] = None\n"  # any import of numba now raises ImportError
-        "from synthdiv.metrics.ngrams.engine import resolve_backend\n"
-        "from synthdiv.metrics.distinct import distinct_n\n"
-        "r = distinct_n(['a b a b', 'b a'], n=2, mode='group', groups=[0, 1], tokenizer='whitespace')\n"
-        "print(resolve_backend(), r.unique_ngrams)"
-    )
-    assert _python(code) == "numpy {'1': 4, '2': 3}"
+NO_NUMBA = (
+    "import sys; sys.modules['numba'] = None\n"  # any import of numba now raises ImportError
+    "from synthdiv.metrics.ngrams.engine import resolve_backend\n"
+    "from synthdiv.metrics.distinct import distinct_n\n"
+    "r = distinct_n(['a b a b', 'b a'], n=2, mode='group', groups=[0, 1], tokenizer='whitespace')\n"
+    "print(resolve_backend(), r.unique_ngrams, 'numba' in sys.modules and sys.modules['numba'] is not None)"
+)
 
 
-def _python(code: str) -> str:
+def test_a_process_where_numba_cannot_import_uses_numpy(tmp_path):
+    # an empty cache: no ahead-of-time build of the loops to load either
+    assert _python(NO_NUMBA, NUMBA_CACHE_DIR=str(tmp_path)) == "numpy {'1': 4, '2': 3} False"
+
+
+def test_the_ahead_of_time_loops_run_without_importing_numba():
+    pytest.importorskip("numba")
+    from synthdiv.metrics.ngrams import compiled
+
+    compiled.kernels()  # builds them if this source has no build yet (once, like numba's first compile)
+    if compiled.prebuilt() is None:
+        pytest.skip(f"the loops could not be built here: {compiled._failed_path().read_text()}")
+    assert _python(NO_NUMBA) == "numba {'1': 4, '2': 3} False"
+
+
+def _python(code: str, **env: str) -> str:
     """What a fresh interpreter running ``code`` prints."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, **env}).stdout.strip()
+
+
+def test_synthdiv_prebuilt_0_runs_the_loops_through_numbas_jit():
+    pytest.importorskip("numba")
+    code = (
+        "import sys; from synthdiv.metrics.ngrams import compiled\n"
+        "from synthdiv.metrics.distinct import distinct_n\n"
+        "r = distinct_n(['a b a b', 'b a'], n=2, tokenizer='whitespace', backend='numba')\n"
+        "print(compiled.prebuilt(), r.unique_ngrams, 'numba' in sys.modules)"
+    )
+    assert _python(code, SYNTHDIV_PREBUILT="0") == "None {'1': 2, '2': 3} True"

@@ -58,7 +58,7 @@ def count_ngrams(
 
     ``seg_offsets`` (length S+1, starting at 0 and ending at ``len(ids)``) splits the
     ids into segments no n-gram crosses; ``None`` is one segment. ``backend`` ("auto",
-    "numba", "numpy") picks the engine (:mod:`synthdiv.metrics.ngrams.jit_ngrams` or the sorts
+    "numba", "numpy") picks the engine (:mod:`synthdiv.metrics.ngrams.compiled_count` or the sorts
     below); the counts are the same with every backend."""
     if max_n < 1:
         raise ValueError("max_n must be at least 1")
@@ -80,7 +80,7 @@ def count_ngrams(
         per_seg_total = np.clip(seg_lens - n + 1, 0, None)
         total[n - 1] = per_seg_total if per_segment else per_seg_total.sum()
     if resolve_backend(backend) == "numba":
-        from synthdiv.metrics.ngrams.jit_ngrams import count_groups
+        from synthdiv.metrics.ngrams.compiled_count import count_groups
 
         in_set, among = count_groups(ids, V, max_n, seg_offsets, per_segment)
         if not per_segment:

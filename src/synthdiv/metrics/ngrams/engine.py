@@ -6,7 +6,8 @@ Both give the same token ids and the same counts, exactly; numba is only faster
 environment variable ``SYNTHDIV_NUMBA=0`` makes ``auto`` take numpy.
 
 numba is imported here only when a function asks for it, never at import time,
-so ``synthdiv --help`` and ``import synthdiv.metrics`` stay light.
+so ``synthdiv --help`` and ``import synthdiv.metrics`` stay light; and not even then
+once the loops' ahead-of-time build exists (:mod:`synthdiv.metrics.ngrams.compiled`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ ENGINES = ("auto", "numba", "numpy")  # not the LLM backends (synthdiv.backends)
 
 @lru_cache(maxsize=1)
 def numba_available() -> bool:
-    """True when numba imports (it refuses to import with a numpy it does not support)."""
+    """True when the compiled loops can run: their ahead-of-time build loads (no numba import),
+    or numba imports (it refuses to import with a numpy it does not support)."""
+    from synthdiv.metrics.ngrams.compiled import prebuilt
+
+    if prebuilt() is not None:
+        return True
     try:
         import numba  # noqa: F401
     except Exception:  # ImportError, or numba's own error for an unsupported numpy

@@ -1,4 +1,4 @@
-"""The compiled loop of :mod:`synthdiv.metrics.ngrams.jit_tokenize`: find the tokens in the
+"""The compiled loops of :mod:`synthdiv.metrics.ngrams.compiled_tokenize`: find the tokens in the
 UTF-8 bytes and give each distinct token an id (first seen, first numbered).
 
 Tokens are interned in an open-addressing hash table (linear probing) over a byte
@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-WORD, SPACE, PUNCT, MULTI = 0, 1, 2, 3  # byte classes (MULTI: lead byte of a multi-byte character)
+from synthdiv.metrics.ngrams.compiled_tokenize import MULTI, SPACE, WORD
+
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 # Why _scan stopped.
@@ -201,3 +202,21 @@ def _scan(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table
             i = starts[t]
     state[0], state[1], state[2], state[3], state[4] = t, i, before, n_tokens, n_words
     return why
+
+
+@njit(cache=True)
+def char_to_byte(buf, char_positions):
+    """Byte offsets of the character offsets in ``char_positions`` (two ascending runs)."""
+    out = np.empty(char_positions.size, dtype=np.int64)
+    half = char_positions.size // 2
+    for run in range(2):
+        ci = 0
+        bi = 0
+        for k in range(run * half, (run + 1) * half):
+            target = char_positions[k]
+            while ci < target:
+                lead = buf[bi]
+                bi += 1 if lead < 0x80 else utf8_length(lead)
+                ci += 1
+            out[k] = bi
+    return out

@@ -18,7 +18,7 @@ any other name
     names such as ``smollm2-135m-instruct`` are resolved through
     :func:`synthdiv.models.registry.resolve_causal_lm`. Special tokens are not added.
 
-The two built-in tokenisers run compiled (:mod:`synthdiv.metrics.ngrams.jit_tokenize`)
+The two built-in tokenisers run compiled (:mod:`synthdiv.metrics.ngrams.compiled_tokenize`)
 when numba is installed, else in Python; both give identical ids (``backend``,
 see :mod:`synthdiv.metrics.ngrams.engine`).
 """
@@ -80,7 +80,7 @@ def tokenize(texts: Sequence[str], tokenizer: str = "regex", *, backend: str = "
     if tokenizer in BUILTIN_TOKENIZERS:
         texts = list(texts)
         if texts and resolve_backend(backend) == "numba":
-            from synthdiv.metrics.ngrams.jit_tokenize import tokenize_words
+            from synthdiv.metrics.ngrams.compiled_tokenize import tokenize_words
 
             ids, offsets, vocab_size = tokenize_words(texts, tokenizer)
             return TokenIds(ids=ids, offsets=offsets, vocab_size=vocab_size, tokenizer=tokenizer)

@@ -1,8 +1,9 @@
-"""Compiled tokeniser (numba): UTF-8 bytes of the joined texts -> token ids, in one pass.
+"""Compiled tokeniser: UTF-8 bytes of the joined texts -> token ids, in one pass.
 
 Gives exactly the ids of :func:`synthdiv.metrics.ngrams.tokenize.tokenize`'s Python path
 (same tokens, ids in first-seen order, same vocabulary size). Imported only by
-``tokenize`` when the numba backend is chosen.
+``tokenize`` when the numba backend is chosen; the loops (:mod:`synthdiv.metrics.ngrams.jit_intern`)
+come from :mod:`synthdiv.metrics.ngrams.compiled`, so importing this module imports no numba.
 
 Exactness
 ---------
@@ -26,9 +27,10 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
-from synthdiv.metrics.ngrams.jit_intern import MULTI, PUNCT, SPACE, WORD, tokenize_kernel, utf8_length
+from synthdiv.metrics.ngrams.compiled import kernels
+
+WORD, SPACE, PUNCT, MULTI = 0, 1, 2, 3  # byte classes (MULTI: lead byte of a multi-byte character)
 
 _REGEX = re.compile(r"\w+|[^\w\s]")
 
@@ -72,6 +74,7 @@ def tokenize_words(texts: list[str], tokenizer: str) -> tuple[np.ndarray, np.nda
         kinds = is_ascii.astype(np.uint8)
         texts = [t if a else " ".join(_REGEX.findall(t.lower())) for t, a in zip(texts, is_ascii.tolist())]
         joined = " ".join(texts)
+    loops = kernels()
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
@@ -81,32 +84,14 @@ def tokenize_words(texts: list[str], tokenizer: str) -> tuple[np.ndarray, np.nda
         space_table = _NO_UNICODE_SPACE
     else:
         buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        bounds = _char_to_byte(buf, np.concatenate([starts, starts + lengths]))
+        bounds = loops.char_to_byte(buf, np.concatenate([starts, starts + lengths]))
         starts, ends = bounds[: len(texts)], bounds[len(texts) :]
         space_table = unicode_space_table()
     del joined
     tables = (_WS_CLS, _RE_CLS, _LOWER, _IDENTITY, space_table)
-    ids, n_tokens, counts, vocab_size = tokenize_kernel(buf, starts, ends, kinds, *tables)
+    ids, n_tokens, counts, vocab_size = loops.tokenize_kernel(buf, starts, ends, kinds, *tables)
     # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
     ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return ids, offsets, int(vocab_size)
-
-
-@njit(cache=True)
-def _char_to_byte(buf, char_positions):
-    """Byte offsets of the character offsets in ``char_positions`` (two ascending runs)."""
-    out = np.empty(char_positions.size, dtype=np.int64)
-    half = char_positions.size // 2
-    for run in range(2):
-        ci = 0
-        bi = 0
-        for k in range(run * half, (run + 1) * half):
-            target = char_positions[k]
-            while ci < target:
-                lead = buf[bi]
-                bi += 1 if lead < 0x80 else utf8_length(lead)
-                ci += 1
-            out[k] = bi
-    return out
