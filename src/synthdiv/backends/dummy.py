@@ -14,6 +14,7 @@ import random
 import re
 from collections.abc import Sequence
 
+from synthdiv.errors import UserError
 from synthdiv.backends.base import Backend, ChatRequest, Completion, Messages, OnResult, SamplingParams
 
 WORDS = (
@@ -32,13 +33,20 @@ class DummyBackend(Backend):
     name = "dummy"
     loads_adapters = True  # the adapter's path is mixed into its answers: a loop runs offline in tests
 
-    def __init__(self, model: str = "dummy", reject_every: int = 0, adapter: str | None = None, **_: object):
+    def __init__(self, model: str = "dummy", reject_every: int = 0, adapter: str | None = None, topic_words: int = 1,
+                 **_: object):
         super().__init__(model)
         self.reject_every = int(reject_every)
         self.adapter = adapter  # a "fine-tuned" dummy: the adapter path changes every answer
+        # nouns after a topic's adjective: 1 knows 732 topics (a pool that runs dry, as a real model's can), 2 knows
+        # 44,652 (a 10,000-topic pool, the paper's size, grows without stalling)
+        self.topic_words = int(topic_words)
+        if self.topic_words < 1:
+            raise UserError(f"topic_words must be 1 or more (got {topic_words})", where="backend_options.topic_words")
 
     def cache_identity(self) -> dict:
-        return {**super().cache_identity(), "reject_every": self.reject_every}
+        extra = {"topic_words": self.topic_words} if self.topic_words != 1 else {}  # 1 keeps the keys it always had
+        return {**super().cache_identity(), "reject_every": self.reject_every, **extra}
 
     def generate(
         self, requests: Sequence[ChatRequest], params: SamplingParams, on_result: OnResult | None = None
@@ -72,7 +80,8 @@ class DummyBackend(Backend):
             return f"Question: {q}\nAnswer: The {rng.choice(WORDS)} by the {rng.choice(WORDS)}."
         if "topics" in step:
             count = int(m.group(1)) if (m := re.search(r"(\d+) (?:new |short )?topics", self._whole(messages))) else 10
-            return "\n".join(f"{i + 1}. {rng.choice(ADJS).title()} {rng.choice(WORDS)}" for i in range(count))
+            return "\n".join(f"{i + 1}. {rng.choice(ADJS).title()} {' '.join(rng.choice(WORDS) for _ in range(self.topic_words))}"
+                             for i in range(count))
         if "instruction" in step:
             topic = m.group(1) if (m := re.search(r'about "([^"]+)"', messages[-1]["content"])) else rng.choice(WORDS)
             words = int(m.group(1)) if (m := re.search(r"about (\d+) words", step)) else 20
