@@ -106,3 +106,29 @@ def test_tree_prompt_shows_one_worked_exchange_then_the_node():
 def test_bad_sizes_are_refused():
     with pytest.raises(UserError, match="at least 1"):
         grow_topic_tree(Engine(Scripted(), SamplingParams(), NullCache()), 0, seed=0)
+
+
+def test_the_batched_near_duplicate_check_keeps_what_a_topic_by_topic_check_keeps():
+    from synthdiv.generation.topic_tree import TopicSet, TreeGrowth
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(40, 8))
+    table = {f"t{i}": centres[i % 40] + 0.3 * rng.normal(size=8) for i in range(400)}  # many near one another
+
+    def embed(texts):
+        return np.stack([table[t] for t in texts])
+
+    threshold = 0.9
+    batched = TopicSet(embed, threshold)
+    growth = TreeGrowth(topics=batched.topics)
+    for start in range(0, 400, 25):  # batches of 25, as a round's answers arrive
+        batched.add_all([Topic(f"t{i}") for i in range(start, start + 25)], growth, limit=10_000)
+    kept: list[np.ndarray] = []  # the textbook: each topic against every topic kept before it
+    expected = []
+    for i in range(400):
+        v = table[f"t{i}"] / np.linalg.norm(table[f"t{i}"])
+        if not kept or max(float(k @ v) for k in kept) < threshold:
+            kept.append(v)
+            expected.append(f"t{i}")
+    assert [t.text for t in batched.topics] == expected
+    assert 40 <= len(expected) < 400 and growth.near_duplicates == 400 - len(expected)
