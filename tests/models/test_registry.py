@@ -122,3 +122,23 @@ def test_mpnet_embeds_offline_when_installed():
         pytest.skip("the all-mpnet-base-v2 wheels are not installed (make mpnet)")
     vecs = registry.load_embedder("mpnet-base").encode(["a dog runs", "a puppy runs", "tax law"], normalize_embeddings=True)
     assert vecs.shape == (3, 768) and vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
+
+
+def test_a_build_published_by_another_process_first_is_kept(tmp_path):
+    out = tmp_path / "models" / "m"
+    theirs = registry._private_partial(out).with_name("m.partial-other")
+    theirs.mkdir(parents=True)
+    (theirs / "config.json").write_text("{}")
+    registry._publish(theirs, out)  # the first process publishes
+    mine = registry._private_partial(out)
+    mine.mkdir()
+    (mine / "config.json").write_text('{"mine": 1}')
+    registry._publish(mine, out)  # the second finds it there: its own build is dropped, theirs stays
+    assert (out / "config.json").read_text() == "{}" and not mine.exists()
+    stale = tmp_path / "models" / "s"
+    stale.mkdir()  # an incomplete folder left by a crash is replaced
+    fresh = registry._private_partial(stale)
+    fresh.mkdir()
+    (fresh / "config.json").write_text("{}")
+    registry._publish(fresh, stale)
+    assert (stale / "config.json").exists()

@@ -101,16 +101,34 @@ def _tiny_folder() -> Path:
     config = AutoConfig.from_pretrained(source)
     for key, value in TINY_SHAPE.items():
         setattr(config, key, value)
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with torch.random.fork_rng(devices=[]):  # seeded weights, and the caller's random state left as it was
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    tmp = _private_partial(out)
     model.save_pretrained(tmp, safe_serialization=True)
     AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    _publish(tmp, out, complete=("model.safetensors", "tokenizer_config.json"))
     return out
+
+
+def _private_partial(out: Path) -> Path:
+    """A build folder of this process's own: the processes of a several-process run may build a model at once."""
+    tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return tmp
+
+
+def _publish(tmp: Path, out: Path, complete: tuple[str, ...] = ("config.json",)) -> None:
+    """Move a finished build into place in one rename. When another process published first, its folder stays
+    (whoever loads it may be reading it) and this build is dropped; a stale, incomplete folder is replaced."""
+    if out.exists() and not all((out / name).exists() for name in complete):
+        shutil.rmtree(out, ignore_errors=True)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        if not out.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _dequantise_gguf(gguf_path: Path, out: Path) -> None:
@@ -128,13 +146,10 @@ def _dequantise_gguf(gguf_path: Path, out: Path) -> None:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(quantised.state_dict(), strict=False)
     model.tie_weights()
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = _private_partial(out)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    _publish(tmp, out, complete=("model.safetensors", "tokenizer_config.json"))
 
 
 def _check_local_weights(path: str) -> None:
