@@ -37,6 +37,7 @@ PATH_SEPARATOR = " > "
 # "time travel" / "time-travel adventures" 0.85, "Rose" / "Roses" 0.82, "Lost dog" / "Missing dog"
 # 0.75, "harbour" / "lighthouse" 0.50 (kept: a lower limit would start merging different topics).
 NEAR_DUPLICATE_THRESHOLD = 0.9
+CANDIDATE_BATCH = 1024  # new topics embedded and tested at once: a 4 MB similarity block among them
 MAX_DEPTH = 3  # theme > subtopic > topic: the depth the tree fills first
 # Once every node above the depth has been asked, the growth asks nodes again (a new sample of the same
 # prompt). When such a round finds fewer new topics than this share of the topics it asked for, the tree
@@ -241,10 +242,12 @@ def grow_topic_tree(
         before = len(kept.topics)
         for node, n in wanted.items():
             expanded[node] = expanded.get(node, 0) + n
-        for node in wanted:  # in the order chosen, so the pool does not depend on answer timing
-            candidates = [Topic(text, node) for acc in results[node] for text in acc.value]
-            growth.candidates += len(candidates)
-            for topic in kept.add_all(candidates, growth, size):
+        # in the order chosen, so the pool does not depend on answer timing; a round's answers are tested in batches
+        # (one embedding call and one product with the pool per batch, not per request)
+        candidates = [Topic(text, node) for node in wanted for acc in results[node] for text in acc.value]
+        growth.candidates += len(candidates)
+        for start in range(0, len(candidates), CANDIDATE_BATCH):
+            for topic in kept.add_all(candidates[start : start + CANDIDATE_BATCH], growth, size):
                 growth.by_depth[len(topic.path) + 1] = growth.by_depth.get(len(topic.path) + 1, 0) + 1
         rounds.append((sum(wanted.values()), len(kept.topics) - before))
         if again and len(kept.topics) - before < DEEPER_BELOW_NEW_SHARE * per_request * sum(wanted.values()):
