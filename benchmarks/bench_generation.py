@@ -200,7 +200,7 @@ def main() -> None:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     torch.set_num_threads(args.threads)
-    from synthdiv.backends.base import SamplingParams
+    from synthdiv.backends.base import ChatRequest, SamplingParams
     from synthdiv.backends.transformers_backend import TransformersBackend
     from synthdiv.models.registry import resolve_causal_lm
 
@@ -225,7 +225,8 @@ def main() -> None:
     if args.bf16_stories:
         short = SamplingParams(temperature=0.7, max_tokens=args.bf16_tokens, seed=args.seed)
         bf16 = TransformersBackend(args.model, batch_size=args.bf16_stories, device="cpu", dtype="bfloat16")
-        bf16.generate([warm_up], SamplingParams(max_tokens=2, seed=args.seed))
+        hello = ChatRequest(messages=[{"role": "user", "content": "Hello"}])  # a short warm-up: a long prompt takes seconds in bf16
+        bf16.generate([hello], SamplingParams(max_tokens=2, seed=args.seed))
         fp32.batch_size = fp32.batch_alignment = args.bf16_stories
         short_run = {"n_params": n_params, "short_run": True, "max_tokens": args.bf16_tokens}
         for backend in (fp32, bf16):  # the same short run in both dtypes
