@@ -6,7 +6,7 @@ of the built-in Appendix A.4 list), sampled at temperature 0.7 with a fixed seed
 Every configuration answers the first stories of the same list (at least one full batch).
 
 * transformers: :class:`synthdiv.backends.transformers_backend.TransformersBackend` itself, at each of
-  ``--batch-sizes`` (the backend's default batch size is always among them) in fp32, and briefly in bf16 beside fp32
+  ``--batch-sizes`` (by default 1 to 32 and the backend's default batch size) in fp32, and briefly in bf16 beside fp32
   on the same short run (``--bf16-stories`` stories of ``--bf16-tokens`` tokens: without native bf16 it is slow).
   Forward hooks on the model split the time: its passes over the prompts (prefill) and the rest of
   ``model.generate`` (one pass per new token, sampling, stopping: decode).
@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--gguf", default="smollm2-135m-instruct", help="llama.cpp's model (a .gguf file or the registry name)")
     parser.add_argument("--no-llamacpp", action="store_true", help="leave llama.cpp out")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 8, 16, 32])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", help="default: 1, 4, 8, 16, 32 and the backend's default")
     parser.add_argument("--stories", type=int, default=8, help="stories per configuration (rounded up to whole batches)")
     parser.add_argument("--max-tokens", type=int, default=120)
     parser.add_argument("--bf16-stories", type=int, default=2, help="stories of the short bf16 run (one batch); 0 leaves it out")
@@ -205,7 +205,7 @@ def main() -> None:
     from synthdiv.models.registry import resolve_causal_lm
 
     resolve_causal_lm(args.model)  # build the cached copy before any timing
-    batch_sizes = sorted(set(args.batch_sizes) | {default_batch})
+    batch_sizes = sorted(set(args.batch_sizes or [1, 4, 8, 16, 32, default_batch]))
     n_timed = max([stories_for(b, args.stories) for b in batch_sizes] + [args.bf16_stories])
     *requests, warm_up = story_requests(args.data, n_timed + 1, args.seed)  # the warm-ups ask a prompt no timed run sends
     params = SamplingParams(temperature=0.7, max_tokens=args.max_tokens, seed=args.seed)
