@@ -156,3 +156,21 @@ def test_a_run_writes_intervals_aggregates_trends_and_findings(tmp_path, tiny_sp
     compared = json.loads(capsys.readouterr().out)
     assert compared["delta"] == pytest.approx(rows["Gen-D3"]["delta_vs_real"], abs=1e-12)
     assert (compared["ci_low"], compared["ci_high"]) == (rows["Gen-D3"]["delta_vs_real_ci_low"], rows["Gen-D3"]["delta_vs_real_ci_high"])
+
+
+def test_verdicts_on_a_stand_in_student_say_they_test_nothing(tmp_path):
+    from synthdiv.reports.evidence import findings_table
+    from synthdiv.reports.rundir import RunData
+    from synthdiv.stats.assess import Evidence
+    from synthdiv.stats.findings import format_findings, stand_in_caveat
+
+    assert stand_in_caveat([]) is None
+    caveat = stand_in_caveat(["smollm2-tiny"])
+    assert caveat.startswith("the student smollm2-tiny is a stand-in with random weights")
+    evidence = Evidence(stand_ins=["smollm2-tiny"])
+    assert caveat in evidence.format() and evidence.to_dict()["stand_ins"] == ["smollm2-tiny"]
+    assert caveat not in format_findings([], None, None, None)
+    (tmp_path / "findings.json").write_text(json.dumps(evidence.to_dict()))
+    run = RunData.__new__(RunData)
+    run.run_dir = tmp_path
+    assert findings_table(run).note.startswith(f"Note: {caveat}.")

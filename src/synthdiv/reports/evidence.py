@@ -14,6 +14,7 @@ from synthdiv.experiments import layout
 from synthdiv.reports.generations import TextTable
 from synthdiv.reports.plotting import SkipFigure
 from synthdiv.reports.rundir import RunData, level_key
+from synthdiv.stats.findings import stand_in_caveat
 from synthdiv.stats.formatting import format_interval, is_number
 
 FINDINGS = ("Findings", "The paper's claims this run can test")
@@ -47,6 +48,8 @@ def findings_table(run: RunData) -> TextTable:
             "Supported: the 95 % interval excludes no effect in the claimed direction; contradicted: it excludes it "
             "in the other direction; otherwise not resolved at this run's size. Δ = test loss of the first set minus "
             "the reference (paired bootstrap over test records; seeds resampled too when there are several).")
+    if caveat := stand_in_caveat(data.get("stand_ins") or []):
+        note = f"Note: {caveat}. " + note
     if resolves is not None:
         note += (f" This test set ({data.get('test_records')} records, {data.get('test_tokens')} target tokens) resolves "
                  f"test-loss differences of about ±{resolves:.4f} (median half-width of the paired intervals); "

@@ -34,14 +34,15 @@ class Evidence:
     plane: dict[str, Any] | None = None  # the diversity–shift regression (plane.py), written as plane.json
     ladder: list[dict[str, Any]] = field(default_factory=list)  # per diversity: does it rise with the level (ladder.py)
     predictors: dict[str, Any] | None = None  # every measured property ranked against the test loss (predictors.py)
+    stand_ins: list[str] = field(default_factory=list)  # students of models.registry.STAND_INS: their verdicts mean nothing
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "resolves": self.resolves,
                 "test_records": self.test_records, "test_tokens": self.test_tokens,
-                "confidence": 0.95, "ladder": self.ladder}
+                "confidence": 0.95, "ladder": self.ladder, "stand_ins": self.stand_ins}
 
     def format(self) -> str:
-        text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens)
+        text = format_findings(self.findings, self.resolves, self.test_records, self.test_tokens, self.stand_ins)
         from synthdiv.stats.ladder import format_ladder
 
         lines = (format_ladder(self.ladder) + [format_plane(g) for g in (self.plane or {}).get("groups", [])]
@@ -110,9 +111,12 @@ def assess(datasets: list[dict[str, Any]], results: list[dict[str, Any]], eval_d
     agg = aggregate(results, losses, resamples=resamples, seed=seed)
     trends = loss_trends(results, losses, resamples=resamples, seed=seed) + diversity_trend(datasets)
     first = next((r for r in results if r.get("test_samples")), {})
+    from synthdiv.models.registry import STAND_INS
+
     return Evidence(agg, trends, judge(agg, trends, datasets), resolution(agg),
                     first.get("test_samples"), first.get("test_tokens"), plane(results, losses, resamples=resamples, seed=seed),
-                    predictors=predictors(results, losses, resamples=resamples, seed=seed))
+                    predictors=predictors(results, losses, resamples=resamples, seed=seed),
+                    stand_ins=sorted({r["model"] for r in results if r.get("model") in STAND_INS}))
 
 
 def write_evidence(evidence: Evidence, out: Path, write_table) -> list[Path]:

@@ -174,9 +174,21 @@ def resolution(aggregates: list[dict[str, Any]]) -> float | None:
     return None
 
 
-def format_findings(findings: list[Finding], resolves: float | None, test_records: int | None, test_tokens: int | None) -> str:
+def stand_in_caveat(stand_ins: list[str]) -> str | None:
+    """What a verdict on a stand-in student (random weights, models.registry.STAND_INS) is worth: nothing."""
+    if not stand_ins:
+        return None
+    return (f"the student{'s' if len(stand_ins) > 1 else ''} {', '.join(stand_ins)} {'are' if len(stand_ins) > 1 else 'is a'} "
+            f"stand-in{'s' if len(stand_ins) > 1 else ''} with random weights: these verdicts time the sweep, they do not "
+            "test the paper's claims")
+
+
+def format_findings(findings: list[Finding], resolves: float | None, test_records: int | None, test_tokens: int | None,
+                    stand_ins: list[str] | None = None) -> str:
     """The findings as terminal lines."""
     lines = ["Findings (95 % intervals; see docs/uncertainty.md):"]
+    if caveat := stand_in_caveat(stand_ins or []):
+        lines.append(f"  {caveat}")
     for f in findings:
         lines.append(f"  {f.claim} {f.verdict.upper() if f.verdict != UNRESOLVED else f.verdict}: {f.statement}")
         lines.append(f"     {f.evidence}")
