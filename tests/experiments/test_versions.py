@@ -31,7 +31,7 @@ SHIPPED_KEYS = {
     "qa-mixing-variable": (115, "c45e818420b1b46f"),
     "qa-sizes": (258, "f1b292ec3f1687c6"),
     "story-levels": (84, "2223ff3da30c005f"),
-    "story-levels-rehearsal": (50, "f6f556bacf1d1802"),  # new: §4.2 at full data size with stand-ins  # its grown topic pool is a stage (topics v1)
+    "story-levels-rehearsal": (50, "b38008b9ce50a08e"),  # new: §4.2 at full data size with stand-ins (the dummy's topic_words: 2)  # its grown topic pool is a stage (topics v1)
     "story-mixing-fixed": (64, "0bd725d18a981d16"),  # its grown topic pool is a stage (topics v1)
     "story-mixing-variable": (116, "305be2a1d16e1631"),  # its grown topic pool is a stage (topics v1)
     "story-sizes": (259, "545ed90eaa8464a8"),  # its grown topic pool is a stage (topics v1)
