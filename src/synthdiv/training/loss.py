@@ -83,7 +83,7 @@ class ChunkedHeadNLL(torch.autograd.Function):
 
     With a 49k vocabulary the logits of a batch's target tokens are hundreds of MB: allocating, filling, soft-maxing
     and back-propagating through them costs more than the small model that produced ``hidden`` (measured in
-    docs/benchmarks.md). Here each chunk's logits live in a few MB, and the gradient with respect to ``hidden``,
+    docs/training.md). Here each chunk's logits live in a few MB, and the gradient with respect to ``hidden``,
     (softmax − one-hot) · weight, is computed in the same pass, so nothing of the logits is kept for the backward
     pass. The weight is frozen (no gradient). Same values as ``F.cross_entropy(hidden @ weight.T, labels)`` up to
     float rounding (tests/training/test_loss.py)."""
