@@ -110,6 +110,22 @@ def test_numba_and_numpy_agree_on_a_larger_zipfian_corpus(mode):
     assert a.distinct.tolist() == b.distinct.tolist()
 
 
+@pytest.mark.parametrize("mode", ["corpus", "sample", "group"])
+def test_the_compiled_counts_are_the_same_in_any_number_of_threads(backend, mode):
+    if backend == "numpy":
+        pytest.skip("threads are the compiled counter's")
+    from synthdiv.metrics.ngrams.compiled_count import count_groups
+
+    rng = np.random.default_rng(3)
+    samples = [rng.zipf(1.4, size=rng.integers(0, 30)).clip(max=60).tolist() for _ in range(300)]
+    ids, offsets = _flat(samples)
+    seg = offsets if mode != "corpus" else np.array([0, ids.size], dtype=np.int64)
+    one = count_groups(ids, 61, 5, seg, mode == "group", workers=1)
+    for workers in (2, 3, 7, 1000):  # more threads than order-1 groups included
+        many = count_groups(ids, 61, 5, seg, mode == "group", workers=workers)
+        assert one[0].tolist() == many[0].tolist() and one[1].tolist() == many[1].tolist()
+
+
 def test_ngrams_that_collide_under_a_sum_hash_are_kept_apart(backend):
     """(1, 4) and (2, 3) or (0, 5) share sums, products mod small numbers, etc.; exact keys separate them."""
     samples = [[1, 4], [2, 3], [0, 5], [4, 1], [1, 4]]

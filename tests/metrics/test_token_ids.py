@@ -35,6 +35,19 @@ def test_ids_match_the_per_text_tokens(backend, texts, tokenizer):
     assert all(0 <= i < tok.vocab_size for i in tok.ids.tolist())
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(pieces, max_size=6).map("".join), min_size=1, max_size=12),
+       st.sampled_from(["regex", "whitespace"]), st.integers(2, 6))
+def test_texts_tokenised_in_several_threads_get_the_ids_of_one_pass(backend, texts, tokenizer, workers):
+    if backend == "numpy":
+        pytest.skip("threads are the compiled tokeniser's")
+    from synthdiv.metrics.ngrams.compiled_tokenize import tokenize_words
+
+    one = tokenize_words(texts, tokenizer, workers=1)
+    many = tokenize_words(texts, tokenizer, workers=workers)
+    assert many[0].tolist() == one[0].tolist() and many[1].tolist() == one[1].tolist() and many[2] == one[2]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(max_size=30), max_size=6), st.sampled_from(["regex", "whitespace"]))
 def test_numba_ids_are_the_numpy_ids_on_any_unicode_text(texts, tokenizer):

@@ -53,10 +53,10 @@ def load_texts(path: str | os.PathLike, fields: tuple[str, ...] | None = None, *
     """Texts of ``path``; ``fields`` selects which record fields make the measured text (``prompt``,
     ``completion`` or record fields); ``reading``: :func:`synthdiv.data.read_input`'s options
     (``split``, ``config``, ``columns``)."""
-    from synthdiv.data import read_input
-
     if _is_text_file(Path(str(path))):
         return _load_lines(path)
+    from synthdiv.data import read_input
+
     records = read_input(path, **reading)
     return text_set(records, str(path), fields)
 

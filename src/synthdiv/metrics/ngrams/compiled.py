@@ -45,10 +45,26 @@ _EXPORTS = {
               "i8(i8, i4[::1], i8[::1], i8, i4[::1], b1, b1, i4[::1], i8[::1], i8[:, ::1], i4[::1], i4[::1], "
               "i8[::1], i8[:, ::1], i8[:, ::1])"),
     "tokenize_kernel": ("jit_intern", "tokenize_kernel",
-                        "Tuple((i8[::1], i8, i8[::1], i8))(ro, i8[::1], i8[::1], u1[::1], u1[::1], u1[::1], u1[::1], "
-                        "u1[::1], b1[::1])"),
+                        "Tuple((i8[::1], i8, i8[::1], i8, u1[::1], i8[::1], u8[::1]))(ro, i8[::1], i8[::1], u1[::1], "
+                        "u1[::1], u1[::1], u1[::1], u1[::1], b1[::1])"),
+    "merge_words": ("jit_intern", "merge_words",
+                    "Tuple((i8[::1], u1[::1], i8[::1], u8[::1], i8))(u1[::1], i8[::1], u8[::1], i8, u1[::1], i8[::1], "
+                    "u8[::1], i8)"),
     "char_to_byte": ("jit_intern", "char_to_byte", "i8[::1](ro, i8[::1])"),
 }
+
+
+MAX_THREADS = 8
+
+
+def threads_for(work: int, minimum: int) -> int:
+    """Threads for ``work`` units (bytes, positions) of a loop that releases the GIL: the cores this
+    process may use (at most 8), or one below ``minimum`` units, where starting threads costs more
+    than it saves."""
+    if work < minimum:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_THREADS))
 
 
 def kernels(wide: bool = False) -> SimpleNamespace | ModuleType:
@@ -119,9 +135,34 @@ def _compile(work: Path) -> Path:
         for exported, (module_name, function, signature) in _EXPORTS.items():
             module = importlib.import_module(f"synthdiv.metrics.ngrams.{module_name}")
             cc.export(exported, eval(signature, {}, names))(getattr(module, function).py_func)  # noqa: S307 - ours
-        with _quiet_build():
+        with _quiet_build(), _releasing_the_gil():
             cc.compile()
     return work / os.path.basename(cc.output_file)
+
+
+class _releasing_the_gil:
+    """The built functions release the GIL while they run, as their ``nogil`` JIT versions do, so
+    threads run them side by side (compiled_count). pycc takes no such option: its compiler's flags
+    are given it for the build. Where this numba's pycc has no such hook the build goes on, and the
+    functions then keep the GIL (threads take turns; the results are the same)."""
+
+    def __enter__(self):
+        from numba.pycc import compiler
+
+        self.compiler, self.saved = compiler, getattr(compiler, "Flags", None)
+        if self.saved is not None:
+            base = self.saved
+
+            class NoGilFlags(base):
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    self.release_gil = True
+
+            compiler.Flags = NoGilFlags
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            self.compiler.Flags = self.saved
 
 
 class _quiet_build:
@@ -144,7 +185,8 @@ def _jit() -> SimpleNamespace:
     from synthdiv.metrics.ngrams import jit_intern, jit_ngrams
 
     return SimpleNamespace(order1=jit_ngrams._order1, next_tokens=jit_ngrams._next_tokens, split=jit_ngrams._split,
-                           tokenize_kernel=jit_intern.tokenize_kernel, char_to_byte=jit_intern.char_to_byte)
+                           tokenize_kernel=jit_intern.tokenize_kernel, merge_words=jit_intern.merge_words,
+                           char_to_byte=jit_intern.char_to_byte)
 
 
 @lru_cache(maxsize=1)

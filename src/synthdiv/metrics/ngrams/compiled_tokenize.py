@@ -24,11 +24,12 @@ byte strings are equal strings.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
-from synthdiv.metrics.ngrams.compiled import kernels
+from synthdiv.metrics.ngrams.compiled import kernels, threads_for
 
 WORD, SPACE, PUNCT, MULTI = 0, 1, 2, 3  # byte classes (MULTI: lead byte of a multi-byte character)
 
@@ -63,8 +64,10 @@ def unicode_space_table() -> np.ndarray:
     return table
 
 
-def tokenize_words(texts: list[str], tokenizer: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """(ids int64, offsets int64, vocab size) of non-empty ``texts`` for ``regex`` or ``whitespace``."""
+def tokenize_words(texts: list[str], tokenizer: str, workers: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(ids int64, offsets int64, vocab size) of non-empty ``texts`` for ``regex`` or ``whitespace``;
+    large inputs in ``workers`` threads, each over a run of whole texts (None: as many as
+    :func:`~synthdiv.metrics.ngrams.compiled.threads_for` gives). The ids are the same with any number."""
     regex = tokenizer == "regex"
     kinds = np.full(len(texts), 1 if regex else 0, dtype=np.uint8)
     joined = " ".join(texts)
@@ -89,9 +92,45 @@ def tokenize_words(texts: list[str], tokenizer: str) -> tuple[np.ndarray, np.nda
         space_table = unicode_space_table()
     del joined
     tables = (_WS_CLS, _RE_CLS, _LOWER, _IDENTITY, space_table)
-    ids, n_tokens, counts, vocab_size = loops.tokenize_kernel(buf, starts, ends, kinds, *tables)
-    # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
-    ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
+    ranges = _text_ranges(starts, ends, workers or threads_for(buf.size, MIN_PARALLEL_BYTES))
+    if len(ranges) == 1:
+        ids, n_tokens, counts, vocab_size, *_ = loops.tokenize_kernel(buf, starts, ends, kinds, *tables)
+        # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
+        ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
+    else:
+        with ThreadPoolExecutor(len(ranges)) as pool:  # the loops release the GIL: the shares run side by side
+            shares = list(pool.map(lambda r: loops.tokenize_kernel(buf, starts[r], ends[r], kinds[r], *tables), ranges))
+        ids, counts, vocab_size = _joined_shares(loops, shares)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return ids, offsets, int(vocab_size)
+
+
+# Below this many bytes, one thread: starting others and joining their words costs more than it saves.
+MIN_PARALLEL_BYTES = 1 << 22
+
+
+def _text_ranges(starts: np.ndarray, ends: np.ndarray, shares: int) -> list[slice]:
+    """Up to ``shares`` runs of whole texts holding about equal numbers of bytes."""
+    if shares <= 1 or starts.size < 2:
+        return [slice(0, starts.size)]
+    first, last = int(starts[0]), int(ends[-1])
+    cuts = np.searchsorted(starts, [first + (last - first) * k // shares for k in range(1, shares)])
+    bounds = sorted({0, starts.size, *(int(c) for c in cuts if 0 < c < starts.size)})
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def _joined_shares(loops, shares: list[tuple]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(ids, tokens per text, vocabulary size) of the texts of all ``shares`` in order, each share's
+    word ids mapped to the ids of the whole (first seen, first numbered, as one pass gives them)."""
+    ids = np.empty(sum(int(share[1]) for share in shares), dtype=np.int64)
+    first, n, _, n_words, arena, word_start, word_hash = shares[0]
+    n_words = n_words if n else 0  # the kernel's vocabulary size is at least 1, even with no word
+    ids[:n] = first[:n]
+    at = n
+    for local, n, _, n_local, more_arena, more_start, more_hash in shares[1:]:
+        mapping, arena, word_start, word_hash, n_words = loops.merge_words(
+            arena, word_start, word_hash, n_words, more_arena, more_start, more_hash, n_local if n else 0)
+        np.take(mapping, local[:n], out=ids[at : at + n])
+        at += n
+    return ids, np.concatenate([share[2] for share in shares]), max(int(n_words), 1)

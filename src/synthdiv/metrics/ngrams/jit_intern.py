@@ -72,10 +72,11 @@ def _rehash(word_hash, n_words, capacity):
     return table
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tokenize_kernel(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table):
-    """(id buffer, tokens in it, tokens per text, vocabulary size) of the texts ``buf[starts[t]:ends[t]]``;
-    ``kinds[t]`` is 1 for the regex tokeniser (ASCII text), 0 for whitespace."""
+    """(id buffer, tokens in it, tokens per text, vocabulary size, word bytes, word offsets, word hashes)
+    of the texts ``buf[starts[t]:ends[t]]``; ``kinds[t]`` is 1 for the regex tokeniser (ASCII text), 0 for
+    whitespace. Word ``w``'s (folded) bytes are ``word bytes[offsets[w]:offsets[w + 1]]``."""
     ids = np.empty(max(16, buf.size // 5), dtype=np.int64)
     counts = np.zeros(starts.size, dtype=np.int64)
     table = np.full(1 << 12, -1, dtype=np.int64)
@@ -99,10 +100,10 @@ def tokenize_kernel(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, s
             arena = _grow(arena, arena.size + state[5])
         else:
             table = _rehash(word_hash, state[4], 2 * table.size)
-    return ids, state[3], counts, max(state[4], 1)
+    return ids, state[3], counts, max(state[4], 1), arena, word_start, word_hash
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scan(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table,
           ids, counts, table, word_hash, word_start, arena, state):
     mask = np.uint64(table.size - 1)
@@ -202,6 +203,56 @@ def _scan(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table
             i = starts[t]
     state[0], state[1], state[2], state[3], state[4] = t, i, before, n_tokens, n_words
     return why
+
+
+@njit(cache=True, nogil=True)
+def merge_words(arena, word_start, word_hash, n_words, more_arena, more_start, more_hash, n_more):
+    """Add the words of a later share of the texts to the words so far: (the id each of its words
+    has among all, word bytes, word offsets, word hashes, words) of the union. Its new words are
+    numbered after the words so far, in its own (first-seen) order, so ids stay first-seen ids."""
+    capacity = 1 << 12
+    while capacity < 2 * (n_words + n_more):
+        capacity *= 2
+    table = _rehash(word_hash, n_words, capacity)
+    mask = np.uint64(capacity - 1)
+    total_bytes = word_start[n_words] + more_start[n_more]
+    if arena.size < total_bytes:
+        arena = _grow(arena, total_bytes)
+    if word_hash.size < n_words + n_more:
+        word_hash = _grow(word_hash, n_words + n_more)
+    if word_start.size < n_words + n_more + 1:
+        word_start = _grow(word_start, n_words + n_more + 1)
+    ids = np.empty(n_more, dtype=np.int64)
+    for v in range(n_more):
+        h = more_hash[v]
+        s = more_start[v]
+        length = more_start[v + 1] - s
+        slot = _slot(h, mask)
+        while True:
+            w = table[slot]
+            if w < 0:
+                break
+            if word_hash[w] == h and word_start[w + 1] - word_start[w] == length:
+                a = word_start[w]
+                same = True
+                for k in range(length):
+                    if arena[a + k] != more_arena[s + k]:
+                        same = False
+                        break
+                if same:
+                    break
+            slot = (slot + np.uint64(1)) & mask
+        if w < 0:
+            a = word_start[n_words]
+            for k in range(length):
+                arena[a + k] = more_arena[s + k]
+            word_start[n_words + 1] = a + length
+            word_hash[n_words] = h
+            table[slot] = n_words
+            w = n_words
+            n_words += 1
+        ids[v] = w
+    return ids, arena, word_start, word_hash, n_words
 
 
 @njit(cache=True)

@@ -11,7 +11,9 @@ group exactly when their n-grams are equal, so the number of groups is the
 number of distinct n-grams, with no hashing and nothing that can collide. Only
 groups of two or more positions are refined further: an n-gram whose (n-1)-gram
 prefix occurs once is itself unique, and is counted as such from the totals.
-Every pass is linear in the positions it refines.
+Every pass is linear in the positions it refines. Groups never interact, so the groups of
+order 1 can be refined in several threads at once, each over its own share; the loops
+release the GIL (``nogil``) for that.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _order1(ids, V, seg_of, per_segment, pos, out, gstart, in_set, among):
     """Order 1: counting sort of the positions by token (ascending within a token) into
     ``pos``, then the groups of two or more copied to ``out`` (split by segment with
@@ -62,7 +64,7 @@ def _order1(ids, V, seg_of, per_segment, pos, out, gstart, in_set, among):
     return G
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _next_tokens(ids, n, pos, m, seg_of, seg_end, single, nxt):
     """``nxt[i]``: the token at ``pos[i] + n - 1``, or -1 where the n-gram would leave its
     segment. A loop of independent loads only, so the cache misses overlap."""
@@ -73,7 +75,7 @@ def _next_tokens(ids, n, pos, m, seg_of, seg_end, single, nxt):
         nxt[i] = ids[p + n - 1] if p + n <= limit else -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _split(n, pos, gstart, G, seg_of, per_segment, last, nxt,
            stamp, work, tmp, out, gnew, in_set, among):
     """Order n: split each group of (n-1)-grams by its next token ``nxt``; count the
