@@ -30,3 +30,17 @@ def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="unknown backend"):
         resolve_backend("cuda")
 
+
+
+def test_in_threads_returns_in_order_and_raises_a_jobs_error():
+    from synthdiv.metrics.ngrams.compiled import in_threads
+
+    assert in_threads(lambda a, b: a * b, [(1, 2), (3, 4), (5, 6)]) == [2, 12, 30]
+
+    def fails_on_two(k):
+        if k == 2:
+            raise ValueError("job 2")
+        return k
+
+    with pytest.raises(ValueError, match="job 2"):
+        in_threads(fails_on_two, [(1,), (2,), (3,)])

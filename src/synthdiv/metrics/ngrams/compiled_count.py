@@ -8,11 +8,9 @@ module imports no numba.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from synthdiv.metrics.ngrams.compiled import kernels, threads_for
+from synthdiv.metrics.ngrams.compiled import in_threads, kernels, threads_for
 
 
 def count_groups(
@@ -59,10 +57,8 @@ def count_groups(
     refine = _Refinement(loops, ids, V, max_n, seg_of, seg_end, single, per_segment, n_out)
     if len(shares) == 1:
         return _add(in_set, among, refine(pos, out, gstart, G))
-    with ThreadPoolExecutor(len(shares)) as pool:  # the loops release the GIL: the shares run side by side
-        jobs = [pool.submit(refine, pos[a:b], out[a:b], gstart[g0 : g1 + 1] - a, g1 - g0) for g0, g1, a, b in shares]
-        for job in jobs:
-            _add(in_set, among, job.result())
+    for part in in_threads(refine, [(pos[a:b], out[a:b], gstart[g0 : g1 + 1] - a, g1 - g0) for g0, g1, a, b in shares]):
+        _add(in_set, among, part)
     return in_set, among
 
 

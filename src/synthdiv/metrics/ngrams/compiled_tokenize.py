@@ -24,12 +24,11 @@ byte strings are equal strings.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
-from synthdiv.metrics.ngrams.compiled import kernels, threads_for
+from synthdiv.metrics.ngrams.compiled import in_threads, kernels, threads_for
 
 WORD, SPACE, PUNCT, MULTI = 0, 1, 2, 3  # byte classes (MULTI: lead byte of a multi-byte character)
 
@@ -98,8 +97,7 @@ def tokenize_words(texts: list[str], tokenizer: str, workers: int | None = None)
         # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
         ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
     else:
-        with ThreadPoolExecutor(len(ranges)) as pool:  # the loops release the GIL: the shares run side by side
-            shares = list(pool.map(lambda r: loops.tokenize_kernel(buf, starts[r], ends[r], kinds[r], *tables), ranges))
+        shares = in_threads(loops.tokenize_kernel, [(buf, starts[r], ends[r], kinds[r], *tables) for r in ranges])
         ids, counts, vocab_size = _joined_shares(loops, shares)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
