@@ -88,3 +88,19 @@ def test_transformers_loads_a_lora_adapter(tiny_llama, monkeypatch, tmp_path):
 
     assert comp.ok and isinstance(be._model, PeftModel)
     assert "adapter" in be.cache_identity()
+
+
+def test_transformers_keys_its_cache_by_batch_size_and_dtype_when_not_the_defaults():
+    """Both change the sampled text (a batch's random stream and padding; the arithmetic), so a cache
+    filled at one must not answer the other; at their defaults the keys stay those cached before."""
+    default = get_backend("transformers", model="tiny", device="cpu").cache_identity()
+    assert default == {"backend": "transformers", "model": "tiny"}
+    assert get_backend("transformers", model="tiny", batch_size=16).cache_identity() == default
+    assert get_backend("transformers", model="tiny", batch_size=8).cache_identity()["batch_size"] == 8
+    assert get_backend("transformers", model="tiny", dtype="bfloat16").cache_identity()["dtype"] == "bfloat16"
+
+
+def test_transformers_refuses_an_unknown_dtype_in_one_line():
+    with pytest.raises(UserError, match="unknown dtype 'fp8'.*float32, bfloat16, float16") as caught:
+        get_backend("transformers", model="tiny", dtype="fp8")
+    assert caught.value.field == "dtype"

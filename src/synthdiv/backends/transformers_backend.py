@@ -12,6 +12,9 @@ from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Comple
 from synthdiv.errors import UserError
 
 
+DTYPES = ("float32", "bfloat16", "float16")  # what ``dtype`` may name (torch's names)
+
+
 class TransformersBackend(Backend):
     """Generation with ``model.generate``; ``batch_size`` prompts per forward pass."""
 
@@ -35,6 +38,9 @@ class TransformersBackend(Backend):
         **_: object,
     ):
         super().__init__(model)
+        if dtype is not None and dtype not in DTYPES:
+            raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} (unset: bfloat16 on a GPU, float32 on a CPU)",
+                            field="dtype")
         self.adapter = adapter
         self.batch_size = max(1, int(batch_size))
         self.batch_alignment = self.batch_size  # one torch seed per batch: keep batches stable
@@ -42,6 +48,17 @@ class TransformersBackend(Backend):
         self.dtype = dtype
         self._model = None
         self._tokenizer = None
+
+    def cache_identity(self) -> dict:
+        """Also the batch size (which prompts share a random stream and a padded batch) and a chosen
+        dtype, since both change the sampled text; left out at their defaults, so the keys of answers
+        cached before stay the same."""
+        ident = super().cache_identity()
+        if self.batch_size != OPTION_DEFAULTS["batch_size"]:
+            ident["batch_size"] = self.batch_size
+        if self.dtype is not None:
+            ident["dtype"] = self.dtype
+        return ident
 
     def _load(self):
         if self._model is not None:
