@@ -27,6 +27,7 @@ class TransformersBackend(Backend):
         from synthdiv.models.checks import check_model
 
         check_model(model, embedder=False, field="generation.model")
+        _check_dtype(options.get("dtype"))
 
     def __init__(
         self,
@@ -38,9 +39,7 @@ class TransformersBackend(Backend):
         **_: object,
     ):
         super().__init__(model)
-        if dtype is not None and dtype not in DTYPES:
-            raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} (unset: bfloat16 on a GPU, float32 on a CPU)",
-                            field="dtype")
+        _check_dtype(dtype)
         self.adapter = adapter
         self.batch_size = max(1, int(batch_size))
         self.batch_alignment = self.batch_size  # one torch seed per batch: keep batches stable
@@ -125,6 +124,12 @@ class TransformersBackend(Backend):
                 texts_i.append(_apply_stop(tok.decode(ids[:stop], skip_special_tokens=True), params.stop))
             results.append(Completion(texts=texts_i, prompt_tokens=int(prompt_lens[i]), completion_tokens=used))
         return results
+
+
+def _check_dtype(dtype: str | None) -> None:
+    if dtype is not None and dtype not in DTYPES:
+        raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} (unset: bfloat16 on a GPU, float32 on a CPU)",
+                        field="dtype")
 
 
 def _apply_stop(text: str, stop: tuple[str, ...] | None) -> str:
