@@ -54,6 +54,40 @@ def _slot(h, mask):
 
 
 @njit(cache=True)
+def _find(table, mask, word_hash, word_start, arena, h, src, start, length, fold):
+    """(id, slot) of the word ``fold[src[start:start + length]]`` of hash ``h`` in the table, or (-1, the
+    free slot where it goes): on equal hashes and lengths the bytes are compared, so no collision merges two words."""
+    slot = _slot(h, mask)
+    while True:
+        w = table[slot]
+        if w < 0:
+            return w, slot
+        if word_hash[w] == h and word_start[w + 1] - word_start[w] == length:
+            a = word_start[w]
+            same = True
+            for k in range(length):
+                if arena[a + k] != fold[src[start + k]]:
+                    same = False
+                    break
+            if same:
+                return w, slot
+        slot = (slot + np.uint64(1)) & mask
+
+
+@njit(cache=True)
+def _add(table, slot, word_hash, word_start, arena, n_words, h, src, start, length, fold):
+    """Word ``n_words`` := ``fold[src[start:start + length]]`` of hash ``h``, at the free ``slot`` (the
+    arrays have room); returns its id."""
+    a = word_start[n_words]
+    for k in range(length):
+        arena[a + k] = fold[src[start + k]]
+    word_start[n_words + 1] = a + length
+    word_hash[n_words] = h
+    table[slot] = n_words
+    return n_words
+
+
+@njit(cache=True)
 def _grow(a, size):
     out = np.empty(max(size, 2 * a.size), dtype=a.dtype)
     out[: a.size] = a
@@ -158,21 +192,7 @@ def _scan(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table
                         j += 1
             # buf[i:j], folded, is the token: look it up, comparing bytes on equal hashes.
             length = j - i
-            slot = _slot(h, mask)
-            while True:
-                w = table[slot]
-                if w < 0:
-                    break
-                if word_hash[w] == h and word_start[w + 1] - word_start[w] == length:
-                    s = word_start[w]
-                    same = True
-                    for k in range(length):
-                        if arena[s + k] != fold[buf[i + k]]:
-                            same = False
-                            break
-                    if same:
-                        break
-                slot = (slot + np.uint64(1)) & mask
+            w, slot = _find(table, mask, word_hash, word_start, arena, h, buf, i, length, fold)
             if w < 0:  # a new token: stop before it if some array is full
                 s = word_start[n_words]
                 if n_words + 1 > word_hash.size or n_words + 2 > word_start.size:
@@ -184,12 +204,7 @@ def _scan(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table
                     why = _MORE_SLOTS
                 if why != _DONE:
                     break
-                for k in range(length):
-                    arena[s + k] = fold[buf[i + k]]
-                word_start[n_words + 1] = s + length
-                word_hash[n_words] = h
-                table[slot] = n_words
-                w = n_words
+                w = _add(table, slot, word_hash, word_start, arena, n_words, h, buf, i, length, fold)
                 n_words += 1
             ids[n_tokens] = w
             n_tokens += 1
@@ -223,33 +238,14 @@ def merge_words(arena, word_start, word_hash, n_words, more_arena, more_start, m
     if word_start.size < n_words + n_more + 1:
         word_start = _grow(word_start, n_words + n_more + 1)
     ids = np.empty(n_more, dtype=np.int64)
+    identity = np.arange(256).astype(np.uint8)
     for v in range(n_more):
         h = more_hash[v]
         s = more_start[v]
         length = more_start[v + 1] - s
-        slot = _slot(h, mask)
-        while True:
-            w = table[slot]
-            if w < 0:
-                break
-            if word_hash[w] == h and word_start[w + 1] - word_start[w] == length:
-                a = word_start[w]
-                same = True
-                for k in range(length):
-                    if arena[a + k] != more_arena[s + k]:
-                        same = False
-                        break
-                if same:
-                    break
-            slot = (slot + np.uint64(1)) & mask
+        w, slot = _find(table, mask, word_hash, word_start, arena, h, more_arena, s, length, identity)
         if w < 0:
-            a = word_start[n_words]
-            for k in range(length):
-                arena[a + k] = more_arena[s + k]
-            word_start[n_words + 1] = a + length
-            word_hash[n_words] = h
-            table[slot] = n_words
-            w = n_words
+            w = _add(table, slot, word_hash, word_start, arena, n_words, h, more_arena, s, length, identity)
             n_words += 1
         ids[v] = w
     return ids, arena, word_start, word_hash, n_words
