@@ -90,14 +90,20 @@ def test_transformers_loads_a_lora_adapter(tiny_llama, monkeypatch, tmp_path):
     assert "adapter" in be.cache_identity()
 
 
-def test_transformers_keys_its_cache_by_batch_size_and_dtype_when_not_the_defaults():
+def test_transformers_keys_its_cache_by_batch_size_and_dtype_when_not_the_defaults(monkeypatch):
     """Both change the sampled text (a batch's random stream and padding; the arithmetic), so a cache
-    filled at one must not answer the other; at their defaults the keys stay those cached before."""
+    filled at one must not answer the other; at batch 16 in float32 the keys stay those cached before."""
+    import torch
+
     default = get_backend("transformers", model="tiny", device="cpu").cache_identity()
     assert default == {"backend": "transformers", "model": "tiny"}
-    assert get_backend("transformers", model="tiny", batch_size=16).cache_identity() == default
-    assert get_backend("transformers", model="tiny", batch_size=8).cache_identity()["batch_size"] == 8
-    assert get_backend("transformers", model="tiny", dtype="bfloat16").cache_identity()["dtype"] == "bfloat16"
+    assert get_backend("transformers", model="tiny", device="cpu", batch_size=16, dtype="float32").cache_identity() == default
+    assert get_backend("transformers", model="tiny", device="cpu", batch_size=8).cache_identity()["batch_size"] == 8
+    assert get_backend("transformers", model="tiny", device="cpu", dtype="bfloat16").cache_identity()["dtype"] == "bfloat16"
+    # unset, the dtype follows the device: bfloat16 on a GPU, so a GPU's answers do not answer a CPU run
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_backend("transformers", model="tiny").cache_identity()["dtype"] == "bfloat16"
+    assert "dtype" not in get_backend("transformers", model="tiny", dtype="float32").cache_identity()
 
 
 def test_transformers_refuses_an_unknown_dtype_in_one_line():

@@ -44,3 +44,19 @@ def test_in_threads_returns_in_order_and_raises_a_jobs_error():
 
     with pytest.raises(ValueError, match="job 2"):
         in_threads(fails_on_two, [(1,), (2,), (3,)])
+    assert in_threads(fails_on_two, []) == []
+
+
+def test_the_ahead_of_time_build_is_given_flags_that_release_the_gil():
+    """The threads of the compiled loops overlap only if the built functions release the GIL; pycc has
+    no option for it, so the build hands it flags that do (a numba that changed this hook fails here)."""
+    pytest.importorskip("numba")
+    from numba.pycc import compiler
+
+    from synthdiv.metrics.ngrams.compiled import _releasing_the_gil
+
+    before = compiler.Flags
+    with _releasing_the_gil():
+        flags = compiler.Flags()
+        assert flags.release_gil and flags.copy().release_gil
+    assert compiler.Flags is before and not compiler.Flags().release_gil

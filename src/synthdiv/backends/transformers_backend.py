@@ -49,15 +49,23 @@ class TransformersBackend(Backend):
         self._tokenizer = None
 
     def cache_identity(self) -> dict:
-        """Also the batch size (which prompts share a random stream and a padded batch) and a chosen
-        dtype, since both change the sampled text; left out at their defaults, so the keys of answers
-        cached before stay the same."""
+        """Also the batch size (which prompts share a random stream and a padded batch) and the dtype the
+        model runs in (unset: bfloat16 on a GPU, float32 on a CPU), since both change the sampled text;
+        left out at batch size 16 and float32, so the keys of answers cached on a CPU before stay the same."""
         ident = super().cache_identity()
         if self.batch_size != OPTION_DEFAULTS["batch_size"]:
             ident["batch_size"] = self.batch_size
-        if self.dtype is not None:
-            ident["dtype"] = self.dtype
+        if (dtype := self._dtype_name()) != "float32":
+            ident["dtype"] = dtype
         return ident
+
+    def _resolved_device(self) -> str:
+        import torch
+
+        return self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+    def _dtype_name(self) -> str:
+        return self.dtype or ("bfloat16" if self._resolved_device().startswith("cuda") else "float32")
 
     def _load(self):
         if self._model is not None:
@@ -66,9 +74,8 @@ class TransformersBackend(Backend):
 
         from synthdiv.models.registry import load_causal_lm
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = getattr(torch, self.dtype) if self.dtype else (torch.bfloat16 if device.startswith("cuda") else torch.float32)
-        model, tokenizer = load_causal_lm(self.model, dtype=dtype, device=device)
+        device = self._resolved_device()
+        model, tokenizer = load_causal_lm(self.model, dtype=getattr(torch, self._dtype_name()), device=device)
         if self.adapter:
             model = _with_adapter(model, self.adapter)
         if not getattr(tokenizer, "chat_template", None):

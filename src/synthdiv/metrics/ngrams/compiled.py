@@ -69,8 +69,9 @@ def threads_for(work: int, minimum: int) -> int:
 
 def in_threads(call, jobs: list[tuple]) -> list:
     """``[call(*job) for job in jobs]``, each job in its own thread (the loops release the GIL, so they
-    run side by side); the first job's exception, if any, is raised here. (threading, not
-    concurrent.futures: importing that took a fifth of a second's worth of counting.)"""
+    run side by side); the exception of the first job that failed, if any, is raised here, after every
+    thread has ended. (threading, not concurrent.futures: importing that took 19 ms, 1.5 % of a
+    distinct-n process on 4M tokens.)"""
     import threading
 
     results: list = [None] * len(jobs)
@@ -82,12 +83,21 @@ def in_threads(call, jobs: list[tuple]) -> list:
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             errors[k] = exc
 
-    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(1, len(jobs))]
-    for thread in threads:
-        thread.start()
-    run(0)  # this thread takes the first share
-    for thread in threads:
-        thread.join()
+    started = []
+    try:
+        for k in range(1, len(jobs)):
+            thread = threading.Thread(target=run, args=(k,), daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no thread to be had: this one runs the job itself
+                run(k)
+                continue
+            started.append(thread)
+        if jobs:
+            run(0)  # this thread takes the first share
+    finally:
+        for thread in started:  # never leave a thread writing into the caller's arrays
+            thread.join()
     failed = next((e for e in errors if e is not None), None)
     if failed is not None:
         raise failed

@@ -53,7 +53,9 @@ def count_groups(
     G = loops.order1(ids, V, seg_of, per_segment, out, pos, gstart, in_set, among)
     if max_n == 1:
         return in_set, among
-    shares = _shares(gstart, G, workers or threads_for(int(gstart[G]), MIN_PARALLEL_POSITIONS))
+    positions = int(gstart[G])
+    # each share has arrays as long as the vocabulary: more shares than positions per token id would cost more
+    shares = _shares(gstart, G, workers or min(threads_for(positions, MIN_PARALLEL_POSITIONS), max(1, positions // V)))
     refine = _Refinement(loops, ids, V, max_n, seg_of, seg_end, single, per_segment, n_out)
     if len(shares) == 1:
         return _add(in_set, among, refine(pos, out, gstart, G))

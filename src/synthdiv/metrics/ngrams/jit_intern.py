@@ -111,7 +111,7 @@ def tokenize_kernel(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, s
     """(id buffer, tokens in it, tokens per text, vocabulary size, word bytes, word offsets, word hashes)
     of the texts ``buf[starts[t]:ends[t]]``; ``kinds[t]`` is 1 for the regex tokeniser (ASCII text), 0 for
     whitespace. Word ``w``'s (folded) bytes are ``word bytes[offsets[w]:offsets[w + 1]]``."""
-    ids = np.empty(max(16, buf.size // 5), dtype=np.int64)
+    ids = np.empty(max(16, (ends[-1] - starts[0]) // 5 if starts.size else 0), dtype=np.int64)  # grown when short
     counts = np.zeros(starts.size, dtype=np.int64)
     table = np.full(1 << 12, -1, dtype=np.int64)
     word_hash = np.empty(1 << 10, dtype=np.uint64)
