@@ -93,15 +93,15 @@ def tokenize_words(texts: list[str], tokenizer: str, workers: int | None = None)
     tables = (_WS_CLS, _RE_CLS, _LOWER, _IDENTITY, space_table)
     ranges = _text_ranges(starts, ends, workers or threads_for(buf.size, MIN_PARALLEL_BYTES))
     if len(ranges) == 1:
-        ids, n_tokens, counts, vocab_size, *_ = loops.tokenize_kernel(buf, starts, ends, kinds, *tables)
+        ids, n_tokens, counts, n_words, *_ = loops.tokenize_kernel(buf, starts, ends, kinds, *tables)
         # A view when the buffer is nearly full (no 8-bytes-per-token copy), else a trimmed copy.
         ids = ids[:n_tokens] if ids.size <= n_tokens + n_tokens // 4 else ids[:n_tokens].copy()
     else:
         shares = in_threads(loops.tokenize_kernel, [(buf, starts[r], ends[r], kinds[r], *tables) for r in ranges])
-        ids, counts, vocab_size = _joined_shares(loops, shares)
+        ids, counts, n_words = _joined_shares(loops, shares)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return ids, offsets, int(vocab_size)
+    return ids, offsets, max(int(n_words), 1)  # a vocabulary of at least one id, even with no word
 
 
 # Below this many bytes, one thread: starting others and joining their words costs more than it saves.
@@ -119,16 +119,15 @@ def _text_ranges(starts: np.ndarray, ends: np.ndarray, shares: int) -> list[slic
 
 
 def _joined_shares(loops, shares: list[tuple]) -> tuple[np.ndarray, np.ndarray, int]:
-    """(ids, tokens per text, vocabulary size) of the texts of all ``shares`` in order, each share's
+    """(ids, tokens per text, distinct words) of the texts of all ``shares`` in order, each share's
     word ids mapped to the ids of the whole (first seen, first numbered, as one pass gives them)."""
     ids = np.empty(sum(int(share[1]) for share in shares), dtype=np.int64)
     first, n, _, n_words, arena, word_start, word_hash = shares[0]
-    n_words = n_words if n else 0  # the kernel's vocabulary size is at least 1, even with no word
     ids[:n] = first[:n]
     at = n
     for local, n, _, n_local, more_arena, more_start, more_hash in shares[1:]:
         mapping, arena, word_start, word_hash, n_words = loops.merge_words(
-            arena, word_start, word_hash, n_words, more_arena, more_start, more_hash, n_local if n else 0)
+            arena, word_start, word_hash, n_words, more_arena, more_start, more_hash, n_local)
         np.take(mapping, local[:n], out=ids[at : at + n])
         at += n
-    return ids, np.concatenate([share[2] for share in shares]), max(int(n_words), 1)
+    return ids, np.concatenate([share[2] for share in shares]), int(n_words)

@@ -108,7 +108,7 @@ def _rehash(word_hash, n_words, capacity):
 
 @njit(cache=True, nogil=True)
 def tokenize_kernel(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, space_table):
-    """(id buffer, tokens in it, tokens per text, vocabulary size, word bytes, word offsets, word hashes)
+    """(id buffer, tokens in it, tokens per text, distinct words, word bytes, word offsets, word hashes)
     of the texts ``buf[starts[t]:ends[t]]``; ``kinds[t]`` is 1 for the regex tokeniser (ASCII text), 0 for
     whitespace. Word ``w``'s (folded) bytes are ``word bytes[offsets[w]:offsets[w + 1]]``."""
     ids = np.empty(max(16, (ends[-1] - starts[0]) // 5 if starts.size else 0), dtype=np.int64)  # grown when short
@@ -134,7 +134,7 @@ def tokenize_kernel(buf, starts, ends, kinds, ws_cls, re_cls, lower, identity, s
             arena = _grow(arena, arena.size + state[5])
         else:
             table = _rehash(word_hash, state[4], 2 * table.size)
-    return ids, state[3], counts, max(state[4], 1), arena, word_start, word_hash
+    return ids, state[3], counts, state[4], arena, word_start, word_hash
 
 
 @njit(cache=True, nogil=True)
