@@ -109,4 +109,4 @@ def test_transformers_keys_its_cache_by_batch_size_and_dtype_when_not_the_defaul
 def test_transformers_refuses_an_unknown_dtype_in_one_line():
     with pytest.raises(UserError, match="unknown dtype 'fp8'.*float32, bfloat16, float16") as caught:
         get_backend("transformers", model="tiny", dtype="fp8")
-    assert caught.value.field == "dtype"
+    assert caught.value.where == "backend option dtype"

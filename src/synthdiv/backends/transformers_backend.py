@@ -27,7 +27,7 @@ class TransformersBackend(Backend):
         from synthdiv.models.checks import check_model
 
         check_model(model, embedder=False, field="generation.model")
-        _check_dtype(options.get("dtype"))
+        _check_dtype(options.get("dtype"), where="generation.backend_options.dtype")
 
     def __init__(
         self,
@@ -39,7 +39,7 @@ class TransformersBackend(Backend):
         **_: object,
     ):
         super().__init__(model)
-        _check_dtype(dtype)
+        _check_dtype(dtype, where="backend option dtype")
         self.adapter = adapter
         self.batch_size = max(1, int(batch_size))
         self.batch_alignment = self.batch_size  # one torch seed per batch: keep batches stable
@@ -133,10 +133,10 @@ class TransformersBackend(Backend):
         return results
 
 
-def _check_dtype(dtype: str | None) -> None:
+def _check_dtype(dtype: str | None, where: str) -> None:
     if dtype is not None and dtype not in DTYPES:
         raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} (unset: bfloat16 on a GPU, float32 on a CPU)",
-                        field="dtype")
+                        where=where)
 
 
 def _apply_stop(text: str, stop: tuple[str, ...] | None) -> str:
