@@ -110,3 +110,21 @@ def test_shift_json_has_the_verdict(files, capsys):
     real, gen = files
     out = _json(capsys, ["shift", str(real), str(gen)])
     assert out["verdict"].startswith("no verdict without an embedder") and out["embedding"] is None
+
+
+def test_distinct_on_a_text_file_imports_neither_pydantic_nor_rich(tmp_path):
+    """The command a user times on a large file: parsing its options must not import pydantic
+    (typer 0.29 coerces every option through pydantic TypeAdapters, 0.15-0.2 s a process)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "texts.txt"
+    path.write_text("a b c\nd e f\n", encoding="utf-8")
+    code = (
+        "import sys; from synthdiv.cli.main import main; "
+        f"code = main(['diversity', {str(path)!r}, '--metrics', 'distinct', '--tokenizer', 'whitespace', '--json']); "
+        "print(code, [m for m in ('pydantic', 'rich') if m in sys.modules], file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout)["ngrams"]["1"] == 6
+    assert proc.stderr.strip().splitlines()[-1] == "0 []"

@@ -21,6 +21,9 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 VALUE_NAMES = {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: "BOOLEAN"}
+# The same by the name of a click parameter type (typer's own copy of click names them int and str).
+TYPE_NAMES = {"int": "INTEGER", "integer": "INTEGER", "float": "NUMBER", "str": "TEXT", "text": "TEXT",
+              "bool": "BOOLEAN", "boolean": "BOOLEAN", "path": "PATH", "file": "PATH", "filename": "PATH"}
 # Inside "[default: …]" spaces and hyphens are glued while click wraps the column, so a default
 # never breaks across lines (``[default:`` / ``story_completion]``), then unglued.
 _GLUE = str.maketrans({" ": "\xa0", "-": "\u2011"})
@@ -32,8 +35,11 @@ def value_name(param) -> str:
     if param.metavar:
         return param.metavar
     descriptor = getattr(param, "type_descriptor", None)
-    if descriptor is None:  # typer before 0.20: a click ParamType
-        return param.type.name.upper()
+    if descriptor is None:  # typer before 0.29: a click ParamType
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            return "|".join(str(getattr(c, "value", c)) for c in choices)
+        return TYPE_NAMES.get(param.type.name, param.type.name.upper())
     if descriptor.is_choice and descriptor.choices:
         return "|".join(str(getattr(c, "value", c)) for c in descriptor.choices)
     annotation = descriptor.annotation
