@@ -77,3 +77,38 @@ def test_one_check_one_wording_for_the_config_the_api_and_the_spec(name, value, 
         load_spec("demo", [f"generation.{name}={value}"])
     assert config_error.value.for_key() == built_error.value.for_key() == says
     assert str(spec_error.value).endswith(f"generation: {says}")
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("dtype", "bf16", "dtype: unknown dtype 'bf16'; did you mean 'bfloat16'? use one of float32, bfloat16, float16"),
+    ("constraint_mode", "gramar", "constraint_mode: unknown constraint mode 'gramar'; did you mean 'grammar'? use one of "
+                                  "json_schema, grammar"),
+    ("gpu_memory_utilization", 1.5, "gpu_memory_utilization: must lie in (0, 1] (got 1.5)"),
+    ("n_ctx", 0, "n_ctx: must be at least 1 (got 0)"),
+    ("max_model_len", 0, "max_model_len: must be at least 1 (got 0)"),
+])
+def test_a_backends_own_option_is_checked_once_for_the_api_and_the_spec(name, value, says):
+    with pytest.raises(UserError) as built_error:
+        generation_config(n=4, **{name: value})
+    with pytest.raises(UserError) as spec_error:
+        load_spec("demo", [f"generation.backend_options.{name}={value}"])
+    assert built_error.value.for_key() == says
+    assert str(spec_error.value).endswith(f"generation: backend_options.{says}")
+
+
+def test_every_backend_option_the_command_line_takes_reaches_its_backend():
+    """``--set NAME=VALUE`` (and the API's keyword) for each backend's own options: the backend is built with it."""
+    from synthdiv.backends import get_backend
+
+    given = {"transformers": {"dtype": "bfloat16", "batch_size": 4, "device": "cpu"},
+             "openai": {"constraint_mode": "grammar", "concurrency": 2},
+             "dummy": {}}
+    for backend, options in given.items():
+        cfg = generation_config(n=4, backend=backend, model="m", base_url="http://localhost:1/v1", **options)
+        built = get_backend(cfg.backend, model=cfg.model, **cfg.backend_kwargs())
+        for name, value in options.items():
+            assert getattr(built, name) == value, (backend, name)
+    cfg = generation_config(n=4, backend="vllm", gpu_memory_utilization=0.5, max_model_len=2048)
+    assert cfg.backend_options == {"gpu_memory_utilization": 0.5, "max_model_len": 2048}
+    cfg = generation_config(n=4, backend="llamacpp", n_ctx=2048, n_threads=2)
+    assert cfg.backend_options == {"n_ctx": 2048, "n_threads": 2}

@@ -27,7 +27,10 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "concurrency": 16,  # openai: requests in flight, per server
     "timeout": 60.0,  # openai: seconds per request (the preflight's GET /models waits as long)
     "max_retries": 6,  # openai: retries per request
+    "constraint_mode": "json_schema",  # openai: how an output constraint is sent (backends.constraints.CONSTRAINT_MODES)
     "batch_size": 16,  # transformers: prompts per forward pass
+    "gpu_memory_utilization": 0.85,  # vllm: the share of the GPU's memory its engine takes
+    "n_ctx": 4096,  # llamacpp: the context window, prompt and answer, in tokens
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
+from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, sample_seed
 from synthdiv.errors import UserError
 
 PIP_HINT = "pip install llama-cpp-python==0.3.36 (a source build, about 6 minutes)"
@@ -53,7 +53,8 @@ class LlamaCppBackend(Backend):
             raise UserError(f"GGUF file {model!r} does not exist; give a .gguf file or smollm2-135m-instruct",
                             where="generation.model") from None
 
-    def __init__(self, model: str = "smollm2-135m-instruct", n_ctx: int = 4096, n_threads: int | None = None, **_: object):
+    def __init__(self, model: str = "smollm2-135m-instruct", n_ctx: int = OPTION_DEFAULTS["n_ctx"], n_threads: int | None = None,
+                 **_: object):
         super().__init__(model)
         self._llama_cpp = _import_llama_cpp()  # fail at construction, before any work (datatrove style)
         self.n_ctx, self.n_threads = int(n_ctx), n_threads

@@ -114,7 +114,7 @@ class OpenAICompatBackend(Backend):
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
         silence_report_s: float = SILENCE_REPORT_S,
-        constraint_mode: str = "json_schema",
+        constraint_mode: str = OPTION_DEFAULTS["constraint_mode"],
         **_: object,
     ):
         super().__init__(model)
@@ -140,7 +140,7 @@ class OpenAICompatBackend(Backend):
 
     def cache_identity(self) -> dict[str, Any]:
         ident = super().cache_identity()
-        if self.constraint_mode != CONSTRAINT_MODES[0]:  # a grammar and a schema give differently shaped answers
+        if self.constraint_mode != OPTION_DEFAULTS["constraint_mode"]:  # a grammar and a schema give differently shaped answers
             ident["constraint_mode"] = self.constraint_mode
         return ident
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synthdiv.backends.base import Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
+from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
 from synthdiv.errors import UserError
 
 PIP_HINT = "pip install vllm (on a machine with a CUDA GPU; it pins its own torch)"
@@ -37,7 +37,7 @@ class VLLMBackend(Backend):
         if importlib.util.find_spec("vllm") is None:
             raise UserError(f"the vllm backend needs vLLM: {PIP_HINT}", where="generation.backend")
 
-    def __init__(self, model: str, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
+    def __init__(self, model: str, gpu_memory_utilization: float = OPTION_DEFAULTS["gpu_memory_utilization"], max_model_len: int | None = None,
                  adapter: str | None = None, **_: object):
         super().__init__(model)
         self._vllm = _import_vllm()

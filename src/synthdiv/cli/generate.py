@@ -26,10 +26,12 @@ _STRATEGY_HELP = ", ".join(STRATEGIES)
 # generate's flags before --set and --level-option took them over (each still works, with a notice, until the next release)
 _LEVEL_FLAGS = {"--k": "k", "--m": "m", "--p": "p", "--replace": "replace_count", "--replace-share": "replace_share",
                 "--topic-set-size": "topic_set_size"}
+_SET_FLAGS = ("top_p", "pool_size", "pool_growth", "min_topic_adherence", "constrain", "overdraw", "rejects", "prompts_dir",
+              "adapter", "concurrency", "rpm", "tpm", "timeout", "max_retries", "batch_size", "device")  # --set took them over
 MOVED = (
     *(Old(flag, "--level-option", key=field) for flag, field in _LEVEL_FLAGS.items()),
-    *(Old("--" + name.replace("_", "-"), "--set", key=name, flag_value="true" if s.type is bool else None)
-      for name, s in EVERY_SETTING.items() if s.panel is None and name != "cache"),
+    *(Old("--" + name.replace("_", "-"), "--set", key=name, flag_value="true" if EVERY_SETTING[name].type is bool else None)
+      for name in _SET_FLAGS),
     Old("--no-cache", "--set", key="cache", flag_value="false"),
 )
 SET_HELP = "Any generation setting, e.g. top_p=0.9: " + ", ".join(name for name, s in EVERY_SETTING.items() if s.panel is None) + "."

@@ -191,6 +191,14 @@ BACKEND_SETTINGS: dict[str, Setting] = {
     "max_retries": Setting(OPTION_DEFAULTS["max_retries"], "openai: retries per request.", int),
     "batch_size": Setting(OPTION_DEFAULTS["batch_size"], "transformers: prompts per forward pass.", int),
     "device": Setting(None, "transformers: cpu, cuda … (default: a GPU when there is one).", str),
+    "dtype": Setting(None, "transformers: float32, bfloat16 or float16 (default: bfloat16 on a GPU, float32 on a CPU).", str),
+    "constraint_mode": Setting(OPTION_DEFAULTS["constraint_mode"], "openai: how an output constraint is sent: json_schema, or grammar "
+                                              "(llama.cpp's server).", str),
+    "gpu_memory_utilization": Setting(OPTION_DEFAULTS["gpu_memory_utilization"], "vllm: the share of the GPU's memory "
+                                                                                 "its engine takes, in (0, 1].", float),
+    "max_model_len": Setting(None, "vllm: the longest prompt and answer, in tokens (default: the model's).", int),
+    "n_ctx": Setting(OPTION_DEFAULTS["n_ctx"], "llamacpp: the context window, prompt and answer, in tokens.", int),
+    "n_threads": Setting(None, "llamacpp: CPU threads (default: llama.cpp's choice).", int),
 }
 
 EVERY_SETTING = {**SETTINGS, **BACKEND_SETTINGS}
@@ -207,13 +215,24 @@ def option_name(name: str) -> str:
     return flag(name) if EVERY_SETTING[name].panel is not None else f"--set {name}"
 
 
+def _check_named(options: dict[str, Any], name: str, module: str, choices: str) -> None:
+    """A backend option that names one of its backend's choices (``module.choices``), with "did you mean"."""
+    import importlib
+
+    from synthdiv.errors import check_choice
+
+    if options.get(name) is not None:
+        check_choice(options[name], getattr(importlib.import_module(module), choices), what=name.replace("_", " "), field=name)
+
+
 def check_settings(values: dict[str, Any]) -> None:
     """Every generation setting's range, checked once here for the config and for a spec's section: a UserError
     names the setting (``field``), which the command line reads as its flag and a spec as its key."""
     from synthdiv.generation.cost import CostOptions
 
     at_least_one = {"max_attempts": values.get("max_attempts"), "pool_size": values.get("pool_size"),
-                    **{name: values.get("backend_options", {}).get(name) for name in ("concurrency", "batch_size")}}
+                    **{name: values.get("backend_options", {}).get(name)
+                       for name in ("concurrency", "batch_size", "max_model_len", "n_ctx", "n_threads")}}
     for name, value in at_least_one.items():
         if value is not None and value < 1:
             raise UserError(f"must be at least 1 (got {value})", field=name)
@@ -225,6 +244,11 @@ def check_settings(values: dict[str, Any]) -> None:
         value = options.get(name)
         if value is not None and not (math.isfinite(value) and value > 0):
             raise UserError(f"must be a positive number (got {value})", field=name)
+    share = options.get("gpu_memory_utilization")
+    if share is not None and not 0 < share <= 1:
+        raise UserError(f"must lie in (0, 1] (got {share})", field="gpu_memory_utilization")
+    _check_named(options, "dtype", "synthdiv.backends.transformers_backend", "DTYPES")
+    _check_named(options, "constraint_mode", "synthdiv.backends.constraints", "CONSTRAINT_MODES")
     overdraw = values.get("overdraw", default("overdraw"))
     if not (math.isfinite(overdraw) and 1 <= overdraw <= 10):
         raise UserError(f"must be between 1 and 10 (got {overdraw})", field="overdraw")
