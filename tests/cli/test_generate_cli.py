@@ -44,3 +44,11 @@ def test_max_cost_without_a_price_is_exit_2(tmp_path, capsys):
     code, _, err = generate(capsys, tmp_path, "--max-cost", "5")
     assert code == 2 and err.startswith("error: --max-cost (generation.max_cost):") and "--price-in/--price-out" in err
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_setting_given_as_a_flag_is_answered_with_its_set_spelling(tmp_path, capsys):
+    code = main(["generate", "--backend", "dummy", "--n", "2", "--out", str(tmp_path / "g.jsonl"), "--gpu-memory-utilization", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "No such option: --gpu-memory-utilization; it is a setting: --set gpu_memory_utilization=VALUE" in err
+    assert main(["generate", "--backend", "dummy", "--n", "2", "--out", str(tmp_path / "g.jsonl"), "--dtyp", "x"]) == 2
+    assert "No such option: --dtyp\n" in capsys.readouterr().err + "\n"  # not a setting: click's own words

@@ -11,7 +11,7 @@ notice on stderr for each. ``--n 3`` on ``diversity`` becomes ``--ngram-order 3`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from synthdiv.cli.helpformat import PlainCommand
@@ -67,14 +67,22 @@ def rewrite(args: list[str], olds: dict[str, Old]) -> list[str]:
     return out
 
 
-def old_spellings(*olds: Old) -> type[PlainCommand]:
-    """A command class that accepts ``olds`` (hidden from its help) besides its own options."""
+def old_spellings(*olds: Old, set_names: Collection[str] = ()) -> type[PlainCommand]:
+    """A command class that accepts ``olds`` (hidden from its help) besides its own options. An unknown
+    option that is one of ``set_names`` (``--dtype``) is answered with its spelling: ``--set dtype=VALUE``."""
     table = {o.old: o for o in olds}
 
     class WithOldSpellings(PlainCommand):
         old_spellings = table
 
         def parse_args(self, ctx, args: list[str]) -> list[str]:
-            return super().parse_args(ctx, rewrite(list(args), self.old_spellings))
+            try:
+                return super().parse_args(ctx, rewrite(list(args), self.old_spellings))
+            except Exception as exc:  # click's NoSuchOption: typer 0.26 on has a copy of click, so matched by name
+                name = getattr(exc, "option_name", "") or ""
+                setting = name.lstrip("-").replace("-", "_")
+                if type(exc).__name__ == "NoSuchOption" and setting in set_names:
+                    exc.message = f"No such option: {name}; it is a setting: --set {setting}=VALUE"
+                raise
 
     return WithOldSpellings

@@ -44,7 +44,7 @@ def _option(name: str, *flags: str, **extra):
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("generate", cls=old_spellings(*MOVED),
+    @app.command("generate", cls=old_spellings(*MOVED, set_names=EVERY_SETTING),
                  help="Generate records at a diversity level (topic-guided stories or instruction data, paraphrase-augmented QA).")
     def generate(
         ctx: typer.Context,
