@@ -16,7 +16,8 @@ trained token: 4 × N (N: every parameter of the base model, embeddings included
 2·N, the backward computes the activations' gradients, another 2·N, and no gradient of the frozen
 weights). MFU = tokens/s × 4·N / the peak of a 2,048² matmul in the same precision, measured by this
 script on the same threads before and after the runs (the best of the two: the machine is shared).
-``--profile K`` also profiles K steps of ours after its first (torch.profiler) and prints where the time goes. Run:
+``--profile K`` also profiles K steps of ours after its first (torch.profiler) and prints where the time goes;
+``--nn-dropout`` also runs ours with PEFT's ``nn.Dropout`` masks in each pair (what synthdiv.training.dropout saves). Run:
 
     .venv/bin/python benchmarks/bench_training.py --steps 12 --repeat 2 --profile 4
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -56,10 +58,18 @@ def _model(model_name: str):
     return model, tok, sum(p.numel() for p in model.parameters())
 
 
-def run_ours(model_name: str, records, args, precision: str, profile_steps: int = 0) -> dict:
-    from synthdiv.training import TrainConfig
+def run_ours(model_name: str, records, args, precision: str, profile_steps: int = 0, nn_dropout: bool = False) -> dict:
+    """Ours; ``nn_dropout``: with PEFT's ``nn.Dropout`` masks left in place (before synthdiv.training.dropout)."""
+    from synthdiv.training import TrainConfig, dropout
     from synthdiv.training.recipe import train
     from synthdiv.training.runlog import read_log
+
+    if nn_dropout:
+        swap, dropout.use_gap_dropout = dropout.use_gap_dropout, lambda model: 0
+        try:
+            return run_ours(model_name, records, args, precision, profile_steps) | {"dropout": "nn.Dropout"}
+        finally:
+            dropout.use_gap_dropout = swap
 
     model, tok, n_params = _model(model_name)
     steps = profile_steps + 1 if profile_steps else args.steps  # the first step is not profiled
@@ -145,6 +155,8 @@ def main() -> None:
     parser.add_argument("--peak-size", type=int, default=2048, help="side of the square matmul that measures the peak")
     parser.add_argument("--repeat", type=int, default=2, help="alternating baseline/ours pairs per precision")
     parser.add_argument("--profile", type=int, default=0, metavar="K", help="also profile K optimizer steps of ours")
+    parser.add_argument("--nn-dropout", action="store_true",
+                        help="also run ours with PEFT's nn.Dropout masks in each pair (what the gap-drawn masks save)")
     args = parser.parse_args()
 
     import torch
@@ -165,8 +177,11 @@ def main() -> None:
         for precision in precisions:  # alternate, so that load from other processes hits both alike
             runs[precision].append((run_baseline(args.model, records, args, precision), run_ours(args.model, records, args, precision)))
             base, ours = runs[precision][-1]
-            print(json.dumps({"rep": rep, "precision": precision, "baseline": base, "ours": ours,
-                              "speedup": ours["tokens_per_s"] / base["tokens_per_s"]}), flush=True)
+            line = {"rep": rep, "precision": precision, "baseline": base, "ours": ours, "speedup": ours["tokens_per_s"] / base["tokens_per_s"]}
+            if args.nn_dropout:
+                plain = run_ours(args.model, records, args, precision, nn_dropout=True)
+                line.update(ours_nn_dropout=plain, gap_dropout_gain=ours["tokens_per_s"] / plain["tokens_per_s"])
+            print(json.dumps(line), flush=True)
     after = {"load_average": os.getloadavg(), "matmul_gflops": peaks(args.peak_size)}
     for precision, pairs in runs.items():
         peak = max(before["matmul_gflops"][precision], after["matmul_gflops"][precision])
@@ -176,6 +191,7 @@ def main() -> None:
             "summary": precision, "peak_gflops": peak, "machine_after": after, "baseline_best": best_base, "ours_best": best_ours,
             "speedup_best_vs_best": best_ours["tokens_per_s"] / best_base["tokens_per_s"],
             "speedup_per_rep": [o["tokens_per_s"] / b["tokens_per_s"] for b, o in pairs],
+            "speedup_median": statistics.median(o["tokens_per_s"] / b["tokens_per_s"] for b, o in pairs),
         }), flush=True)  # fmt: skip
     for precision in precisions if args.profile else []:
         print(json.dumps({"precision": precision, "steps": args.profile, **run_ours(args.model, records, args, precision, args.profile)}), flush=True)
