@@ -18,7 +18,7 @@ import typer
 
 from synthdiv.backends import BACKENDS  # names only: the backends' modules load when one is built
 from synthdiv.cli.deprecated import Old, old_spellings
-from synthdiv.generation.config import EVERY_SETTING
+from synthdiv.generation.config import EVERY_SETTING, SETTINGS
 from synthdiv.generation.strategies import STRATEGIES
 from synthdiv.records import TASKS
 
@@ -34,7 +34,8 @@ MOVED = (
       for name in _SET_FLAGS),
     Old("--no-cache", "--set", key="cache", flag_value="false"),
 )
-SET_HELP = "Any generation setting, e.g. top_p=0.9: " + ", ".join(name for name, s in EVERY_SETTING.items() if s.panel is None) + "."
+SET_HELP = ("A generation setting: " + ", ".join(name for name, s in SETTINGS.items() if s.panel is None)
+            + ", or a backend's own (docs/backends.md); e.g. top_p=0.9, dtype=bfloat16.")
 
 
 def _option(name: str, *flags: str, **extra):
