@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from synthdiv.backends.base import OPTION_DEFAULTS, Backend, ChatRequest, Completion, OnResult, SamplingParams, read_adapter_config, sample_seed
-from synthdiv.errors import UserError
+from synthdiv.errors import UserError, check_choice
 
 
 DTYPES = ("float32", "bfloat16", "float16")  # what ``dtype`` may name (torch's names)
@@ -26,8 +26,7 @@ class TransformersBackend(Backend):
         """The model resolves offline: a registry name, a local folder or the Hugging Face cache."""
         from synthdiv.models.checks import check_model
 
-        check_model(model, embedder=False, field="generation.model")
-        _check_dtype(options.get("dtype"), where="generation.backend_options.dtype")
+        check_model(model, embedder=False, field="generation.model")  # its dtype: generation.config.check_settings
 
     def __init__(
         self,
@@ -39,7 +38,7 @@ class TransformersBackend(Backend):
         **_: object,
     ):
         super().__init__(model)
-        _check_dtype(dtype, where="backend option dtype")
+        check_dtype(dtype, where="backend option dtype")
         self.adapter = adapter
         self.batch_size = max(1, int(batch_size))
         self.batch_alignment = self.batch_size  # one torch seed per batch: keep batches stable
@@ -133,10 +132,10 @@ class TransformersBackend(Backend):
         return results
 
 
-def _check_dtype(dtype: str | None, where: str) -> None:
-    if dtype is not None and dtype not in DTYPES:
-        raise UserError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} (unset: bfloat16 on a GPU, float32 on a CPU)",
-                        where=where)
+def check_dtype(dtype: str | None, *, where: str | None = None, field: str | None = None) -> None:
+    """``dtype`` is None (bfloat16 on a GPU, float32 on a CPU) or one of :data:`DTYPES`; else a UserError."""
+    if dtype is not None:
+        check_choice(dtype, DTYPES, what="dtype", where=where, field=field)
 
 
 def _apply_stop(text: str, stop: tuple[str, ...] | None) -> str:

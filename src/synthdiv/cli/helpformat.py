@@ -21,9 +21,10 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 VALUE_NAMES = {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: "BOOLEAN"}
-# The same by the name of a click parameter type (typer's own copy of click names them int and str).
-TYPE_NAMES = {"int": "INTEGER", "integer": "INTEGER", "float": "NUMBER", "str": "TEXT", "text": "TEXT",
-              "bool": "BOOLEAN", "boolean": "BOOLEAN", "path": "PATH", "file": "PATH", "filename": "PATH"}
+# The same by the name of a click parameter type: typer's own copy of click names them as the types (int,
+# str), click itself integer, text and boolean.
+TYPE_NAMES = {**{t.__name__: name for t, name in VALUE_NAMES.items()}, "integer": "INTEGER", "text": "TEXT",
+              "boolean": "BOOLEAN", "path": "PATH", "file": "PATH", "filename": "PATH"}
 # Inside "[default: …]" spaces and hyphens are glued while click wraps the column, so a default
 # never breaks across lines (``[default:`` / ``story_completion]``), then unglued.
 _GLUE = str.maketrans({" ": "\xa0", "-": "\u2011"})

@@ -215,16 +215,6 @@ def option_name(name: str) -> str:
     return flag(name) if EVERY_SETTING[name].panel is not None else f"--set {name}"
 
 
-def _check_named(options: dict[str, Any], name: str, module: str, choices: str) -> None:
-    """A backend option that names one of its backend's choices (``module.choices``), with "did you mean"."""
-    import importlib
-
-    from synthdiv.errors import check_choice
-
-    if options.get(name) is not None:
-        check_choice(options[name], getattr(importlib.import_module(module), choices), what=name.replace("_", " "), field=name)
-
-
 def check_settings(values: dict[str, Any]) -> None:
     """Every generation setting's range, checked once here for the config and for a spec's section: a UserError
     names the setting (``field``), which the command line reads as its flag and a spec as its key."""
@@ -247,8 +237,15 @@ def check_settings(values: dict[str, Any]) -> None:
     share = options.get("gpu_memory_utilization")
     if share is not None and not 0 < share <= 1:
         raise UserError(f"must lie in (0, 1] (got {share})", field="gpu_memory_utilization")
-    _check_named(options, "dtype", "synthdiv.backends.transformers_backend", "DTYPES")
-    _check_named(options, "constraint_mode", "synthdiv.backends.constraints", "CONSTRAINT_MODES")
+    if options.get("dtype") is not None:
+        from synthdiv.backends.transformers_backend import check_dtype
+
+        check_dtype(options["dtype"], field="dtype")
+    if options.get("constraint_mode") is not None:
+        from synthdiv.backends.constraints import CONSTRAINT_MODES
+        from synthdiv.errors import check_choice
+
+        check_choice(options["constraint_mode"], CONSTRAINT_MODES, what="constraint mode", field="constraint_mode")
     overdraw = values.get("overdraw", default("overdraw"))
     if not (math.isfinite(overdraw) and 1 <= overdraw <= 10):
         raise UserError(f"must be between 1 and 10 (got {overdraw})", field="overdraw")
